@@ -1,0 +1,12 @@
+/* Shared between the rpc core files; not part of the rpc API. */
+#pragma once
+#include "rpc.h"
+
+#include <grpc/grpc.h>
+
+struct rpc_client {
+        char *path;            /* socket path */
+        char *target;          /* "unix://" + path */
+        int64_t timeout_ms;    /* default deadline of a call */
+        grpc_channel *channel;
+};
