@@ -1,0 +1,106 @@
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+
+#define CKPT_PREFIX "containerd.io/checkpoint/"
+
+int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
+        ckpt_request *req = NULL;
+        char *msg = NULL;
+        int r = ckpt_request_parse(buf, len, NODE_ID(n), &req, &msg);
+        if (r < 0) {
+                /* The reason goes where `cat checkpoint` shows it. */
+                ckpt_registry_note_error(ctx->ckpt, NODE_NS(n), NODE_ID(n), msg ? msg : "invalid command");
+                free(msg);
+                return r;
+        }
+        r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(n), NODE_ID(n), req, NULL);
+        ckpt_request_free(req);
+        store_live_invalidate(ctx->live, NODE_NS(n));
+        return r;
+}
+
+int ctl_checkpoint_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        char *text;
+        int r = ckpt_registry_last_report(ctx->ckpt, NODE_NS(n), NODE_ID(n), &text);
+        if (r == -ENOENT)
+                text = strdup("");
+        else if (r < 0)
+                return r;
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        *ret_len = strlen(text);
+        return 0;
+}
+
+int ctl_checkpoint_mkdir(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
+        ckpt_request *req = NULL;
+        char *msg = NULL;
+        int r = ckpt_request_for_tag(NODE_ID(dir), name, &req, &msg);
+        if (r < 0) {
+                ckpt_registry_note_error(ctx->ckpt, NODE_NS(dir), NODE_ID(dir), msg ? msg : "invalid tag");
+                free(msg);
+                return r;
+        }
+        r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(dir), NODE_ID(dir), req, NULL);
+        ckpt_request_free(req);
+        store_live_invalidate(ctx->live, NODE_NS(dir));
+        if (r < 0)
+                return r;
+        return fs_dirents_add(out, FS_CONTAINER_CKPT, name, NODE_NS(dir), NODE_ID(dir), name);
+}
+
+int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
+        char *image;
+        if (asprintf(&image, CKPT_PREFIX "%s:%s", NODE_ID(dir), name) < 0)
+                return -ENOMEM;
+        int r = ckpt_delete_image(ctx->rpc, NODE_NS(dir), image, NULL);
+        free(image);
+        store_live_invalidate(ctx->live, NODE_NS(dir));
+        return r;
+}
+
+int ctl_list_checkpoints(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        char **tags;
+        int r = store_live_checkpoint_tags(ctx->live, NODE_NS(dir), NODE_ID(dir), &tags);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && tags[i]; i++)
+                r = fs_dirents_add(out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), NODE_ID(dir), tags[i]);
+        strv_free(tags);
+        return r;
+}
+
+int ctl_list_checkpoint_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        /* The browsable contents of a checkpoint come with the image views. */
+        return 0;
+}
+
+int ctl_append_status(fs_ctx *ctx, const fs_node *n, char *text, size_t len, char **ret, size_t *ret_len) {
+        char *extra = NULL;
+        int r = ckpt_registry_status_lines(ctx->ckpt, NODE_NS(n), NODE_ID(n), &extra);
+        if (r < 0 || !extra || !*extra) {
+                free(extra);
+                *ret = text;
+                *ret_len = len;
+                return 0;
+        }
+        size_t elen = strlen(extra);
+        char *all = realloc(text, len + elen + 1);
+        if (!all) {
+                free(text);
+                free(extra);
+                return -ENOMEM;
+        }
+        memcpy(all + len, extra, elen + 1);
+        free(extra);
+        *ret = all;
+        *ret_len = len + elen;
+        return 0;
+}

@@ -1,0 +1,219 @@
+#include "inode.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Open addressing keyed by inode number; the table doubles at 50% load. */
+struct inode_table {
+        pthread_mutex_t lock;
+        fs_node **slots;
+        size_t cap, used;
+        fs_node *root;
+};
+
+static uint64_t hash_path(const char *s) {
+        /* FNV-1a 64, then a final mix: cheap and stable across versions. */
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        return h;
+}
+
+uint64_t inode_number_for_path(const char *path) {
+        uint64_t h = hash_path(path);
+        return h <= FS_ROOT_INO ? FS_ROOT_INO + 1 : h;
+}
+
+static size_t slot_of(const inode_table *t, uint64_t ino) {
+        return (size_t) (ino * 0x9e3779b97f4a7c15ULL) & (t->cap - 1);
+}
+
+static fs_node *find_locked(inode_table *t, uint64_t ino) {
+        for (size_t i = slot_of(t, ino);; i = (i + 1) & (t->cap - 1)) {
+                if (!t->slots[i])
+                        return NULL;
+                if (t->slots[i]->ino == ino)
+                        return t->slots[i];
+        }
+}
+
+static int insert_locked(inode_table *t, fs_node *n);
+
+static int grow_locked(inode_table *t) {
+        fs_node **old = t->slots;
+        size_t old_cap = t->cap;
+        fs_node **slots = calloc(old_cap * 2, sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        t->slots = slots;
+        t->cap = old_cap * 2;
+        t->used = 0;
+        for (size_t i = 0; i < old_cap; i++)
+                if (old[i])
+                        insert_locked(t, old[i]);
+        free(old);
+        return 0;
+}
+
+static int insert_locked(inode_table *t, fs_node *n) {
+        if ((t->used + 1) * 2 > t->cap) {
+                int r = grow_locked(t);
+                if (r < 0)
+                        return r;
+        }
+        size_t i = slot_of(t, n->ino);
+        while (t->slots[i])
+                i = (i + 1) & (t->cap - 1);
+        t->slots[i] = n;
+        t->used++;
+        return 0;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void remove_locked(inode_table *t, fs_node *n) {
+        size_t i = slot_of(t, n->ino);
+        while (t->slots[i] != n)
+                i = (i + 1) & (t->cap - 1);
+        t->slots[i] = NULL;
+        t->used--;
+        for (size_t j = (i + 1) & (t->cap - 1); t->slots[j]; j = (j + 1) & (t->cap - 1)) {
+                size_t home = slot_of(t, t->slots[j]->ino);
+                /* Move back if its home is not cyclically in (i, j]. */
+                bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+                if (!stays) {
+                        t->slots[i] = t->slots[j];
+                        t->slots[j] = NULL;
+                        i = j;
+                }
+        }
+}
+
+static fs_node *node_free(fs_node *n) {
+        if (!n)
+                return NULL;
+        free(n->path);
+        free(n->name);
+        for (int i = 0; i < 3; i++)
+                free(n->key[i]);
+        free(n);
+        return NULL;
+}
+
+static fs_node *node_new(const fs_node *parent, const fs_node_spec *spec) {
+        fs_node *n = calloc(1, sizeof(*n));
+        if (!n)
+                return NULL;
+        n->kind = spec->kind;
+        n->name = strdup(spec->name ? spec->name : "");
+        if (!parent || !*parent->path)
+                n->path = strdup(n->name ? n->name : "");
+        else if (asprintf(&n->path, "%s/%s", parent->path, spec->name) < 0)
+                n->path = NULL;
+        bool ok = n->name && n->path;
+        for (int i = 0; i < 3; i++)
+                if (spec->key[i] && !(n->key[i] = strdup(spec->key[i])))
+                        ok = false;
+        return ok ? n : node_free(n);
+}
+
+int inode_table_new(inode_table **ret) {
+        inode_table *t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        pthread_mutex_init(&t->lock, NULL);
+        t->cap = 64;
+        t->slots = calloc(t->cap, sizeof(*t->slots));
+        t->root = node_new(NULL, &(fs_node_spec) { .kind = FS_ROOT, .name = "" });
+        if (!t->slots || !t->root) {
+                inode_table_free(t);
+                return -ENOMEM;
+        }
+        t->root->ino = FS_ROOT_INO;
+        t->root->nlookup = 1;
+        insert_locked(t, t->root);
+        *ret = t;
+        return 0;
+}
+
+inode_table *inode_table_free(inode_table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; t->slots && i < t->cap; i++)
+                node_free(t->slots[i]);
+        free(t->slots);
+        pthread_mutex_destroy(&t->lock);
+        free(t);
+        return NULL;
+}
+
+fs_node *inode_table_root(inode_table *t) {
+        return t->root;
+}
+
+fs_node *inode_table_get(inode_table *t, uint64_t ino) {
+        pthread_mutex_lock(&t->lock);
+        fs_node *n = find_locked(t, ino);
+        pthread_mutex_unlock(&t->lock);
+        return n;
+}
+
+int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *spec, fs_node **ret) {
+        fs_node *fresh = node_new(parent, spec);
+        if (!fresh)
+                return -ENOMEM;
+        uint64_t ino = hash_path(fresh->path);
+        pthread_mutex_lock(&t->lock);
+        for (;; ino++) {
+                if (ino <= FS_ROOT_INO)
+                        continue;
+                fs_node *n = find_locked(t, ino);
+                if (!n)
+                        break;
+                if (strcmp(n->path, fresh->path) == 0 && n->kind == fresh->kind) {
+                        n->nlookup++;
+                        pthread_mutex_unlock(&t->lock);
+                        node_free(fresh);
+                        *ret = n;
+                        return 0;
+                }
+        }
+        fresh->ino = ino;
+        fresh->nlookup = 1;
+        int r = insert_locked(t, fresh);
+        pthread_mutex_unlock(&t->lock);
+        if (r < 0) {
+                node_free(fresh);
+                return r;
+        }
+        *ret = fresh;
+        return 0;
+}
+
+void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n) {
+        if (ino == FS_ROOT_INO)
+                return;
+        pthread_mutex_lock(&t->lock);
+        fs_node *node = find_locked(t, ino);
+        if (node) {
+                node->nlookup = node->nlookup > n ? node->nlookup - n : 0;
+                if (node->nlookup == 0) {
+                        remove_locked(t, node);
+                        node_free(node);
+                }
+        }
+        pthread_mutex_unlock(&t->lock);
+}
+
+size_t inode_table_size(inode_table *t) {
+        pthread_mutex_lock(&t->lock);
+        size_t n = t->used;
+        pthread_mutex_unlock(&t->lock);
+        return n;
+}

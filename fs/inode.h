@@ -1,0 +1,44 @@
+/* The inode table: kernel inode numbers <-> nodes of the virtual tree.
+ *
+ * Inode numbers are stable across remounts: a node's number is a 64-bit
+ * hash of its path below the mount (collisions probe to the next free
+ * number, in practice never). A node lives while the kernel holds lookups
+ * on it (real lookup counts: inode_table_ref() on every entry reply,
+ * inode_table_forget() from FUSE forget); the root is never freed.
+ *
+ * Locking: the table has its own mutex; all functions are thread-safe.
+ * Node pointers handed out stay valid while the kernel holds a lookup on
+ * the node, which covers every FUSE op addressed to its inode number. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+
+typedef struct inode_table inode_table;
+
+int inode_table_new(inode_table **ret);
+inode_table *inode_table_free(inode_table *t);
+
+/* The root node; its number is FS_ROOT_INO (FUSE_ROOT_ID). */
+#define FS_ROOT_INO 1
+fs_node *inode_table_root(inode_table *t);
+
+/* Finds the node of `ino`; NULL if unknown (a stale number). */
+fs_node *inode_table_get(inode_table *t, uint64_t ino);
+
+/* Returns the node for `spec` under `parent`, creating it if needed, and
+ * takes one lookup reference on it (the caller is about to send it in an
+ * entry reply). Ownership of the strings in `spec` stays with the caller. */
+int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *spec, fs_node **ret);
+
+/* Drops `n` lookups; frees the node when none remain. */
+void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n);
+
+/* The inode number a node at `path` gets (unless its hash collides with
+ * another live node's): readdir uses it for d_ino without creating nodes. */
+uint64_t inode_number_for_path(const char *path);
+
+/* Number of live nodes (tests, debug). */
+size_t inode_table_size(inode_table *t);

@@ -1,0 +1,194 @@
+/* ckptfs: containerd checkpoints as files. */
+#include "fs.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "containerd.h"
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "usage: ckptfs [OPTIONS] MOUNTPOINT\n"
+                "Shows the containers and checkpoints of a containerd as files.\n\n"
+                "  -a, --address SOCKET   containerd socket (default %s)\n"
+                "  -n, --namespace NS     show only this namespace (default: all)\n"
+                "  -t, --timeout MS       deadline of each containerd call (default %d)\n"
+                "  -f                     stay in the foreground\n"
+                "  -d                     debug: foreground, log every FUSE request\n"
+                "  -o OPTS                mount options (e.g. allow_other; the mount is\n"
+                "                         private to root unless allow_other is given)\n"
+                "  -h, --help             this text\n"
+                "  -V, --version          the version\n",
+                RPC_DEFAULT_ADDRESS, RPC_DEFAULT_TIMEOUT_MS);
+}
+
+typedef struct options {
+        const char *address;
+        const char *ns;
+        long timeout_ms;
+        bool foreground, debug;
+        char *mount_opts;    /* comma-separated, user's -o joined */
+        const char *mountpoint;
+} options;
+
+/* 0 to go on, 1 to exit 0 (help/version), -EINVAL on bad usage. */
+static int parse_args(int argc, char **argv, options *o) {
+        static const struct option longopts[] = {
+                { "address", required_argument, NULL, 'a' },
+                { "namespace", required_argument, NULL, 'n' },
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        *o = (options) { .address = RPC_DEFAULT_ADDRESS, .timeout_ms = RPC_DEFAULT_TIMEOUT_MS };
+        int c;
+        while ((c = getopt_long(argc, argv, "a:n:t:fdo:hV", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'a':
+                        o->address = optarg;
+                        break;
+                case 'n':
+                        o->ns = optarg;
+                        break;
+                case 't': {
+                        char *end;
+                        errno = 0;
+                        o->timeout_ms = strtol(optarg, &end, 10);
+                        if (errno || *end || o->timeout_ms <= 0) {
+                                fprintf(stderr, "ckptfs: --timeout wants a positive number of milliseconds, not '%s'\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
+                case 'f':
+                        o->foreground = true;
+                        break;
+                case 'd':
+                        o->debug = o->foreground = true;
+                        break;
+                case 'o': {
+                        char *joined;
+                        if (asprintf(&joined, "%s%s%s", o->mount_opts ? o->mount_opts : "", o->mount_opts ? "," : "",
+                                     optarg) < 0)
+                                return -ENOMEM;
+                        free(o->mount_opts);
+                        o->mount_opts = joined;
+                        break;
+                }
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                case 'V':
+                        printf("ckptfs %s\n", CKPTFS_VERSION);
+                        return 1;
+                default:
+                        usage(stderr);
+                        return -EINVAL;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "ckptfs: %s\n", optind >= argc ? "missing MOUNTPOINT" : "too many arguments");
+                usage(stderr);
+                return -EINVAL;
+        }
+        o->mountpoint = argv[optind];
+        return 0;
+}
+
+static bool has_mount_opt(const char *opts, const char *name) {
+        size_t n = strlen(name);
+        for (const char *p = opts; p && *p;) {
+                if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == 0))
+                        return true;
+                p = strchr(p, ',');
+                p = p ? p + 1 : NULL;
+        }
+        return false;
+}
+
+int main(int argc, char **argv) {
+        options o;
+        int r = parse_args(argc, argv, &o);
+        if (r != 0)
+                return r > 0 ? EXIT_SUCCESS : 2;
+
+        fs_ctx ctx = { .uid = getuid(), .gid = getgid(), .allow_other = has_mount_opt(o.mount_opts, "allow_other") };
+        clock_gettime(CLOCK_REALTIME, &ctx.mount_time);
+
+        int status = EXIT_FAILURE;
+        struct fuse_session *se = NULL;
+        bool mounted = false, handlers = false;
+        char *fuse_opts = NULL;
+
+        r = rpc_client_new(o.address, o.timeout_ms, &ctx.rpc);
+        if (r < 0) {
+                fprintf(stderr, "ckptfs: bad containerd address '%s': %s\n", o.address, strerror(-r));
+                goto out;
+        }
+        /* Refuse to mount on a daemon we cannot reach: a clear error now
+         * beats a tree of EIO later. */
+        rpc_error err = { 0 };
+        _cleanup_rpc_msg_ rpc_version *ver = NULL;
+        r = rpc_version_get(ctx.rpc, NULL, &ver, &err);
+        if (r < 0) {
+                fprintf(stderr, "ckptfs: cannot reach containerd at %s: %s\n", rpc_client_address(ctx.rpc),
+                        err.message);
+                goto out;
+        }
+        if ((r = store_live_new(ctx.rpc, o.ns, &ctx.live)) < 0 || (r = inode_table_new(&ctx.inodes)) < 0 ||
+            (r = ckpt_registry_new(&ctx.ckpt)) < 0) {
+                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
+                goto out;
+        }
+
+        if (asprintf(&fuse_opts, "fsname=ckptfs,subtype=ckptfs,default_permissions%s%s", o.mount_opts ? "," : "",
+                     o.mount_opts ? o.mount_opts : "") < 0)
+                goto out;
+        char *fargv[] = { argv[0], "-o", fuse_opts, o.debug ? "-d" : NULL, NULL };
+        struct fuse_args args = FUSE_ARGS_INIT(o.debug ? 4 : 3, fargv);
+        se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &ctx);
+        if (!se)
+                goto out;   /* libfuse said why */
+        ctx.se = se;
+        if (fuse_set_signal_handlers(se) != 0)
+                goto out;
+        handlers = true;
+        if (fuse_session_mount(se, o.mountpoint) != 0)
+                goto out;
+        mounted = true;
+        if (fuse_daemonize(o.foreground) != 0)
+                goto out;
+
+        struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+        if (!cfg)
+                goto out;
+        /* Checkpoints block their writer for seconds: keep enough threads
+         * that browsing goes on meanwhile. */
+        fuse_loop_cfg_set_max_threads(cfg, 16);
+        r = fuse_session_loop_mt(se, cfg);
+        fuse_loop_cfg_destroy(cfg);
+        status = r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+
+out:
+        if (mounted)
+                fuse_session_unmount(se);
+        if (handlers)
+                fuse_remove_signal_handlers(se);
+        if (se)
+                fuse_session_destroy(se);
+        ckpt_registry_free(ctx.ckpt);
+        inode_table_free(ctx.inodes);
+        store_live_free(ctx.live);
+        rpc_client_free(ctx.rpc);
+        free(fuse_opts);
+        free(o.mount_opts);
+        return status;
+}

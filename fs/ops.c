@@ -1,0 +1,394 @@
+/* The one fuse_lowlevel_ops table: dispatch to the node kinds, negate the
+ * -errno once at the reply. */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fs_handle {
+        char *data;            /* file content, snapshot taken at open */
+        size_t len;
+        fs_dirents dirents;    /* directory listing, snapshot taken at opendir */
+} fs_handle;
+
+static fs_ctx *ctx_of(fuse_req_t req) {
+        return fuse_req_userdata(req);
+}
+
+static fs_handle *handle_free(fs_handle *h) {
+        if (h) {
+                free(h->data);
+                fs_dirents_clear(&h->dirents);
+                free(h);
+        }
+        return NULL;
+}
+
+static double timeout_of(const fs_node *n) {
+        return fs_kinds[n->kind].dynamic ? FS_DYNAMIC_TIMEOUT : 86400.0;
+}
+
+static int node_size(fs_ctx *ctx, const fs_node *n, uint64_t *ret) {
+        const fs_kind_ops *k = &fs_kinds[n->kind];
+        if (!S_ISREG(k->mode) || !k->content) {
+                *ret = 0;
+                return 0;
+        }
+        char *data;
+        size_t len;
+        int r = k->content(ctx, n, &data, &len);
+        if (r < 0)
+                return r;
+        free(data);
+        *ret = len;
+        return 0;
+}
+
+static int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        const fs_kind_ops *k = &fs_kinds[n->kind];
+        uint64_t size;
+        int r = node_size(ctx, n, &size);
+        if (r < 0)
+                return r;
+        *st = (struct stat) {
+                .st_ino = n->ino,
+                .st_mode = k->mode,
+                .st_nlink = S_ISDIR(k->mode) ? 2 : 1,
+                .st_uid = ctx->uid,
+                .st_gid = ctx->gid,
+                .st_size = (off_t) size,
+                .st_blksize = 4096,
+                .st_blocks = (blkcnt_t) ((size + 511) / 512),
+                .st_atim = ctx->mount_time,
+                .st_mtim = ctx->mount_time,
+                .st_ctim = ctx->mount_time,
+        };
+        /* Private to root unless -o allow_other was asked for. */
+        if (n->kind == FS_ROOT && ctx->allow_other)
+                st->st_mode = S_IFDIR | 0755;
+        return 0;
+}
+
+/* Finds the child `name` of `dir` into *out (one entry). */
+static int find_child(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
+        const fs_kind_ops *k = &fs_kinds[dir->kind];
+        if (!S_ISDIR(k->mode) || !k->list)
+                return -ENOTDIR;
+        if (k->lookup)
+                return k->lookup(ctx, dir, name, out);
+        fs_dirents all = { 0 };
+        int r = k->list(ctx, dir, &all);
+        if (r >= 0) {
+                r = -ENOENT;
+                for (size_t i = 0; i < all.n; i++)
+                        if (strcmp(all.v[i].name, name) == 0) {
+                                fs_dirent *e = &all.v[i];
+                                r = fs_dirents_add(out, e->kind, e->name, e->key[0], e->key[1], e->key[2]);
+                                break;
+                        }
+        }
+        fs_dirents_clear(&all);
+        return r;
+}
+
+/* Replies with an entry for `e` under `parent`, taking the lookup reference
+ * the reply hands to the kernel (and dropping it if the reply is lost). */
+static void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *e) {
+        fs_ctx *ctx = ctx_of(req);
+        fs_node_spec spec = fs_dirent_spec(e);
+        fs_node *child;
+        int r = inode_table_ref(ctx->inodes, parent, &spec, &child);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        struct fuse_entry_param ep = { .ino = child->ino, .generation = 1 };
+        r = node_attr(ctx, child, &ep.attr);
+        if (r < 0) {
+                inode_table_forget(ctx->inodes, child->ino, 1);
+                fuse_reply_err(req, -r);
+                return;
+        }
+        ep.attr_timeout = ep.entry_timeout = timeout_of(child);
+        if (fuse_reply_entry(req, &ep) != 0)
+                inode_table_forget(ctx->inodes, child->ino, 1);
+}
+
+#define GET_NODE(req, ino, n)                                   \
+        fs_node *n = inode_table_get(ctx_of(req)->inodes, ino); \
+        if (!n) {                                               \
+                fuse_reply_err(req, ESTALE);                    \
+                return;                                         \
+        }
+
+static void op_init(void *userdata, struct fuse_conn_info *conn) {
+        /* O_TRUNC arrives with open() instead of a separate setattr, so
+         * `echo > checkpoint` is one open and one write. */
+        if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+                conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        GET_NODE(req, parent, dir);
+        fs_dirents found = { 0 };
+        int r = find_child(ctx_of(req), dir, name, &found);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                reply_entry(req, dir, &found.v[0]);
+        fs_dirents_clear(&found);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+        inode_table_forget(ctx_of(req)->inodes, ino, nlookup);
+        fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets) {
+        for (size_t i = 0; i < count; i++)
+                inode_table_forget(ctx_of(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+        fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        GET_NODE(req, ino, n);
+        struct stat st;
+        int r = node_attr(ctx_of(req), n, &st);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_attr(req, &st, timeout_of(n));
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi) {
+        GET_NODE(req, ino, n);
+        /* Truncating a control file (`echo > checkpoint` without atomic
+         * O_TRUNC) is harmless; anything else would change a read-only tree. */
+        if (fs_kinds[n->kind].write && to_set == FUSE_SET_ATTR_SIZE && attr->st_size == 0) {
+                op_getattr(req, ino, fi);
+                return;
+        }
+        fuse_reply_err(req, EROFS);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        GET_NODE(req, ino, n);
+        const fs_kind_ops *k = &fs_kinds[n->kind];
+        if (!S_ISDIR(k->mode)) {
+                fuse_reply_err(req, ENOTDIR);
+                return;
+        }
+        fs_handle *h = calloc(1, sizeof(*h));
+        if (!h) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        int r = k->list(ctx_of(req), n, &h->dirents);
+        if (r < 0) {
+                handle_free(h);
+                fuse_reply_err(req, -r);
+                return;
+        }
+        fi->fh = (uintptr_t) h;
+        if (!k->dynamic) {
+                fi->cache_readdir = 1;
+                fi->keep_cache = 1;
+        }
+        if (fuse_reply_open(req, fi) != 0)
+                handle_free(h);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        GET_NODE(req, ino, dir);
+        fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
+        char *buf = malloc(size);
+        if (!buf) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        /* Offsets: 0 ".", 1 "..", 2+i the i-th child. */
+        size_t used = 0;
+        for (size_t i = (size_t) off; i < h->dirents.n + 2; i++) {
+                struct stat st = { 0 };
+                const char *name;
+                if (i < 2) {
+                        name = i == 0 ? "." : "..";
+                        st.st_ino = dir->ino;
+                        st.st_mode = S_IFDIR;
+                } else {
+                        const fs_dirent *e = &h->dirents.v[i - 2];
+                        char *path;
+                        if (asprintf(&path, "%s%s%s", dir->path, *dir->path ? "/" : "", e->name) < 0)
+                                break;
+                        st.st_ino = inode_number_for_path(path);
+                        free(path);
+                        st.st_mode = fs_kinds[e->kind].mode & S_IFMT;
+                        name = e->name;
+                }
+                size_t need = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t) (i + 1));
+                if (need > size - used)
+                        break;
+                used += need;
+        }
+        fuse_reply_buf(req, buf, used);
+        free(buf);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        handle_free((fs_handle *) (uintptr_t) fi->fh);
+        fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        GET_NODE(req, ino, n);
+        const fs_kind_ops *k = &fs_kinds[n->kind];
+        if (S_ISDIR(k->mode)) {
+                fuse_reply_err(req, EISDIR);
+                return;
+        }
+        int acc = fi->flags & O_ACCMODE;
+        if (acc != O_RDONLY && !k->write) {
+                fuse_reply_err(req, EROFS);
+                return;
+        }
+        fs_handle *h = calloc(1, sizeof(*h));
+        if (!h) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        if (acc != O_WRONLY && k->content) {
+                int r = k->content(ctx_of(req), n, &h->data, &h->len);
+                if (r < 0) {
+                        handle_free(h);
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+        }
+        fi->fh = (uintptr_t) h;
+        if (k->dynamic)
+                fi->direct_io = 1;
+        else
+                fi->keep_cache = 1;
+        if (fuse_reply_open(req, fi) != 0)
+                handle_free(h);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
+        if (off < 0 || (uint64_t) off >= h->len) {
+                fuse_reply_buf(req, NULL, 0);
+                return;
+        }
+        size_t n = h->len - (size_t) off < size ? h->len - (size_t) off : size;
+        fuse_reply_buf(req, h->data + off, n);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi) {
+        GET_NODE(req, ino, n);
+        const fs_kind_ops *k = &fs_kinds[n->kind];
+        if (!k->write) {
+                fuse_reply_err(req, EROFS);
+                return;
+        }
+        int r = k->write(ctx_of(req), n, buf, size);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_write(req, size);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        handle_free((fs_handle *) (uintptr_t) fi->fh);
+        fuse_reply_err(req, 0);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
+        GET_NODE(req, parent, dir);
+        const fs_kind_ops *k = &fs_kinds[dir->kind];
+        if (!k->mkdir) {
+                fuse_reply_err(req, EROFS);
+                return;
+        }
+        fs_dirents made = { 0 };
+        int r = k->mkdir(ctx_of(req), dir, name, &made);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                reply_entry(req, dir, &made.v[0]);
+        fs_dirents_clear(&made);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        GET_NODE(req, parent, dir);
+        const fs_kind_ops *k = &fs_kinds[dir->kind];
+        if (!k->rmdir) {
+                fuse_reply_err(req, EROFS);
+                return;
+        }
+        fuse_reply_err(req, -k->rmdir(ctx_of(req), dir, name));
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino) {
+        struct statvfs sv = { .f_bsize = 4096, .f_frsize = 4096, .f_namemax = 255 };
+        fuse_reply_statfs(req, &sv);
+}
+
+/* Everything that would change the tree outside the control points. */
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+                        int flags) {
+        fuse_reply_err(req, EROFS);
+}
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) {
+        fuse_reply_err(req, EROFS);
+}
+
+const struct fuse_lowlevel_ops fs_ops = {
+        .init = op_init,
+        .lookup = op_lookup,
+        .forget = op_forget,
+        .forget_multi = op_forget_multi,
+        .getattr = op_getattr,
+        .setattr = op_setattr,
+        .opendir = op_opendir,
+        .readdir = op_readdir,
+        .releasedir = op_releasedir,
+        .open = op_open,
+        .read = op_read,
+        .write = op_write,
+        .release = op_release,
+        .mkdir = op_mkdir,
+        .rmdir = op_rmdir,
+        .statfs = op_statfs,
+        .mknod = op_mknod,
+        .unlink = op_unlink,
+        .symlink = op_symlink,
+        .rename = op_rename,
+        .link = op_link,
+        .create = op_create,
+        .setxattr = op_setxattr,
+        .removexattr = op_removexattr,
+};

@@ -1,0 +1,94 @@
+/* What each kind of node of the tree is: the namespace/container part. */
+#include "fs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static int list_root(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        char **ns;
+        int r = store_live_namespaces(ctx->live, &ns);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && ns[i]; i++)
+                r = fs_dirents_add(out, FS_NAMESPACE, ns[i], ns[i], NULL, NULL);
+        strv_free(ns);
+        return r;
+}
+
+static int lookup_root(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
+        int r = store_live_has_namespace(ctx->live, name);
+        if (r < 0)
+                return r;
+        return fs_dirents_add(out, FS_NAMESPACE, name, name, NULL, NULL);
+}
+
+static int list_namespace(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        return fs_dirents_add(out, FS_CONTAINERS, "containers", NODE_NS(dir), NULL, NULL);
+}
+
+static int list_containers(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        char **ids;
+        int r = store_live_containers(ctx->live, NODE_NS(dir), &ids);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && ids[i]; i++)
+                r = fs_dirents_add(out, FS_CONTAINER, ids[i], NODE_NS(dir), ids[i], NULL);
+        strv_free(ids);
+        return r;
+}
+
+static int lookup_container(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
+        int r = store_live_has_container(ctx->live, NODE_NS(dir), name);
+        if (r < 0)
+                return r;
+        return fs_dirents_add(out, FS_CONTAINER, name, NODE_NS(dir), name, NULL);
+}
+
+static int list_container(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        static const struct {
+                fs_kind kind;
+                const char *name;
+        } children[] = {
+                { FS_STATUS, "status" },
+                { FS_CONTAINER_JSON, "container.json" },
+                { FS_CTL_CHECKPOINT, "checkpoint" },
+                { FS_CONTAINER_CKPTS, "checkpoints" },
+        };
+        for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+                int r = fs_dirents_add(out, children[i].kind, children[i].name, NODE_NS(dir), NODE_ID(dir), NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int content_status(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        char *text;
+        size_t len;
+        int r = store_live_status(ctx->live, NODE_NS(n), NODE_ID(n), &text, &len);
+        if (r < 0)
+                return r;
+        return ctl_append_status(ctx, n, text, len, ret, ret_len);
+}
+
+static int content_container_json(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        return store_live_container_json(ctx->live, NODE_NS(n), NODE_ID(n), ret, ret_len);
+}
+
+const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
+        [FS_ROOT] = { .mode = S_IFDIR | 0700, .dynamic = true, .list = list_root, .lookup = lookup_root },
+        [FS_NAMESPACE] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = list_namespace },
+        [FS_CONTAINERS] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = list_containers,
+                            .lookup = lookup_container },
+        [FS_CONTAINER] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = list_container },
+        [FS_STATUS] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_status },
+        [FS_CONTAINER_JSON] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_container_json },
+        [FS_CTL_CHECKPOINT] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_checkpoint_read,
+                                .write = ctl_checkpoint_write },
+        [FS_CONTAINER_CKPTS] = { .mode = S_IFDIR | 0755, .dynamic = true, .list = ctl_list_checkpoints,
+                                 .mkdir = ctl_checkpoint_mkdir, .rmdir = ctl_checkpoint_rmdir },
+        [FS_CONTAINER_CKPT] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = ctl_list_checkpoint_dir },
+};
