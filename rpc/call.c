@@ -37,13 +37,14 @@ static gpr_timespec deadline_after(int64_t ms) {
         return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
 }
 
-/* Waits for `tag`. gRPC ends every op at the call's deadline; the extra
- * grace only guards against a stuck library, after which we cancel and wait
- * for the op to complete (it must, before the call may be freed). */
-static bool wait_tag(rpc_call *call, void *tag) {
-        gpr_timespec limit = gpr_time_cmp(call->deadline, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0
-                ? call->deadline
-                : gpr_time_add(call->deadline, gpr_time_from_millis(2000, GPR_TIMESPAN));
+static bool has_deadline(const rpc_call *call) {
+        return gpr_time_cmp(call->deadline, gpr_inf_future(GPR_CLOCK_MONOTONIC)) != 0;
+}
+
+/* Waits for `tag` until `limit`; past it, cancels the call and waits for the
+ * op to complete (it must, before the call may be freed), setting
+ * *ret_expired (may be NULL). */
+static bool wait_tag_until(rpc_call *call, void *tag, gpr_timespec limit, bool *ret_expired) {
         for (;;) {
                 grpc_event ev = grpc_completion_queue_pluck(call->cq, tag, limit, NULL);
                 if (ev.type == GRPC_OP_COMPLETE)
@@ -51,8 +52,19 @@ static bool wait_tag(rpc_call *call, void *tag) {
                 if (ev.type == GRPC_QUEUE_SHUTDOWN)
                         return false;
                 grpc_call_cancel(call->call, NULL);
+                if (ret_expired)
+                        *ret_expired = true;
                 limit = gpr_inf_future(GPR_CLOCK_MONOTONIC);
         }
+}
+
+/* Waits for `tag`. gRPC ends every op at the call's deadline; the extra
+ * grace only guards against a stuck library. */
+static bool wait_tag(rpc_call *call, void *tag) {
+        gpr_timespec limit = has_deadline(call)
+                ? gpr_time_add(call->deadline, gpr_time_from_millis(2000, GPR_TIMESPAN))
+                : call->deadline;
+        return wait_tag_until(call, tag, limit, NULL);
 }
 
 int rpc_call_open(rpc_client *c, const rpc_opts *o, const char *method, rpc_call **ret_call) {
@@ -160,13 +172,27 @@ int rpc_call_send(rpc_call *call, const ProtobufCMessage *msg, bool close_send, 
                 grpc_byte_buffer_destroy(bb);
                 return rpc_error_set(err, EIO, "cannot start a gRPC batch (error %d)", e);
         }
-        bool ok = wait_tag(call, &call->tag_send);
+        /* A call without a deadline (an event stream) still gets the client's
+         * default timeout to hand its request over: before a connection is up
+         * the send waits for it, and a daemon that is frozen while we connect
+         * would otherwise block rpc_events_open() for gRPC's 20 s connect
+         * timeout, before the caller even has a call to cancel. */
+        bool expired = false;
+        bool ok = has_deadline(call)
+                ? wait_tag(call, &call->tag_send)
+                : wait_tag_until(call, &call->tag_send,
+                                 gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                              gpr_time_from_millis(call->client->timeout_ms, GPR_TIMESPAN)),
+                                 &expired);
         grpc_byte_buffer_destroy(bb);
         call->sent_headers = true;
         call->half_closed = close_send;
-        if (!ok) {
+        if (!ok || expired) {
                 /* The call is over: the status says why. */
                 r = call_finish(call, err);
+                if (expired && r == -ECANCELED)
+                        return rpc_error_set(err, ETIMEDOUT, "containerd at %s did not take the request within %lld ms",
+                                             call->client->path, (long long) call->client->timeout_ms);
                 return r < 0 ? r : rpc_error_set(err, EPIPE, "containerd closed the call early");
         }
         return 0;

@@ -34,7 +34,9 @@ int rpc_client_new(const char *address, int64_t default_timeout_ms, rpc_client *
         if (!c)
                 return -ENOMEM;
         c->path = strdup(path);
-        if (!c->path || asprintf(&c->target, "unix://%s", path) < 0) {
+        /* gRPC reads "unix://x.sock" as authority "x.sock" and rejects it (every
+         * call would then fail): a relative path needs the "unix:" form. */
+        if (!c->path || asprintf(&c->target, path[0] == '/' ? "unix://%s" : "unix:%s", path) < 0) {
                 c->target = NULL;
                 free(c->path);
                 free(c);
@@ -50,10 +52,13 @@ int rpc_client_new(const char *address, int64_t default_timeout_ms, rpc_client *
                   .value.integer = RPC_MAX_MESSAGE },
                 { .type = GRPC_ARG_INTEGER, .key = (char *) GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
                   .value.integer = RPC_MAX_MESSAGE },
-                /* A local socket: retry connecting quickly, never back off for long. */
+                /* A local socket: retry connecting quickly, never back off for long.
+                 * Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: in gRPC it is the time a
+                 * connection gets to complete its HTTP/2 handshake, and at 100 ms a
+                 * daemon stalled for 150 ms made calls with a 5 s deadline fail
+                 * "not reachable". Its default (20 s) leaves the bound to the
+                 * call's deadline. */
                 { .type = GRPC_ARG_INTEGER, .key = (char *) GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-                  .value.integer = 100 },
-                { .type = GRPC_ARG_INTEGER, .key = (char *) GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
                   .value.integer = 100 },
                 { .type = GRPC_ARG_INTEGER, .key = (char *) GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
                   .value.integer = 1000 },

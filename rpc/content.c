@@ -52,9 +52,12 @@ int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, u
                         return r;
                 if (r == 0)
                         break;
-                if ((uint64_t) resp->offset != next)
-                        return rpc_error_set(err, EIO, "Content.Read of %s: chunk at %lld, expected %llu", digest,
-                                             (long long) resp->offset, (unsigned long long) next);
+                /* containerd numbers chunks from the start of the requested
+                 * range, not of the blob (its readResponseWriter starts at 0
+                 * whatever req.offset is): compare relative offsets. */
+                if ((uint64_t) resp->offset != next - offset)
+                        return rpc_error_set(err, EIO, "Content.Read of %s: chunk at +%lld, expected +%llu", digest,
+                                             (long long) resp->offset, (unsigned long long) (next - offset));
                 if (size && next + resp->data.len > offset + size)
                         return rpc_error_set(err, EIO, "Content.Read of %s: more data than asked for", digest);
                 r = cb(resp->data.data, resp->data.len, next, userdata);
