@@ -14,6 +14,11 @@
 #include "rpc.h"
 
 typedef struct ckpt_registry ckpt_registry;
+struct store_db;
+struct store_blobs;
+struct store_catalog;
+struct store_views;
+struct store_reader;
 
 typedef struct fs_ctx {
         struct fuse_session *se;
@@ -21,6 +26,12 @@ typedef struct fs_ctx {
         store_live *live;
         rpc_client *rpc;
         ckpt_registry *ckpt;
+        /* Checkpoint images (issue 4): the sqlite cache, blob reader,
+         * catalog of images, derived views. NULL when not set up. */
+        struct store_db *db;
+        struct store_blobs *blobs;
+        struct store_catalog *catalog;
+        struct store_views *views;
         uid_t uid;
         gid_t gid;
         bool allow_other;
@@ -48,6 +59,19 @@ void fs_dirents_clear(fs_dirents *d);
 /* Child spec for an entry; strings borrowed from `e`. */
 fs_node_spec fs_dirent_spec(const fs_dirent *e);
 
+/* Extended attributes of a node: owned name/value pairs. */
+typedef struct fs_xattr {
+        char *name;
+        char *value;
+        size_t len;
+} fs_xattr;
+typedef struct fs_xattrs {
+        fs_xattr *v;
+        size_t n;
+} fs_xattrs;
+int fs_xattrs_add(fs_xattrs *x, const char *name, const char *value, size_t len);
+void fs_xattrs_clear(fs_xattrs *x);
+
 typedef struct fs_kind_ops {
         mode_t mode;           /* S_IFDIR|0555, S_IFREG|0444, ... */
         bool dynamic;          /* short timeouts, direct_io, no kernel caching */
@@ -63,9 +87,24 @@ typedef struct fs_kind_ops {
         /* Directories that accept mkdir/rmdir of children. */
         int (*mkdir)(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
         int (*rmdir)(fs_ctx *ctx, const fs_node *dir, const char *name);
+        /* Optional: adjusts the default attributes (mode, size, times,
+         * owner) of a node whose kind does not fix them. */
+        int (*attr)(fs_ctx *ctx, const fs_node *n, struct stat *st);
+        /* Optional, regular files too big to snapshot: a reader served by
+         * offset (owned by the caller). *ret_digest (may be NULL) asks for
+         * a sha256 check of whole sequential reads. */
+        int (*open_reader)(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+        /* Symlinks: the target (malloc'd). */
+        int (*readlink)(fs_ctx *ctx, const fs_node *n, char **ret);
+        /* Optional: extended attributes. */
+        int (*xattrs)(fs_ctx *ctx, const fs_node *n, fs_xattrs *out);
 } fs_kind_ops;
 
 /* The table, indexed by fs_kind (tree.c). */
 extern const fs_kind_ops fs_kinds[FS_KIND_MAX];
 
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* fs/xattr.c: getxattr/listxattr replies for a node. */
+void fs_reply_getxattr(fuse_req_t req, fs_ctx *ctx, const fs_node *n, const char *name, size_t size);
+void fs_reply_listxattr(fuse_req_t req, fs_ctx *ctx, const fs_node *n, size_t size);

@@ -9,8 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blob.h"
+#include "catalog.h"
 #include "checkpoint.h"
 #include "containerd.h"
+#include "db.h"
+#include "../store/views.h"
+#include "views-notify.h"
+
+#define DEFAULT_CACHE_DIR "/var/lib/ckptfs"
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -19,6 +26,10 @@ static void usage(FILE *f) {
                 "  -a, --address SOCKET   containerd socket (default %s)\n"
                 "  -n, --namespace NS     show only this namespace (default: all)\n"
                 "  -t, --timeout MS       deadline of each containerd call (default %d)\n"
+                "      --cache FILE       the sqlite metadata cache (default " DEFAULT_CACHE_DIR "/cache.db,\n"
+                "                         or cache-<hash of the socket>.db for other sockets)\n"
+                "      --content-root DIR containerd's content store (the directory holding\n"
+                "                         blobs/sha256) when containerd cannot tell us\n"
                 "  -f                     stay in the foreground\n"
                 "  -d                     debug: foreground, log every FUSE request\n"
                 "  -o OPTS                mount options (e.g. allow_other; the mount is\n"
@@ -32,6 +43,8 @@ typedef struct options {
         const char *address;
         const char *ns;
         long timeout_ms;
+        const char *cache;
+        const char *content_root;
         bool foreground, debug;
         char *mount_opts;    /* comma-separated, user's -o joined */
         const char *mountpoint;
@@ -43,6 +56,8 @@ static int parse_args(int argc, char **argv, options *o) {
                 { "address", required_argument, NULL, 'a' },
                 { "namespace", required_argument, NULL, 'n' },
                 { "timeout", required_argument, NULL, 't' },
+                { "cache", required_argument, NULL, 'C' },
+                { "content-root", required_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -68,6 +83,12 @@ static int parse_args(int argc, char **argv, options *o) {
                         }
                         break;
                 }
+                case 'C':
+                        o->cache = optarg;
+                        break;
+                case 'R':
+                        o->content_root = optarg;
+                        break;
                 case 'f':
                         o->foreground = true;
                         break;
@@ -114,6 +135,48 @@ static bool has_mount_opt(const char *opts, const char *name) {
         return false;
 }
 
+/* The default cache file: one per containerd socket, so that mounts of
+ * different daemons never share (and fight over) one database. */
+static char *default_cache_path(const char *address) {
+        char *p = NULL;
+        if (strcmp(address, RPC_DEFAULT_ADDRESS) == 0)
+                return strdup(DEFAULT_CACHE_DIR "/cache.db");
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *c = address; *c; c++)
+                h = (h ^ (unsigned char) *c) * 1099511628211ULL;
+        if (asprintf(&p, DEFAULT_CACHE_DIR "/cache-%016llx.db", (unsigned long long) h) < 0)
+                return NULL;
+        return p;
+}
+
+/* A FUSE mount reads ahead 128 KiB unless its bdi says otherwise: raise it
+ * for our own mount (found in mountinfo: never stat our own mount point
+ * before the loop serves it). Best effort. */
+static void raise_readahead(const char *mountpoint) {
+        char real[4096];
+        if (!realpath(mountpoint, real))
+                return;
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return;
+        char line[8192], dev[64] = "";
+        while (fgets(line, sizeof(line), f)) {
+                char mp[4096], d[64];
+                if (sscanf(line, "%*s %*s %63s %*s %4095s", d, mp) == 2 && strcmp(mp, real) == 0)
+                        snprintf(dev, sizeof(dev), "%s", d);
+        }
+        fclose(f);
+        if (!*dev)
+                return;
+        char path[128];
+        snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+        FILE *ra = fopen(path, "we");
+        if (ra) {
+                fputs("1024\n", ra);
+                fclose(ra);
+        }
+}
+
 int main(int argc, char **argv) {
         options o;
         int r = parse_args(argc, argv, &o);
@@ -126,7 +189,8 @@ int main(int argc, char **argv) {
         int status = EXIT_FAILURE;
         struct fuse_session *se = NULL;
         bool mounted = false, handlers = false;
-        char *fuse_opts = NULL;
+        char *fuse_opts = NULL, *cache_path = NULL;
+        views_notifier *notifier = NULL;
 
         r = rpc_client_new(o.address, o.timeout_ms, &ctx.rpc);
         if (r < 0) {
@@ -149,12 +213,37 @@ int main(int argc, char **argv) {
                 goto out;
         }
 
+        /* Checkpoint images: the cache, blobs, catalog (loaded from the
+         * cache now; synced by its thread once we serve). */
+        cache_path = o.cache ? strdup(o.cache) : default_cache_path(rpc_client_address(ctx.rpc));
+        if (!cache_path)
+                goto out;
+        if ((r = store_db_open(cache_path, &ctx.db)) < 0) {
+                fprintf(stderr, "ckptfs: cannot open the cache %s: %s\n", cache_path, strerror(-r));
+                goto out;
+        }
+        if (store_db_moved_aside(ctx.db))
+                fprintf(stderr, "ckptfs: the cache %s could not be trusted; moved to %s and rebuilt\n", cache_path,
+                        store_db_moved_aside(ctx.db));
+        if ((r = store_blobs_new(ctx.rpc, o.content_root, &ctx.blobs)) < 0 ||
+            (r = store_views_new(ctx.db, ctx.blobs, &ctx.views)) < 0) {
+                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
+                goto out;
+        }
+        if (!o.content_root)
+                (void) store_blobs_discover_root(ctx.blobs);
+        if ((r = store_catalog_new(ctx.rpc, ctx.db, ctx.blobs, o.ns, &ctx.catalog)) < 0) {
+                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
+                goto out;
+        }
+
         if (asprintf(&fuse_opts, "fsname=ckptfs,subtype=ckptfs,default_permissions%s%s", o.mount_opts ? "," : "",
                      o.mount_opts ? o.mount_opts : "") < 0)
                 goto out;
         char *fargv[] = { argv[0], "-o", fuse_opts, o.debug ? "-d" : NULL, NULL };
         struct fuse_args args = FUSE_ARGS_INIT(o.debug ? 4 : 3, fargv);
         se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &ctx);
+        fuse_opt_free_args(&args);
         if (!se)
                 goto out;   /* libfuse said why */
         ctx.se = se;
@@ -166,6 +255,13 @@ int main(int argc, char **argv) {
         mounted = true;
         if (fuse_daemonize(o.foreground) != 0)
                 goto out;
+        raise_readahead(o.mountpoint);
+        /* Threads only after daemonizing (fork keeps none). */
+        if ((r = views_notifier_new(&ctx, &notifier)) < 0 ||
+            (r = store_catalog_start(ctx.catalog, views_notify_cb, notifier)) < 0) {
+                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
+                goto out;
+        }
 
         struct fuse_loop_config *cfg = fuse_loop_cfg_create();
         if (!cfg)
@@ -178,6 +274,9 @@ int main(int argc, char **argv) {
         status = r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 
 out:
+        /* The catalog's thread feeds the notifier, which uses the session. */
+        ctx.catalog = store_catalog_free(ctx.catalog);
+        notifier = views_notifier_free(notifier);
         if (mounted)
                 fuse_session_unmount(se);
         if (handlers)
@@ -187,6 +286,10 @@ out:
         ckpt_registry_free(ctx.ckpt);
         inode_table_free(ctx.inodes);
         store_live_free(ctx.live);
+        store_views_free(ctx.views);
+        store_blobs_free(ctx.blobs);
+        store_db_close(ctx.db);
+        free(cache_path);
         rpc_client_free(ctx.rpc);
         free(fuse_opts);
         free(o.mount_opts);

@@ -20,7 +20,26 @@ typedef enum fs_kind {
         FS_CONTAINER_JSON,     /* <ns>/containers/<id>/container.json */
         FS_CTL_CHECKPOINT,     /* <ns>/containers/<id>/checkpoint */
         FS_CONTAINER_CKPTS,    /* <ns>/containers/<id>/checkpoints/ */
-        FS_CONTAINER_CKPT,     /* <ns>/containers/<id>/checkpoints/<tag>/ */
+        FS_CONTAINER_CKPT,     /* <ns>/containers/<id>/checkpoints/<tag>/: a checkpoint dir */
+        /* Checkpoint images (fs/views*.c). Below a checkpoint dir, keys are
+         * (ns, image name, kind-specific key). */
+        FS_NS_CKPTS,           /* <ns>/checkpoints/ */
+        FS_CKPT_PREFIX,        /* <ns>/checkpoints/<a>/<b>/: key1 = "a/b" */
+        FS_CKPT,               /* <ns>/checkpoints/<name...:tag>/: key1 = image name */
+        FS_CK_BLOB,            /* a whole blob (index.json, layout blob, manifests entry): key2 = digest */
+        FS_CK_LAYOUT,          /* layout/ */
+        FS_CK_OCI_LAYOUT,      /* layout/oci-layout */
+        FS_CK_LAYOUT_INDEX,    /* layout/index.json */
+        FS_CK_LAYOUT_BLOBS,    /* layout/blobs/ */
+        FS_CK_LAYOUT_SHA256,   /* layout/blobs/sha256/ */
+        FS_CK_MANIFESTS,       /* manifests/ */
+        FS_CK_CACHEDIR_TAG,    /* CACHEDIR.TAG of manifests/, task/, rw/ */
+        FS_CK_CONFIG_JSON,     /* config.json */
+        FS_CK_OPTIONS_JSON,    /* options.json */
+        FS_CK_TAR_DIR,         /* task/, rw/ and their subdirs: key2 = "<digest>/<path>" */
+        FS_CK_TAR_FILE,        /* a regular member (or hard link): key2 as above */
+        FS_CK_TAR_SYMLINK,
+        FS_CK_TAR_SPECIAL,     /* devices, fifos */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -4,14 +4,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "blob.h"
+#include "reader.h"
 
 typedef struct fs_handle {
         char *data;            /* file content, snapshot taken at open */
         size_t len;
         fs_dirents dirents;    /* directory listing, snapshot taken at opendir */
+        struct store_reader *rd;       /* big immutable files: read by offset */
+        store_blob_verifier *ver;      /* sha256 of whole sequential reads */
+        pthread_mutex_t ver_lock;      /* reads of one handle may run in parallel */
 } fs_handle;
 
 static fs_ctx *ctx_of(fuse_req_t req) {
@@ -22,9 +29,19 @@ static fs_handle *handle_free(fs_handle *h) {
         if (h) {
                 free(h->data);
                 fs_dirents_clear(&h->dirents);
+                store_reader_free(h->rd);
+                store_blob_verifier_free(h->ver);
+                pthread_mutex_destroy(&h->ver_lock);
                 free(h);
         }
         return NULL;
+}
+
+static fs_handle *handle_new(void) {
+        fs_handle *h = calloc(1, sizeof(*h));
+        if (h)
+                pthread_mutex_init(&h->ver_lock, NULL);
+        return h;
 }
 
 static double timeout_of(const fs_node *n) {
@@ -69,6 +86,8 @@ static int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         /* Private to root unless -o allow_other was asked for. */
         if (n->kind == FS_ROOT && ctx->allow_other)
                 st->st_mode = S_IFDIR | 0755;
+        if (k->attr)
+                return k->attr(ctx, n, st);
         return 0;
 }
 
@@ -181,7 +200,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 fuse_reply_err(req, ENOTDIR);
                 return;
         }
-        fs_handle *h = calloc(1, sizeof(*h));
+        fs_handle *h = handle_new();
         if (!h) {
                 fuse_reply_err(req, ENOMEM);
                 return;
@@ -254,12 +273,23 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, EROFS);
                 return;
         }
-        fs_handle *h = calloc(1, sizeof(*h));
+        fs_handle *h = handle_new();
         if (!h) {
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        if (acc != O_WRONLY && k->content) {
+        if (acc == O_RDONLY && k->open_reader) {
+                char *digest = NULL;
+                int r = k->open_reader(ctx_of(req), n, &h->rd, &digest);
+                if (r >= 0 && digest)
+                        r = store_blob_verifier_new(digest, h->rd->size, &h->ver);
+                free(digest);
+                if (r < 0) {
+                        handle_free(h);
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+        } else if (acc != O_WRONLY && k->content) {
                 int r = k->content(ctx_of(req), n, &h->data, &h->len);
                 if (r < 0) {
                         handle_free(h);
@@ -276,8 +306,51 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 handle_free(h);
 }
 
+/* Reads of immutable big files: from the blob's fd (splice where the
+ * kernel lets us) unless a sha256 check of a front-to-back read is on. */
+static void read_reader(fuse_req_t req, fs_handle *h, size_t size, off_t off) {
+        struct store_reader *rd = h->rd;
+        if (off < 0 || (uint64_t) off >= rd->size) {
+                fuse_reply_buf(req, NULL, 0);
+                return;
+        }
+        size_t n = rd->size - (uint64_t) off < size ? (size_t) (rd->size - (uint64_t) off) : size;
+        pthread_mutex_lock(&h->ver_lock);
+        bool verify = store_blob_verifier_active(h->ver);
+        pthread_mutex_unlock(&h->ver_lock);
+        if (!verify && rd->fd >= 0) {
+                struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
+                bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+                bv.buf[0].fd = rd->fd;
+                bv.buf[0].pos = (off_t) (rd->fd_offset + (uint64_t) off);
+                fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+                return;
+        }
+        char *buf = malloc(n ? n : 1);
+        if (!buf) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        ssize_t got = store_reader_pread(rd, buf, n, (uint64_t) off);
+        int r = got < 0 ? (int) got : 0;
+        if (r >= 0 && verify) {
+                pthread_mutex_lock(&h->ver_lock);
+                r = store_blob_verifier_feed(h->ver, buf, (size_t) got, (uint64_t) off);
+                pthread_mutex_unlock(&h->ver_lock);
+        }
+        if (r < 0)
+                fuse_reply_err(req, r == -EIO || r == -ENODATA ? EIO : -r);
+        else
+                fuse_reply_buf(req, buf, (size_t) got);
+        free(buf);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
+        if (h->rd) {
+                read_reader(req, h, size, off);
+                return;
+        }
         if (off < 0 || (uint64_t) off >= h->len) {
                 fuse_reply_buf(req, NULL, 0);
                 return;
@@ -330,6 +403,28 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 return;
         }
         fuse_reply_err(req, -k->rmdir(ctx_of(req), dir, name));
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+        GET_NODE(req, ino, n);
+        const fs_kind_ops *k = &fs_kinds[n->kind];
+        char *target = NULL;
+        int r = k->readlink ? k->readlink(ctx_of(req), n, &target) : -EINVAL;
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_readlink(req, target);
+        free(target);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size) {
+        GET_NODE(req, ino, n);
+        fs_reply_getxattr(req, ctx_of(req), n, name, size);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+        GET_NODE(req, ino, n);
+        fs_reply_listxattr(req, ctx_of(req), n, size);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino) {
@@ -391,4 +486,7 @@ const struct fuse_lowlevel_ops fs_ops = {
         .create = op_create,
         .setxattr = op_setxattr,
         .removexattr = op_removexattr,
+        .readlink = op_readlink,
+        .getxattr = op_getxattr,
+        .listxattr = op_listxattr,
 };

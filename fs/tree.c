@@ -5,11 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "ctl.h"
+#include "views.h"
 
 static int list_root(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         char **ns;
         int r = store_live_namespaces(ctx->live, &ns);
+        /* containerd away: the namespaces of the cached checkpoints. */
+        if (r < 0 && ctx->catalog && store_catalog_namespaces(ctx->catalog, &ns) >= 0)
+                r = 0;
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && ns[i]; i++)
@@ -20,13 +25,25 @@ static int list_root(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
 
 static int lookup_root(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
         int r = store_live_has_namespace(ctx->live, name);
+        if (r < 0 && r != -ENOENT && ctx->catalog) {
+                char **ns;
+                if (store_catalog_namespaces(ctx->catalog, &ns) >= 0) {
+                        for (size_t i = 0; ns[i] && r < 0; i++)
+                                if (strcmp(ns[i], name) == 0)
+                                        r = 0;
+                        store_strv_free(ns);
+                }
+        }
         if (r < 0)
                 return r;
         return fs_dirents_add(out, FS_NAMESPACE, name, name, NULL, NULL);
 }
 
 static int list_namespace(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        return fs_dirents_add(out, FS_CONTAINERS, "containers", NODE_NS(dir), NULL, NULL);
+        int r = fs_dirents_add(out, FS_CONTAINERS, "containers", NODE_NS(dir), NULL, NULL);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_NS_CKPTS, "checkpoints", NODE_NS(dir), NULL, NULL);
+        return r;
 }
 
 static int list_containers(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
@@ -88,7 +105,9 @@ const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
         [FS_CONTAINER_JSON] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_container_json },
         [FS_CTL_CHECKPOINT] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_checkpoint_read,
                                 .write = ctl_checkpoint_write },
-        [FS_CONTAINER_CKPTS] = { .mode = S_IFDIR | 0755, .dynamic = true, .list = ctl_list_checkpoints,
+        [FS_CONTAINER_CKPTS] = { .mode = S_IFDIR | 0755, .dynamic = true, .list = views_list_container_ckpts,
                                  .mkdir = ctl_checkpoint_mkdir, .rmdir = ctl_checkpoint_rmdir },
-        [FS_CONTAINER_CKPT] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = ctl_list_checkpoint_dir },
+        [FS_CONTAINER_CKPT] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = views_list_ckpt,
+                                .attr = views_ckpt_attr },
+        FS_VIEWS_KINDS,
 };

@@ -1,0 +1,195 @@
+/* task/ and rw/: the members of a tar blob as a tree, served by offset from
+ * the blob (through the gzip index for a compressed layer).
+ *
+ * The tree is what `tar -xf` would leave: the last member of a path wins,
+ * parents that the archive does not list are directories (0755), a hard
+ * link is a regular file with its target's data, and whiteouts
+ * (`.wh.NAME`, `.wh..wh..opq`) are the plain empty files they are in the
+ * layer. Node key: "<blob digest>/<path in the archive>". */
+#include "views.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "views.h"
+#include "../store/views.h"
+
+/* Splits a tar node key into the blob digest and the member path. */
+static int split_key(const char *key, char **ret_digest, const char **ret_path) {
+        const char *slash = key ? strchr(key, '/') : NULL;
+        if (!slash)
+                return -EINVAL;
+        char *d = strndup(key, (size_t) (slash - key));
+        if (!d)
+                return -ENOMEM;
+        *ret_digest = d;
+        *ret_path = slash + 1;
+        return 0;
+}
+
+/* The tar index of the blob a node lives in, and its descriptor. */
+static int tar_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const struct tar_index **ret_tar,
+                  const char **ret_path, int64_t *ret_created) {
+        _cleanup_free_ char *digest = NULL;
+        int r = split_key(NODE_KEY3(n), &digest, ret_path);
+        if (r < 0)
+                return r;
+        r = views_find_blob(ctx, n, digest, ret_desc, ret_created);
+        if (r < 0)
+                return r;
+        r = store_views_tar(ctx->views, NODE_NS(n), ret_desc, ret_tar);
+        if (r < 0)
+                store_desc_clear(ret_desc);
+        return r;
+}
+
+static fs_kind kind_of(const struct tar_member *m) {
+        switch (m->type) {
+        case TAR_TYPE_DIR: return FS_CK_TAR_DIR;
+        case TAR_TYPE_SYMLINK: return FS_CK_TAR_SYMLINK;
+        case TAR_TYPE_REG:
+        case TAR_TYPE_HARDLINK: return FS_CK_TAR_FILE;
+        default: return FS_CK_TAR_SPECIAL;
+        }
+}
+
+static fs_dirent *find_dirent(fs_dirents *d, const char *name) {
+        for (size_t i = 0; i < d->n; i++)
+                if (strcmp(d->v[i].name, name) == 0)
+                        return &d->v[i];
+        return NULL;
+}
+
+int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        store_desc d;
+        const struct tar_index *tar;
+        const char *path;
+        int r = tar_of(ctx, dir, &d, &tar, &path, NULL);
+        if (r < 0)
+                return r;
+        size_t plen = strlen(path);
+        for (size_t i = 0; r >= 0 && i < tar->n; i++) {
+                const struct tar_member *m = &tar->members[i];
+                const char *rest = m->path;
+                if (plen) {
+                        if (strncmp(rest, path, plen) != 0 || rest[plen] != '/')
+                                continue;
+                        rest += plen + 1;
+                }
+                if (!*rest)
+                        continue;
+                const char *slash = strchr(rest, '/');
+                _cleanup_free_ char *comp = slash ? strndup(rest, (size_t) (slash - rest)) : strdup(rest);
+                if (!comp) {
+                        r = -ENOMEM;
+                        break;
+                }
+                fs_kind kind = slash ? FS_CK_TAR_DIR : kind_of(m);
+                fs_dirent *e = find_dirent(out, comp);
+                if (e) {
+                        /* A later member of the same path replaces it. */
+                        if (!slash)
+                                e->kind = kind;
+                        continue;
+                }
+                _cleanup_free_ char *key = NULL;
+                if (asprintf(&key, "%s/%s%s%s", d.digest, path, plen ? "/" : "", comp) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = fs_dirents_add(out, kind, comp, NODE_NS(dir), NODE_ID(dir), key);
+        }
+        /* Backups skip the expanded copy: the blob is in layout/ already. */
+        if (r >= 0 && plen == 0 && !find_dirent(out, "CACHEDIR.TAG"))
+                r = fs_dirents_add(out, FS_CK_CACHEDIR_TAG, "CACHEDIR.TAG", NODE_NS(dir), NODE_ID(dir), NULL);
+        store_desc_clear(&d);
+        return r;
+}
+
+/* The member whose data a path shows (hard links followed, bounded). */
+static const struct tar_member *resolve(const struct tar_index *tar, const char *path) {
+        const struct tar_member *m = tar_index_find(tar, path);
+        for (int hops = 0; m && m->type == TAR_TYPE_HARDLINK && m->link_target && hops < 8; hops++)
+                m = tar_index_find(tar, m->link_target);
+        return m;
+}
+
+int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        store_desc d;
+        const struct tar_index *tar;
+        const char *path;
+        int64_t created;
+        int r = tar_of(ctx, n, &d, &tar, &path, &created);
+        if (r < 0)
+                return r;
+        store_desc_clear(&d);
+        const struct tar_member *m = *path ? tar_index_find(tar, path) : NULL;
+        if (!m) {
+                /* The root, or a parent the archive does not list. */
+                if (n->kind != FS_CK_TAR_DIR)
+                        return -ENOENT;
+                st->st_mode = S_IFDIR | (*path ? 0755 : 0555);
+                st->st_mtim = st->st_ctim = st->st_atim =
+                        (struct timespec) { .tv_sec = created / 1000000000LL, .tv_nsec = created % 1000000000LL };
+                return 0;
+        }
+        const struct tar_member *data = resolve(tar, path);
+        static const mode_t types[_TAR_TYPE_MAX] = {
+                [TAR_TYPE_REG] = S_IFREG, [TAR_TYPE_DIR] = S_IFDIR, [TAR_TYPE_SYMLINK] = S_IFLNK,
+                [TAR_TYPE_HARDLINK] = S_IFREG, [TAR_TYPE_CHAR] = S_IFCHR, [TAR_TYPE_BLOCK] = S_IFBLK,
+                [TAR_TYPE_FIFO] = S_IFIFO,
+        };
+        st->st_mode = types[m->type] | (m->mode & 07777);
+        st->st_uid = (uid_t) m->uid;
+        st->st_gid = (gid_t) m->gid;
+        st->st_size = 0;
+        if (m->type == TAR_TYPE_REG || m->type == TAR_TYPE_HARDLINK)
+                st->st_size = data ? (off_t) data->size : 0;
+        else if (m->type == TAR_TYPE_SYMLINK && m->link_target)
+                st->st_size = (off_t) strlen(m->link_target);
+        if (m->type == TAR_TYPE_CHAR || m->type == TAR_TYPE_BLOCK)
+                st->st_rdev = makedev(m->devmajor, m->devminor);
+        st->st_blocks = (blkcnt_t) ((st->st_size + 511) / 512);
+        st->st_mtim = st->st_ctim = st->st_atim =
+                (struct timespec) { .tv_sec = m->mtime_sec, .tv_nsec = m->mtime_nsec };
+        return 0;
+}
+
+int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {
+        store_desc d;
+        const struct tar_index *tar;
+        const char *path;
+        int r = tar_of(ctx, n, &d, &tar, &path, NULL);
+        if (r < 0)
+                return r;
+        const struct tar_member *m = resolve(tar, path);
+        if (!m)
+                r = -ENOENT;
+        else
+                r = store_views_member_reader(ctx->views, NODE_NS(n), &d, m, ret);
+        store_desc_clear(&d);
+        return r;
+}
+
+int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret) {
+        store_desc d;
+        const struct tar_index *tar;
+        const char *path;
+        int r = tar_of(ctx, n, &d, &tar, &path, NULL);
+        if (r < 0)
+                return r;
+        store_desc_clear(&d);
+        const struct tar_member *m = tar_index_find(tar, path);
+        if (!m || m->type != TAR_TYPE_SYMLINK || !m->link_target)
+                return -EINVAL;
+        char *s = strdup(m->link_target);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

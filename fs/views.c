@@ -1,0 +1,466 @@
+/* Checkpoint directories: the name tree, index.json, layout/, manifests/,
+ * config.json, options.json. */
+#include "views.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "catalog.h"
+#include "cleanup.h"
+#include "decode.h"
+
+#define MAX_SMALL_BLOB (4 * 1024 * 1024)
+
+/* ---- the checkpoint a node belongs to ----------------------------------- */
+
+/* The image name behind containers/<id>/checkpoints/<tag>. */
+static int container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, const char *tag, char **ret) {
+        for (int attempt = 0; attempt < 2; attempt++) {
+                char **names, **tags;
+                int r = store_catalog_container_ckpts(ctx->catalog, ns, id, &names, &tags);
+                if (r < 0)
+                        return r;
+                char *hit = NULL;
+                for (size_t i = 0; names[i] && !hit; i++)
+                        if (strcmp(tags[i], tag) == 0)
+                                hit = strdup(names[i]);
+                bool found = false;
+                for (size_t i = 0; names[i]; i++)
+                        found = found || strcmp(tags[i], tag) == 0;
+                store_strv_free(names);
+                store_strv_free(tags);
+                if (found) {
+                        if (!hit)
+                                return -ENOMEM;
+                        *ret = hit;
+                        return 0;
+                }
+                /* Just made through the mount, before its event came: ask. */
+                if (attempt == 0 && store_catalog_sync(ctx->catalog, ns) < 0)
+                        break;
+        }
+        return -ENOENT;
+}
+
+int views_ckpt_of(fs_ctx *ctx, const fs_node *n, store_ckpt *ret) {
+        if (!ctx->catalog)
+                return -ENOENT;
+        if (n->kind == FS_CONTAINER_CKPT) {
+                _cleanup_free_ char *name = NULL;
+                int r = container_ckpt_name(ctx, NODE_NS(n), NODE_ID(n), NODE_KEY3(n), &name);
+                if (r < 0)
+                        return r;
+                return store_catalog_get(ctx->catalog, NODE_NS(n), name, ret);
+        }
+        return store_catalog_get(ctx->catalog, NODE_NS(n), NODE_ID(n), ret);
+}
+
+int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_desc *ret, int64_t *ret_created_ns) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, n, &ck);
+        if (r < 0)
+                return r;
+        store_descs all = { 0 };
+        r = store_catalog_reach(ctx->catalog, ck.ns, &ck.target, &all);
+        if (r >= 0) {
+                r = -ENOENT;
+                for (size_t i = 0; i < all.n; i++)
+                        if (strcmp(all.v[i].digest, digest) == 0) {
+                                *ret = all.v[i];
+                                all.v[i] = (store_desc) { 0 };
+                                r = 0;
+                                break;
+                        }
+                store_descs_clear(&all);
+        }
+        if (r >= 0 && ret_created_ns)
+                *ret_created_ns = ck.created_ns;
+        store_ckpt_clear(&ck);
+        return r;
+}
+
+static void set_times(struct stat *st, int64_t ns) {
+        if (ns <= 0)
+                return;
+        st->st_mtim = (struct timespec) { .tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL };
+        st->st_ctim = st->st_mtim;
+        st->st_atim = st->st_mtim;
+}
+
+int views_ckpt_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, n, &ck);
+        if (r < 0)
+                return r;
+        set_times(st, ck.created_ns);
+        store_ckpt_clear(&ck);
+        return 0;
+}
+
+/* ---- the name tree ------------------------------------------------------- */
+
+static bool has_entry(const fs_dirents *d, const char *name) {
+        for (size_t i = 0; i < d->n; i++)
+                if (strcmp(d->v[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+/* Children of `prefix` ("" for the top) among the image names of ns:
+ * the next name component is a directory, the last one (with its :tag) a
+ * checkpoint. A checkpoint wins over a directory of the same name. */
+static int list_names(fs_ctx *ctx, const char *ns, const char *prefix, fs_dirents *out) {
+        char **names;
+        int r = store_catalog_names(ctx->catalog, ns, &names);
+        if (r < 0)
+                return r;
+        size_t plen = strlen(prefix);
+        for (size_t i = 0; r >= 0 && names[i]; i++) {
+                const char *rest = names[i];
+                if (plen) {
+                        if (strncmp(rest, prefix, plen) != 0 || rest[plen] != '/')
+                                continue;
+                        rest += plen + 1;
+                }
+                const char *slash = strchr(rest, '/');
+                if (!slash) {
+                        if (*rest && !has_entry(out, rest))
+                                r = fs_dirents_add(out, FS_CKPT, rest, ns, names[i], NULL);
+                        continue;
+                }
+                _cleanup_free_ char *comp = strndup(rest, (size_t) (slash - rest));
+                _cleanup_free_ char *sub = NULL;
+                if (!comp || asprintf(&sub, "%s%s%s", prefix, plen ? "/" : "", comp) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (*comp && !has_entry(out, comp))
+                        r = fs_dirents_add(out, FS_CKPT_PREFIX, comp, ns, sub, NULL);
+        }
+        store_strv_free(names);
+        return r;
+}
+
+int views_list_ns_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        return ctx->catalog ? list_names(ctx, NODE_NS(dir), "", out) : 0;
+}
+
+int views_list_prefix(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        return list_names(ctx, NODE_NS(dir), NODE_ID(dir), out);
+}
+
+int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        if (!ctx->catalog)
+                return 0;
+        char **names, **tags;
+        int r = store_catalog_container_ckpts(ctx->catalog, NODE_NS(dir), NODE_ID(dir), &names, &tags);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && names[i]; i++)
+                r = fs_dirents_add(out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), NODE_ID(dir), tags[i]);
+        store_strv_free(names);
+        store_strv_free(tags);
+        return r;
+}
+
+/* ---- a checkpoint directory ---------------------------------------------- */
+
+static const store_desc *find_type(const store_descs *d, const char *mt) {
+        for (size_t i = 0; i < d->n; i++)
+                if (strcmp(d->v[i].mediatype, mt) == 0)
+                        return &d->v[i];
+        return NULL;
+}
+
+static const store_desc *find_layer(const store_descs *d) {
+        for (size_t i = 0; i < d->n; i++)
+                if (strncmp(d->v[i].mediatype, "application/vnd.oci.image.layer.", 32) == 0 ||
+                    strcmp(d->v[i].mediatype, STORE_MT_DOCKER_LAYER) == 0)
+                        return &d->v[i];
+        return NULL;
+}
+
+int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, dir, &ck);
+        if (r < 0)
+                return r;
+        const char *ns = ck.ns, *name = ck.name;
+        store_descs kids = { 0 };
+        r = store_catalog_children(ctx->catalog, ns, &ck.target, &kids);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_BLOB, "index.json", ns, name, ck.target.digest);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_LAYOUT, "layout", ns, name, NULL);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_MANIFESTS, "manifests", ns, name, NULL);
+        if (r >= 0 && find_type(&kids, STORE_MT_CKPT_CONFIG))
+                r = fs_dirents_add(out, FS_CK_CONFIG_JSON, "config.json", ns, name, NULL);
+        if (r >= 0 && (find_type(&kids, STORE_MT_CKPT_OPTIONS) || find_type(&kids, STORE_MT_RUNTIME_OPTIONS)))
+                r = fs_dirents_add(out, FS_CK_OPTIONS_JSON, "options.json", ns, name, NULL);
+        const store_desc *criu = find_type(&kids, STORE_MT_CRIU), *layer = find_layer(&kids);
+        _cleanup_free_ char *k = NULL;
+        if (r >= 0 && criu) {
+                if (asprintf(&k, "%s/", criu->digest) < 0)
+                        r = -ENOMEM;
+                else
+                        r = fs_dirents_add(out, FS_CK_TAR_DIR, "task", ns, name, k);
+        }
+        free(TAKE_PTR(k));
+        if (r >= 0 && layer) {
+                if (asprintf(&k, "%s/", layer->digest) < 0)
+                        r = -ENOMEM;
+                else
+                        r = fs_dirents_add(out, FS_CK_TAR_DIR, "rw", ns, name, k);
+        }
+        store_descs_clear(&kids);
+        store_ckpt_clear(&ck);
+        return r;
+}
+
+/* ---- layout/ ------------------------------------------------------------- */
+
+int views_list_layout(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        int r = fs_dirents_add(out, FS_CK_OCI_LAYOUT, "oci-layout", NODE_NS(dir), NODE_ID(dir), NULL);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_LAYOUT_INDEX, "index.json", NODE_NS(dir), NODE_ID(dir), NULL);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_LAYOUT_BLOBS, "blobs", NODE_NS(dir), NODE_ID(dir), NULL);
+        return r;
+}
+
+int views_list_layout_blobs(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        return fs_dirents_add(out, FS_CK_LAYOUT_SHA256, "sha256", NODE_NS(dir), NODE_ID(dir), NULL);
+}
+
+int views_list_layout_sha256(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, dir, &ck);
+        if (r < 0)
+                return r;
+        store_descs all = { 0 };
+        r = store_catalog_reach(ctx->catalog, ck.ns, &ck.target, &all);
+        for (size_t i = 0; r >= 0 && i < all.n; i++)
+                r = fs_dirents_add(out, FS_CK_BLOB, all.v[i].digest + 7, ck.ns, ck.name, all.v[i].digest);
+        store_descs_clear(&all);
+        store_ckpt_clear(&ck);
+        return r;
+}
+
+static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+int views_content_oci_layout(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        char *s = strdup(oci_layout);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        *ret_len = strlen(s);
+        return 0;
+}
+
+/* The tag of an image name, as containerd's exporter names it
+ * (org.opencontainers.image.ref.name): the part after the last ':' that
+ * follows the last '/', else the whole name. */
+static const char *ref_name(const char *name) {
+        const char *slash = strrchr(name, '/');
+        const char *colon = strrchr(slash ? slash : name, ':');
+        return colon ? colon + 1 : name;
+}
+
+int views_content_layout_index(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, n, &ck);
+        if (r < 0)
+                return r;
+        json_t *j = json_pack("{s:i,s:s,s:[{s:s,s:s,s:I,s:{s:s,s:s}}]}", "schemaVersion", 2, "mediaType",
+                              STORE_MT_INDEX, "manifests", "mediaType", ck.target.mediatype, "digest",
+                              ck.target.digest, "size", (json_int_t) ck.target.size, "annotations",
+                              "io.containerd.image.name", ck.name, "org.opencontainers.image.ref.name",
+                              ref_name(ck.name));
+        store_ckpt_clear(&ck);
+        if (!j)
+                return -ENOMEM;
+        char *s = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        *ret_len = strlen(s);
+        return 0;
+}
+
+/* ---- manifests/ ---------------------------------------------------------- */
+
+static const char cachedir_tag[] =
+        "Signature: 8a477f597d28d172789f06886806bc55\n"
+        "# This file is a cache directory tag created by ckptfs.\n"
+        "# This directory shows the blobs of layout/blobs/sha256 once more, by\n"
+        "# what they are: backups may skip it (--exclude-caches).\n"
+        "# For information about cache directory tags see https://bford.info/cachedir/\n";
+
+int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        char *s = strdup(cachedir_tag);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        *ret_len = strlen(s);
+        return 0;
+}
+
+/* What a descriptor of a checkpoint index is, as a file name. */
+static const char *manifest_name(const char *mt) {
+        static const struct {
+                const char *mt, *name;
+        } names[] = {
+                { STORE_MT_CRIU, "criu.tar" },
+                { STORE_MT_LAYER_GZIP, "rw.tar.gz" },
+                { STORE_MT_DOCKER_LAYER, "rw.tar.gz" },
+                { STORE_MT_LAYER_TAR, "rw.tar" },
+                { STORE_MT_CKPT_CONFIG, "config.pb" },
+                { STORE_MT_CKPT_OPTIONS, "options.pb" },
+                { STORE_MT_RUNTIME_OPTIONS, "runtime-options.pb" },
+                { STORE_MT_MANIFEST, "image-manifest.json" },
+                { STORE_MT_DOCKER_MANIFEST, "image-manifest.json" },
+                { STORE_MT_INDEX, "image-index.json" },
+                { STORE_MT_DOCKER_LIST, "image-index.json" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcmp(mt, names[i].mt) == 0)
+                        return names[i].name;
+        return NULL;
+}
+
+int views_list_manifests(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, dir, &ck);
+        if (r < 0)
+                return r;
+        store_descs kids = { 0 };
+        r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
+        for (size_t i = 0; r >= 0 && i < kids.n; i++) {
+                const char *nm = manifest_name(kids.v[i].mediatype);
+                _cleanup_free_ char *alt = NULL;
+                /* Unknown kinds and repeats go by digest. */
+                if (!nm || has_entry(out, nm)) {
+                        if (asprintf(&alt, "%s%s", kids.v[i].digest + 7, nm ? strchr(nm, '.') : ".blob") < 0) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        nm = alt;
+                }
+                r = fs_dirents_add(out, FS_CK_BLOB, nm, ck.ns, ck.name, kids.v[i].digest);
+        }
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_CACHEDIR_TAG, "CACHEDIR.TAG", ck.ns, ck.name, NULL);
+        store_descs_clear(&kids);
+        store_ckpt_clear(&ck);
+        return r;
+}
+
+/* ---- whole blobs ----------------------------------------------------------- */
+
+int views_blob_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        store_desc d;
+        int64_t created;
+        int r = views_find_blob(ctx, n, NODE_KEY3(n), &d, &created);
+        if (r < 0)
+                return r;
+        st->st_size = (off_t) d.size;
+        st->st_blocks = (blkcnt_t) ((d.size + 511) / 512);
+        set_times(st, created);
+        store_desc_clear(&d);
+        return 0;
+}
+
+int views_blob_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {
+        store_desc d;
+        int r = views_find_blob(ctx, n, NODE_KEY3(n), &d, NULL);
+        if (r < 0)
+                return r;
+        r = store_blob_open(ctx->blobs, NODE_NS(n), d.digest, d.size, ret);
+        if (r >= 0 && ret_digest)
+                *ret_digest = TAKE_PTR(d.digest);
+        store_desc_clear(&d);
+        return r;
+}
+
+int views_blob_xattrs(fs_ctx *ctx, const fs_node *n, fs_xattrs *out) {
+        store_desc d;
+        int r = views_find_blob(ctx, n, NODE_KEY3(n), &d, NULL);
+        if (r < 0)
+                return r;
+        r = fs_xattrs_add(out, "user.ckptfs.digest", d.digest, strlen(d.digest));
+        if (r >= 0)
+                r = fs_xattrs_add(out, "user.ckptfs.mediatype", d.mediatype, strlen(d.mediatype));
+        json_t *ann = d.annotations_json ? json_loads(d.annotations_json, 0, NULL) : NULL;
+        const char *key;
+        json_t *v;
+        json_object_foreach(ann, key, v) {
+                _cleanup_free_ char *xn = NULL;
+                const char *s = json_string_value(v);
+                if (r < 0 || !s)
+                        continue;
+                if (asprintf(&xn, "user.ckptfs.annotation.%s", key) < 0)
+                        r = -ENOMEM;
+                else
+                        r = fs_xattrs_add(out, xn, s, strlen(s));
+        }
+        json_decref(ann);
+        store_desc_clear(&d);
+        return r;
+}
+
+/* ---- config.json, options.json ------------------------------------------- */
+
+static int read_typed(fs_ctx *ctx, const store_ckpt *ck, const store_descs *kids, const char *mt, uint8_t **ret,
+                      size_t *ret_len) {
+        const store_desc *d = find_type(kids, mt);
+        if (!d) {
+                *ret = NULL;
+                *ret_len = 0;
+                return 0;
+        }
+        return store_blob_read_all(ctx->blobs, ck->ns, d->digest, d->size, MAX_SMALL_BLOB, ret, ret_len);
+}
+
+int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, n, &ck);
+        if (r < 0)
+                return r;
+        store_descs kids = { 0 };
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len = 0;
+        r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
+        if (r >= 0)
+                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_CONFIG, &buf, &len);
+        if (r >= 0)
+                r = buf ? store_decode_config(buf, len, ret, ret_len) : -ENOENT;
+        store_descs_clear(&kids);
+        store_ckpt_clear(&ck);
+        return r;
+}
+
+int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, n, &ck);
+        if (r < 0)
+                return r;
+        store_descs kids = { 0 };
+        _cleanup_free_ uint8_t *o = NULL, *rt = NULL;
+        size_t olen = 0, rtlen = 0;
+        r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
+        if (r >= 0)
+                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_OPTIONS, &o, &olen);
+        if (r >= 0)
+                r = read_typed(ctx, &ck, &kids, STORE_MT_RUNTIME_OPTIONS, &rt, &rtlen);
+        if (r >= 0)
+                r = store_decode_options(o, olen, rt, rtlen, ret, ret_len);
+        store_descs_clear(&kids);
+        store_ckpt_clear(&ck);
+        return r;
+}

@@ -1,0 +1,72 @@
+/* The checkpoint image trees (issue 4): kinds of nodes below
+ * <ns>/checkpoints/ and <ns>/containers/<id>/checkpoints/<tag>/.
+ *
+ * Everything inside a checkpoint directory is immutable (content-addressed)
+ * and served with long kernel cache timeouts, cache_readdir and keep_cache;
+ * the lists of checkpoints are dynamic (1 s) and invalidated on events.
+ * Behaviours only: state lives in store/ (catalog, blobs, views). */
+#pragma once
+
+#include "fs.h"
+
+/* fs/views.c */
+int views_list_ns_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_prefix(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_layout(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_layout_blobs(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_layout_sha256(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_manifests(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_ckpt_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_blob_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_blob_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_blob_xattrs(fs_ctx *ctx, const fs_node *n, fs_xattrs *out);
+int views_content_oci_layout(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+int views_content_layout_index(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+
+/* fs/views-tar.c: task/ and rw/ */
+int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
+
+/* Shared by views*.c: the checkpoint a node belongs to (keys ns, name),
+ * and the blob `digest` among those its index reaches. */
+struct store_ckpt;
+struct store_desc;
+int views_ckpt_of(fs_ctx *ctx, const fs_node *n, struct store_ckpt *ret);
+int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct store_desc *ret,
+                    int64_t *ret_created_ns);
+
+/* The table entries, expanded inside fs_kinds[] (tree.c). */
+#define FS_DIR_RO (S_IFDIR | 0555)
+#define FS_REG_RO (S_IFREG | 0444)
+#define FS_VIEWS_KINDS                                                                                         \
+        [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
+        [FS_CKPT_PREFIX] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_prefix },                 \
+        [FS_CKPT] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ckpt, .attr = views_ckpt_attr }, \
+        [FS_CK_BLOB] = { .mode = FS_REG_RO, .attr = views_blob_attr, .open_reader = views_blob_open,           \
+                         .xattrs = views_blob_xattrs },                                                        \
+        [FS_CK_LAYOUT] = { .mode = FS_DIR_RO, .list = views_list_layout, .attr = views_ckpt_attr },           \
+        [FS_CK_OCI_LAYOUT] = { .mode = FS_REG_RO, .content = views_content_oci_layout,                         \
+                               .attr = views_ckpt_attr },                                                      \
+        [FS_CK_LAYOUT_INDEX] = { .mode = FS_REG_RO, .content = views_content_layout_index,                     \
+                                 .attr = views_ckpt_attr },                                                    \
+        [FS_CK_LAYOUT_BLOBS] = { .mode = FS_DIR_RO, .list = views_list_layout_blobs, .attr = views_ckpt_attr }, \
+        [FS_CK_LAYOUT_SHA256] = { .mode = FS_DIR_RO, .list = views_list_layout_sha256,                         \
+                                  .attr = views_ckpt_attr },                                                   \
+        [FS_CK_MANIFESTS] = { .mode = FS_DIR_RO, .list = views_list_manifests, .attr = views_ckpt_attr },     \
+        [FS_CK_CACHEDIR_TAG] = { .mode = FS_REG_RO, .content = views_content_cachedir_tag,                     \
+                                 .attr = views_ckpt_attr },                                                    \
+        [FS_CK_CONFIG_JSON] = { .mode = FS_REG_RO, .content = views_content_config, .attr = views_ckpt_attr }, \
+        [FS_CK_OPTIONS_JSON] = { .mode = FS_REG_RO, .content = views_content_options,                          \
+                                 .attr = views_ckpt_attr },                                                    \
+        [FS_CK_TAR_DIR] = { .mode = FS_DIR_RO, .list = views_list_tar_dir, .attr = views_tar_attr },          \
+        [FS_CK_TAR_FILE] = { .mode = FS_REG_RO, .attr = views_tar_attr, .open_reader = views_tar_open },      \
+        [FS_CK_TAR_SYMLINK] = { .mode = S_IFLNK | 0777, .attr = views_tar_attr,                                \
+                                .readlink = views_tar_readlink },                                              \
+        [FS_CK_TAR_SPECIAL] = { .mode = 0444, .attr = views_tar_attr }

@@ -1,0 +1,70 @@
+/* store_blobs: reading content-addressed blobs of containerd.
+ *
+ * Two ways to a blob: the content store's own file
+ * `<root>/blobs/sha256/<hex>` when it is readable on this machine (the fast
+ * path: a plain fd, so fs/ may splice from it or pass it through), else
+ * Content.Read with offset and size over rpc/. The content root comes from
+ * the caller (--content-root) or from containerd's Introspection.Plugins
+ * (the content plugin exports "root").
+ *
+ * A local file is used only when its size is the blob's size; a file that
+ * vanished (garbage collected) makes the read fail, and the next open falls
+ * back to Content.Read.
+ *
+ * Integrity: store_blob_read_all() checks the sha256; whole sequential reads
+ * through a reader are checked with a store_blob_verifier (fs/ keeps one per
+ * open file): a mismatch is -EIO.
+ *
+ * Threads: a store_blobs is shared by any number of threads (immutable after
+ * store_blobs_new/discover, which run before it is shared). Readers follow
+ * reader.h. Errors: 0 or -errno (-ENOENT: no such blob; -EIO: corrupt or
+ * short; rpc errors such as -ENOTCONN when the daemon is away). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+#include "rpc.h"
+
+typedef struct store_blobs store_blobs;
+
+/* `rpc` is borrowed and must outlive the object. content_root: the
+ * directory holding blobs/sha256 (NULL: none yet; see discover). */
+int store_blobs_new(rpc_client *rpc, const char *content_root, store_blobs **ret);
+store_blobs *store_blobs_free(store_blobs *b);
+
+/* Asks containerd (Introspection.Plugins) where the content store lives and
+ * keeps it when its blobs/sha256 directory can be read here. Returns 0 with
+ * a root, -ENOENT without one (the API path is used then), or -errno. Not
+ * thread-safe: call before sharing `b`. */
+int store_blobs_discover_root(store_blobs *b);
+
+/* The content root in use (NULL: Content.Read only). */
+const char *store_blobs_root(const store_blobs *b);
+
+/* A reader over the whole blob `digest` ("sha256:<hex>") of `size` bytes,
+ * seen in namespace `ns`. Its fd is >= 0 on the fast path. */
+int store_blob_open(store_blobs *b, const char *ns, const char *digest, uint64_t size,
+                    struct store_reader **ret);
+
+/* The whole blob in memory (NUL-terminated for convenience), checked
+ * against its digest; blobs above `max` bytes are refused with -EFBIG. */
+int store_blob_read_all(store_blobs *b, const char *ns, const char *digest, uint64_t size, uint64_t max,
+                        uint8_t **ret, size_t *ret_len);
+
+/* True when `digest` is "sha256:" and 64 lowercase hex digits. */
+bool store_digest_valid(const char *digest);
+
+/* Checks the sha256 of a blob read front to back. Feed every chunk handed
+ * out; anything but the next expected offset makes the verifier give up
+ * (random access is not checked). Once the last byte arrived,
+ * store_blob_verifier_feed() returns -EIO on a mismatch. */
+typedef struct store_blob_verifier store_blob_verifier;
+int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifier **ret);
+/* Returns 0, or -EIO when the completed blob does not match its digest. */
+int store_blob_verifier_feed(store_blob_verifier *v, const void *buf, size_t len, uint64_t off);
+/* False once the verifier has given up (random access) or finished. */
+bool store_blob_verifier_active(const store_blob_verifier *v);
+store_blob_verifier *store_blob_verifier_free(store_blob_verifier *v);

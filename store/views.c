@@ -1,0 +1,228 @@
+/* Derived views of checkpoint blobs: tar member indexes (persisted), member
+ * readers. */
+#include "views.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "db.h"
+#include "gzindex.h"
+
+typedef struct tar_entry {
+        char *digest;
+        struct tar_index *tar;
+        struct gzindex *gz;    /* NULL for an uncompressed tar */
+} tar_entry;
+
+struct store_views {
+        struct store_db *db;
+        store_blobs *blobs;
+        pthread_mutex_t lock;  /* guards entries */
+        tar_entry *v;
+        size_t n;
+};
+
+int store_views_new(struct store_db *db, store_blobs *blobs, store_views **ret) {
+        store_views *v = calloc(1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        v->db = db;
+        v->blobs = blobs;
+        pthread_mutex_init(&v->lock, NULL);
+        *ret = v;
+        return 0;
+}
+
+store_views *store_views_free(store_views *v) {
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < v->n; i++) {
+                free(v->v[i].digest);
+                tar_index_free(v->v[i].tar);
+                gzindex_free(v->v[i].gz);
+        }
+        free(v->v);
+        pthread_mutex_destroy(&v->lock);
+        free(v);
+        return NULL;
+}
+
+bool store_views_is_gzip(const char *mt) {
+        size_t n = mt ? strlen(mt) : 0;
+        return (n > 5 && strcmp(mt + n - 5, "+gzip") == 0) || (n > 5 && strcmp(mt + n - 5, ".gzip") == 0);
+}
+
+static tar_entry *find_entry(store_views *v, const char *digest) {
+        for (size_t i = 0; i < v->n; i++)
+                if (strcmp(v->v[i].digest, digest) == 0)
+                        return &v->v[i];
+        return NULL;
+}
+
+/* The gzip index of d: database, else built by inflating the blob once. */
+static int load_gzindex(store_views *v, const char *ns, const store_desc *d, struct store_reader *blob,
+                        struct gzindex **ret) {
+        struct gzindex *gz = NULL;
+        int r = store_db_get_gzindex(v->db, d->digest, &gz);
+        if (r == 0 && gzindex_csize(gz) == d->size) {
+                *ret = gz;
+                return 0;
+        }
+        gzindex_free(gz);
+        gz = NULL;
+        r = gzindex_build(blob, 0, &gz);
+        if (r < 0)
+                return r;
+        (void) store_db_put_gzindex(v->db, d->digest, gz);
+        *ret = gz;
+        return 0;
+}
+
+int store_views_tar(store_views *v, const char *ns, const store_desc *d, const struct tar_index **ret) {
+        pthread_mutex_lock(&v->lock);
+        tar_entry *e = find_entry(v, d->digest);
+        pthread_mutex_unlock(&v->lock);
+        if (e) {
+                *ret = e->tar;
+                return 0;
+        }
+
+        /* Built without the lock (a big layer takes a while); a racing
+         * builder's result is dropped. */
+        bool gzip = store_views_is_gzip(d->mediatype);
+        struct gzindex *gz = NULL;
+        struct tar_index *tar = NULL;
+        _cleanup_(store_reader_freep) struct store_reader *blob = NULL;
+        int r;
+        if (gzip) {
+                r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob);
+                if (r < 0)
+                        return r;
+                r = load_gzindex(v, ns, d, blob, &gz);
+                if (r < 0)
+                        return r;
+        }
+        r = store_db_get_tar_members(v->db, d->digest, &tar);
+        if (r == -ENOENT) {
+                if (!blob && (r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob)) < 0) {
+                        gzindex_free(gz);
+                        return r;
+                }
+                struct store_reader *src = blob, *un = NULL;
+                if (gzip && (r = gzindex_reader_new(gz, blob, 0, &un)) < 0) {
+                        gzindex_free(gz);
+                        return r;
+                }
+                if (un)
+                        src = un;
+                r = tarindex_build(src, &tar);
+                store_reader_free(un);
+                if (r >= 0)
+                        (void) store_db_put_tar_members(v->db, d->digest, tar->members, tar->n);
+        }
+        if (r < 0) {
+                gzindex_free(gz);
+                return r;
+        }
+
+        pthread_mutex_lock(&v->lock);
+        e = find_entry(v, d->digest);
+        if (!e) {
+                tar_entry *nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+                char *dg = strdup(d->digest);
+                if (nv)
+                        v->v = nv;
+                if (nv && dg) {
+                        e = &v->v[v->n++];
+                        *e = (tar_entry) { .digest = dg, .tar = tar, .gz = gz };
+                        tar = NULL;
+                        gz = NULL;
+                } else
+                        free(dg);
+        }
+        const struct tar_index *res = e ? e->tar : NULL;
+        pthread_mutex_unlock(&v->lock);
+        tar_index_free(tar);
+        gzindex_free(gz);
+        if (!res)
+                return -ENOMEM;
+        *ret = res;
+        return 0;
+}
+
+/* A slice that owns its parent. */
+typedef struct own_slice {
+        struct store_reader *parent;
+        uint64_t off, size;
+} own_slice;
+
+static ssize_t own_slice_pread(void *ctx, void *buf, size_t len, uint64_t off) {
+        own_slice *s = ctx;
+        if (off >= s->size)
+                return 0;
+        if (len > s->size - off)
+                len = (size_t) (s->size - off);
+        return store_reader_pread(s->parent, buf, len, s->off + off);
+}
+
+static void own_slice_free(void *ctx) {
+        own_slice *s = ctx;
+        store_reader_free(s->parent);
+        free(s);
+}
+
+static int slice_owning(struct store_reader *parent, uint64_t off, uint64_t size, struct store_reader **ret) {
+        if (off > parent->size || size > parent->size - off)
+                return -EBADMSG;
+        own_slice *s = malloc(sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        *s = (own_slice) { .parent = parent, .off = off, .size = size };
+        struct store_reader *r;
+        int k = store_reader_new(own_slice_pread, own_slice_free, s, size, &r);
+        if (k < 0) {
+                free(s);
+                return k;
+        }
+        if (parent->fd >= 0) {
+                r->fd = parent->fd;
+                r->fd_offset = parent->fd_offset + off;
+        }
+        *ret = r;
+        return 0;
+}
+
+int store_views_member_reader(store_views *v, const char *ns, const store_desc *d, const struct tar_member *m,
+                              struct store_reader **ret) {
+        const struct tar_index *tar;
+        int r = store_views_tar(v, ns, d, &tar);
+        if (r < 0)
+                return r;
+        struct store_reader *blob = NULL;
+        r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob);
+        if (r < 0)
+                return r;
+        struct store_reader *src = blob;
+        if (store_views_is_gzip(d->mediatype)) {
+                pthread_mutex_lock(&v->lock);
+                tar_entry *e = find_entry(v, d->digest);
+                struct gzindex *gz = e ? e->gz : NULL;
+                pthread_mutex_unlock(&v->lock);
+                if (!gz) {
+                        store_reader_free(blob);
+                        return -EIO;
+                }
+                r = gzindex_reader_new(gz, blob, GZREADER_OWN_SOURCE, &src);
+                if (r < 0) {
+                        store_reader_free(blob);
+                        return r;
+                }
+        }
+        r = slice_owning(src, m->data_offset, m->size, ret);
+        if (r < 0)
+                store_reader_free(src);
+        return r;
+}
