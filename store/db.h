@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * store_db: the sqlite metadata cache (images, blobs, index descriptors,
+ * containers, tar member indexes, gzip access points).
+ *
+ * It is a cache: everything in it can be recomputed from containerd, so a
+ * file that cannot be trusted is moved aside and rebuilt empty rather than
+ * repaired (see store_db_open()).
+ *
+ * Threads: one connection guarded by a mutex. Every function may be called
+ * from any thread; calls are serialised. List callbacks run with that mutex
+ * held: keep them short, and do not call store_db functions from them (such
+ * calls fail with -EDEADLK). Return a negative errno from a callback to stop
+ * the listing; the list function then returns it.
+ *
+ * Strings: records passed to callbacks point into sqlite's row buffers and are
+ * valid only during the call. Records returned by get functions are one
+ * allocation each (strings included): release them with free().
+ *
+ * Conventions: functions return 0 (list functions: the number of records) or
+ * a negative errno: -ENOENT (no such record), -EINVAL (bad argument, or a
+ * value violating the schema, e.g. JSON that is not valid, a size > INT64_MAX),
+ * -EBUSY (another process holds the database locked beyond the busy timeout),
+ * -ENOMEM, -EIO/-ENOSPC/-EBADMSG (storage trouble). Writes are atomic: a
+ * failed put/replace leaves the previous contents.
+ *
+ * Times are nanoseconds since the epoch. *_json fields are JSON text (labels
+ * and annotations objects, an OCI platform object) or NULL.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gzindex.h"
+#include "tarindex.h"
+
+struct store_db;
+
+/* Opens (creating if missing) the database at path. The parent directory is
+ * created with mode 0700 if missing (an existing one is left alone); the
+ * file gets mode 0600 (tightened if it was wider). WAL journal, 5 s busy
+ * timeout, schema migrated to the latest version.
+ *
+ * A file that is not an sqlite database, fails `PRAGMA quick_check`, belongs
+ * to another application, or has a schema newer than this code knows is
+ * renamed to "PATH.corrupt-YYYYmmddTHHMMSSZ" (its -wal/-journal alongside, the
+ * -shm removed) and an empty database is created in its place;
+ * store_db_moved_aside() then returns the new name so that the caller can log
+ * it. Only one process should open a given file at a time.
+ * Returns 0 or -errno. */
+int store_db_open(const char *path, struct store_db **ret_db);
+
+/* Closes the connection (checkpointing the WAL). NULL is a no-op. */
+void store_db_close(struct store_db *db);
+static inline void store_db_closep(struct store_db **db) {
+        if (*db)
+                store_db_close(*db);
+}
+#define _cleanup_store_db_ __attribute__((cleanup(store_db_closep)))
+
+/* The name the untrusted file was moved to by store_db_open(), or NULL. The
+ * string lives as long as db. */
+const char *store_db_moved_aside(const struct store_db *db);
+
+/* The schema version of the open database (>= 1) or -errno. */
+int store_db_schema_version(struct store_db *db);
+
+/* ---- images ------------------------------------------------------------ */
+
+struct store_image {
+        const char *ns;
+        const char *name;
+        const char *target_digest;
+        const char *target_mediatype;
+        uint64_t target_size;
+        int64_t created;
+        int64_t updated;
+        const char *labels_json;
+};
+typedef int (*store_image_cb)(const struct store_image *img, void *userdata);
+
+/* Inserts or replaces the image (ns, name). */
+int store_db_put_image(struct store_db *db, const struct store_image *img);
+int store_db_get_image(struct store_db *db, const char *ns, const char *name,
+                       struct store_image **ret_image);
+/* Images of ns (all namespaces if ns is NULL), ordered by ns, name. */
+int store_db_list_images(struct store_db *db, const char *ns, store_image_cb cb, void *userdata);
+/* Makes ns hold exactly these images (full resync), in one transaction.
+ * Every images[i].ns must equal ns. */
+int store_db_replace_images(struct store_db *db, const char *ns,
+                            const struct store_image *images, size_t n);
+int store_db_delete_image(struct store_db *db, const char *ns, const char *name);
+
+/* ---- blobs ------------------------------------------------------------- */
+
+struct store_blob {
+        const char *digest;
+        const char *mediatype; /* may be NULL */
+        uint64_t size;
+};
+
+int store_db_put_blob(struct store_db *db, const struct store_blob *blob);
+int store_db_get_blob(struct store_db *db, const char *digest, struct store_blob **ret_blob);
+/* Deletes the blob row and whatever was computed from the blob (its tar
+ * members, gzip index, and the descriptors it lists). */
+int store_db_delete_blob(struct store_db *db, const char *digest);
+
+/* ---- descriptors (children of an index or manifest blob) ---------------- */
+
+struct store_descriptor {
+        const char *parent_digest;
+        uint32_t idx;           /* position in the parent's list */
+        const char *digest;
+        const char *mediatype;
+        uint64_t size;
+        const char *annotations_json;
+        const char *platform_json;
+};
+typedef int (*store_descriptor_cb)(const struct store_descriptor *d, void *userdata);
+
+/* Makes parent_digest's children exactly descs[0..n) in one transaction;
+ * descs[i].idx is ignored and set to i, descs[i].parent_digest is ignored. */
+int store_db_put_descriptors(struct store_db *db, const char *parent_digest,
+                             const struct store_descriptor *descs, size_t n);
+/* Children in idx order. Returns their count (0 if none are known). */
+int store_db_list_descriptors(struct store_db *db, const char *parent_digest,
+                              store_descriptor_cb cb, void *userdata);
+
+/* ---- containers (minimal) ---------------------------------------------- */
+
+struct store_container {
+        const char *ns;
+        const char *id;
+        const char *image;        /* may be NULL */
+        const char *runtime;      /* may be NULL */
+        const char *snapshotter;  /* may be NULL */
+        const char *snapshot_key; /* may be NULL */
+        int64_t created;
+        int64_t updated;
+        const char *labels_json;
+};
+typedef int (*store_container_cb)(const struct store_container *c, void *userdata);
+
+int store_db_put_container(struct store_db *db, const struct store_container *c);
+int store_db_get_container(struct store_db *db, const char *ns, const char *id,
+                           struct store_container **ret_container);
+/* Containers of ns (all if NULL), ordered by ns, id. */
+int store_db_list_containers(struct store_db *db, const char *ns, store_container_cb cb,
+                             void *userdata);
+/* Full resync of ns, like store_db_replace_images(). */
+int store_db_replace_containers(struct store_db *db, const char *ns,
+                                const struct store_container *cs, size_t n);
+int store_db_delete_container(struct store_db *db, const char *ns, const char *id);
+
+/* ---- tar member indexes ------------------------------------------------ */
+
+/* Records members[0..n) as the full index of blob_digest (replacing any
+ * previous one) in one transaction. members[i] is stored with idx i. */
+int store_db_put_tar_members(struct store_db *db, const char *blob_digest,
+                             const struct tar_member *members, size_t n);
+/* The whole index in archive order; -ENOENT if the blob was never indexed
+ * (an indexed empty archive gives n == 0). */
+int store_db_get_tar_members(struct store_db *db, const char *blob_digest,
+                             struct tar_index **ret_index);
+/* The last member with this normalised path (as extraction would leave it).
+ * On success *ret_member owns its strings: release with tar_member_done(). */
+int store_db_find_tar_member(struct store_db *db, const char *blob_digest, const char *path,
+                             struct tar_member *ret_member);
+int store_db_delete_tar_members(struct store_db *db, const char *blob_digest);
+
+/* ---- gzip indexes ------------------------------------------------------ */
+
+/* Stores idx (serialised) as the gzip index of blob_digest, replacing any. */
+int store_db_put_gzindex(struct store_db *db, const char *blob_digest, const struct gzindex *idx);
+/* -ENOENT if none; -EBADMSG if the stored blob does not parse (the caller
+ * should rebuild the index and put it again). */
+int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gzindex **ret_index);
+int store_db_delete_gzindex(struct store_db *db, const char *blob_digest);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * gzindex: random access into a gzip stream (one or more concatenated
+ * members, optionally followed by zero padding).
+ *
+ * gzindex_build() inflates the stream once (checking every member's CRC and
+ * length) and records access points: one at the start of the stream, then,
+ * whenever at least `span` uncompressed bytes were produced since the last
+ * point, one at the next deflate block boundary (with the 32 KiB of history
+ * needed to resume there) or member start. A read then inflates only from the
+ * nearest point before the wanted offset: at most ~span bytes of extra work.
+ *
+ * The index is immutable once built and may be shared by any number of
+ * threads. It serialises to a self-checking byte blob (windows deflated, CRC
+ * over everything) for storage in the database.
+ *
+ * An index describes one exact compressed blob: reading with a different blob
+ * gives -EBADMSG at best and wrong bytes at worst; gzindex_reader_new() checks
+ * at least the compressed size. Errors: -EBADMSG (not gzip, corrupt or
+ * truncated stream, corrupt serialised index), -ENOMEM, reader errors.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "reader.h"
+
+#define GZINDEX_DEFAULT_SPAN (UINT64_C(1) << 20)
+
+struct gzindex;
+
+/* Builds an index of gz (the compressed blob). span 0 means the default.
+ * Returns 0 or -errno. */
+int gzindex_build(struct store_reader *gz, uint64_t span, struct gzindex **ret_index);
+
+uint64_t gzindex_usize(const struct gzindex *idx);   /* total uncompressed bytes */
+uint64_t gzindex_csize(const struct gzindex *idx);   /* size of the compressed blob */
+size_t gzindex_n_points(const struct gzindex *idx);
+
+/* Serialises into a new malloc()ed buffer. Returns 0 or -ENOMEM. */
+int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len);
+
+/* Parses and validates a serialised index. Returns 0, -EBADMSG or -ENOMEM. */
+int gzindex_deserialize(const void *buf, size_t len, struct gzindex **ret_index);
+
+/* Reads up to len uncompressed bytes at uoff from gz, starting at the
+ * nearest access point. Returns the count (short only at the end of the
+ * data) or -errno. Thread-safe (no state is kept between calls). */
+ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_t uoff,
+                     void *buf, size_t len);
+
+void gzindex_free(struct gzindex *idx);
+static inline void gzindex_freep(struct gzindex **p) {
+        if (*p)
+                gzindex_free(*p);
+}
+#define _cleanup_gzindex_ __attribute__((cleanup(gzindex_freep)))
+
+/* A store_reader presenting the uncompressed bytes (size = usize, fd = -1).
+ * It keeps a few inflate cursors so that sequential reads (e.g. tarindex over
+ * it, or a member read in chunks) continue where the last read stopped
+ * instead of restarting from an access point; concurrent reads are safe and
+ * each gets its own cursor.
+ * Without the OWN flags, idx and gz are borrowed and must outlive the reader;
+ * with them, the reader frees them when it is freed (only on success).
+ * Returns 0, -EINVAL (gz's size differs from the indexed blob's), -ENOMEM. */
+#define GZREADER_OWN_INDEX  0x1u
+#define GZREADER_OWN_SOURCE 0x2u
+int gzindex_reader_new(struct gzindex *idx, struct store_reader *gz, unsigned flags,
+                       struct store_reader **ret_reader);
+
+/* Returns 1 if r starts with the gzip magic, 0 if not, or -errno. */
+int gzindex_probe(struct store_reader *r);

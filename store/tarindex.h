@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * tarindex: one pass over a tar stream (through a store_reader, so it works
+ * on a blob file, a slice, or the uncompressed view of a gzip blob) that lists
+ * every member with where its data lives, so members can later be read by
+ * offset without touching the rest of the archive.
+ *
+ * Formats: POSIX ustar (name + prefix), GNU ('L' long name, 'K' long link,
+ * "ustar  " magic), pax ('x' records path, linkpath, size, mtime, uid, gid,
+ * uname, gname; 'g' global headers are skipped and not applied), old v7
+ * headers, octal and base-256 numeric fields.
+ *
+ * Paths are normalised: no leading "/" or "./", no "." components, no
+ * duplicate or trailing "/". The archive root ("./" or "/") is the empty
+ * string "". Hard link targets are normalised the same way; symlink targets
+ * are kept verbatim. Whiteouts are ordinary entries carrying a flag.
+ *
+ * Errors (the scan stops at the first one):
+ *   -EBADMSG     structurally corrupt: bad checksum, bad numeric field,
+ *                truncated header/data/extension, missing end-of-archive
+ *                marker, malformed pax record, absurd sizes (a member or a
+ *                long-name extension reaching past the end of the stream)
+ *   -EINVAL      unsafe or invalid names: a ".." component, a NUL inside a
+ *                name or link target, an empty name, a path over 4095 bytes
+ *                or a component over 255, an archive root that is not a
+ *                directory, a hard link to the root
+ *   -EOPNOTSUPP  GNU sparse members ('S' or pax GNU.sparse.*) and multi-volume
+ *                continuations ('M'), whose data cannot be served by offset
+ *   -ENOMEM, or a reader error (-EIO...), or the callback's own error.
+ *
+ * Threads: no shared state; the reader must only be usable concurrently if
+ * other threads use it too.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+/* Values are stored in the database: never renumber. */
+enum tar_type {
+        TAR_TYPE_REG = 0,
+        TAR_TYPE_DIR = 1,
+        TAR_TYPE_SYMLINK = 2,
+        TAR_TYPE_HARDLINK = 3,
+        TAR_TYPE_CHAR = 4,
+        TAR_TYPE_BLOCK = 5,
+        TAR_TYPE_FIFO = 6,
+        _TAR_TYPE_MAX,
+};
+
+/* Flags (bit values are stored in the database). */
+#define TAR_MEMBER_WHITEOUT 0x1u /* basename ".wh.NAME": NAME was deleted in this layer */
+#define TAR_MEMBER_OPAQUE   0x2u /* basename ".wh..wh..opq": the directory is opaque */
+
+struct tar_member {
+        char *path;         /* normalised; "" is the archive root */
+        char *link_target;  /* symlink/hardlink target, NULL for other types */
+        char *uname;        /* NULL when absent or empty */
+        char *gname;        /* NULL when absent or empty */
+        enum tar_type type;
+        uint32_t mode;      /* permission bits, 07777 */
+        uint32_t flags;     /* TAR_MEMBER_* */
+        uint64_t uid;
+        uint64_t gid;
+        uint64_t size;      /* bytes of data in the stream; 0 for all non-regular types */
+        int64_t mtime_sec;
+        uint32_t mtime_nsec; /* only pax mtime carries sub-second precision */
+        uint32_t devmajor;  /* char/block devices only */
+        uint32_t devminor;
+        uint64_t header_offset; /* first header block of the member (incl. extensions) */
+        uint64_t data_offset;   /* first data byte in the (uncompressed) stream */
+};
+
+/* Called once per member, in archive order. The member and its strings are
+ * valid only during the call (copy what you keep). Return 0 to go on, or a
+ * negative errno to stop the scan, which then returns that value. */
+typedef int (*tar_member_cb)(const struct tar_member *m, void *userdata);
+
+/* Scans the whole archive. Returns the number of members (>= 0) or -errno
+ * (see above). Callbacks already made for earlier members are not undone. */
+int tarindex_scan(struct store_reader *r, tar_member_cb cb, void *userdata);
+
+/* An owned array of members. Duplicated paths are kept in archive order (the
+ * last one wins when the archive is extracted).
+ * Threads: a finished index (see tar_index_finish()) is immutable and may be
+ * read from any number of threads; appending needs exclusive access. */
+struct tar_index {
+        struct tar_member *members;
+        size_t n;
+        size_t n_allocated; /* capacity of members[] */
+        size_t *by_path;    /* private: lookup order, NULL until finished */
+};
+
+/* tarindex_scan() collecting into a new, finished tar_index. */
+int tarindex_build(struct store_reader *r, struct tar_index **ret_index);
+
+/* Builds the path lookup table used by tar_index_find(). tarindex_build()
+ * and store_db_get_tar_members() return finished indexes; call it yourself
+ * after tar_index_append(). Returns 0 or -ENOMEM. */
+int tar_index_finish(struct tar_index *idx);
+
+/* Deep-copies m into *ret_copy (whose old contents are not freed). Returns 0
+ * or -ENOMEM. */
+int tar_member_copy(const struct tar_member *m, struct tar_member *ret_copy);
+void tar_member_done(struct tar_member *m);   /* frees the strings of *m */
+
+/* Appends a deep copy of m (the index is no longer finished). Returns 0 or
+ * -ENOMEM. */
+int tar_index_append(struct tar_index *idx, const struct tar_member *m);
+
+/* The last member with exactly this (normalised) path, or NULL. O(log n) on a
+ * finished index, linear otherwise. */
+const struct tar_member *tar_index_find(const struct tar_index *idx, const char *path);
+
+void tar_index_free(struct tar_index *idx);
+static inline void tar_index_freep(struct tar_index **p) {
+        if (*p)
+                tar_index_free(*p);
+}
+#define _cleanup_tar_index_ __attribute__((cleanup(tar_index_freep)))
+
+/* Normalises an archive path as described above into a new string.
+ * Returns 0, -EINVAL (".." component, empty, too long) or -ENOMEM. */
+int tar_path_normalize(const char *in, char **ret_path);
+
+const char *tar_type_to_string(enum tar_type t);

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "store/cleanup.h"
+#include "store/gzindex.h"
+#include "store/reader.h"
+#include "store/tarindex.h"
+
+/* Compares reads at many random offsets (and the edges) against plain. */
+static void check_random_reads(const struct gzindex *idx, struct store_reader *gz, const uint8_t *plain,
+                               size_t plen, uint64_t seed, int n) {
+        uint8_t *buf = malloc(300000);
+
+        assert_non_null(buf);
+        for (int i = 0; i < n; i++) {
+                uint64_t off = i == 0 ? 0 : i == 1 ? plen - 1 : th_rand(&seed) % (plen + 10);
+                size_t len = i < 2 ? 1 : th_rand(&seed) % (i % 10 == 0 ? 300000 : 5000);
+                size_t want = off >= plen ? 0 : (len < plen - off ? len : plen - off);
+                ssize_t got = gzindex_read(idx, gz, off, buf, len);
+
+                assert_int_equal(got, want);
+                if (want)
+                        assert_memory_equal(buf, plain + off, want);
+        }
+        free(buf);
+}
+
+static void make_plain(uint8_t **ret, size_t len, uint64_t seed, unsigned random_percent) {
+        uint8_t *p = malloc(len);
+        assert_non_null(p);
+        th_fill(&seed, p, len, random_percent);
+        *ret = p;
+}
+
+static void test_single_member(void **state) {
+        static const int levels[] = { 1, 6, 9, 0 };
+        const size_t plen = 6 << 20;
+        uint8_t *plain;
+
+        (void) state;
+        make_plain(&plain, plen, 3, 20);
+        for (size_t l = 0; l < ELEMENTSOF(levels); l++) {
+                struct th_buf gz = {};
+                _cleanup_store_reader_ struct store_reader *r = NULL;
+                _cleanup_gzindex_ struct gzindex *idx = NULL;
+
+                th_gzip(&gz, plain, plen, levels[l]);
+                assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+                assert_int_equal(gzindex_build(r, 256 << 10, &idx), 0);
+                assert_int_equal(gzindex_usize(idx), plen);
+                assert_int_equal(gzindex_csize(idx), gz.len);
+                assert_true(gzindex_n_points(idx) >= 15);
+                check_random_reads(idx, r, plain, plen, 100 + l, 400);
+                th_buf_free(&gz);
+        }
+        free(plain);
+}
+
+static void test_multi_member(void **state) {
+        const size_t sizes[] = { 3 << 20, 0, 1, 700000, 2 << 20 };
+        struct th_buf gz = {}, all = {};
+        _cleanup_store_reader_ struct store_reader *r = NULL;
+        _cleanup_gzindex_ struct gzindex *idx = NULL, *idx2 = NULL;
+        uint64_t seed = 9;
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                uint8_t *p = malloc(sizes[i] + 1);
+                th_fill(&seed, p, sizes[i], i * 20);
+                th_buf_put(&all, p, sizes[i]);
+                th_gzip(&gz, p, sizes[i], (int) (i % 9) + 1);
+                free(p);
+        }
+        th_buf_zero(&gz, 1000); /* zero padding after the last member is accepted */
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        /* A small span puts points inside members and at member starts. */
+        assert_int_equal(gzindex_build(r, 100000, &idx), 0);
+        assert_int_equal(gzindex_usize(idx), all.len);
+        check_random_reads(idx, r, all.p, all.len, 5, 600);
+        /* A huge span: one point; reads cross every member boundary. */
+        assert_int_equal(gzindex_build(r, UINT64_MAX, &idx2), 0);
+        assert_int_equal(gzindex_n_points(idx2), 1);
+        check_random_reads(idx2, r, all.p, all.len, 6, 40);
+        th_buf_free(&gz);
+        th_buf_free(&all);
+}
+
+static void test_serialize(void **state) {
+        const size_t plen = 3 << 20;
+        struct th_buf gz = {};
+        _cleanup_store_reader_ struct store_reader *r = NULL;
+        _cleanup_gzindex_ struct gzindex *idx = NULL, *back = NULL;
+        _cleanup_free_ void *blob = NULL, *blob2 = NULL;
+        size_t len, len2;
+        uint8_t *plain;
+
+        (void) state;
+        make_plain(&plain, plen, 11, 10);
+        th_gzip(&gz, plain, plen, 6);
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        assert_int_equal(gzindex_build(r, 128 << 10, &idx), 0);
+        assert_int_equal(gzindex_serialize(idx, &blob, &len), 0);
+        /* Windows of compressible data are stored compressed. */
+        assert_true(len < gzindex_n_points(idx) * 32768 / 2);
+        assert_int_equal(gzindex_deserialize(blob, len, &back), 0);
+        assert_int_equal(gzindex_usize(back), plen);
+        assert_int_equal(gzindex_n_points(back), gzindex_n_points(idx));
+        check_random_reads(back, r, plain, plen, 12, 200);
+        assert_int_equal(gzindex_serialize(back, &blob2, &len2), 0);
+        assert_int_equal(len2, len);
+        assert_memory_equal(blob2, blob, len);
+
+        /* Any damage is detected, never trusted. */
+        for (size_t i = 0; i < len; i += 1 + len / 300) {
+                struct gzindex *bad = NULL;
+                ((uint8_t *) blob)[i] ^= 0x20;
+                assert_int_equal(gzindex_deserialize(blob, len, &bad), -EBADMSG);
+                assert_null(bad);
+                ((uint8_t *) blob)[i] ^= 0x20;
+        }
+        for (size_t cut = 0; cut < len; cut += 1 + len / 100) {
+                struct gzindex *bad = NULL;
+                assert_int_equal(gzindex_deserialize(blob, cut, &bad), -EBADMSG);
+        }
+        th_buf_free(&gz);
+        free(plain);
+}
+
+static void test_corrupt_gzip(void **state) {
+        const size_t plen = 1 << 20;
+        struct th_buf gz = {};
+        uint8_t *plain;
+
+        (void) state;
+        make_plain(&plain, plen, 13, 10);
+        th_gzip(&gz, plain, plen, 6);
+        {
+                /* Not gzip at all; empty. */
+                _cleanup_store_reader_ struct store_reader *r = NULL;
+                struct gzindex *idx = NULL;
+                assert_int_equal(store_reader_from_memory(plain, plen, NULL, &r), 0);
+                assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
+                assert_int_equal(gzindex_probe(r), 0);
+                store_reader_free(TAKE_PTR(r));
+                assert_int_equal(store_reader_from_memory(plain, 0, NULL, &r), 0);
+                assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
+                assert_null(idx);
+        }
+        /* Truncated at many points. */
+        for (size_t cut = 1; cut < gz.len; cut += gz.len / 37) {
+                _cleanup_store_reader_ struct store_reader *r = NULL;
+                struct gzindex *idx = NULL;
+                assert_int_equal(store_reader_from_memory(gz.p, cut, NULL, &r), 0);
+                assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
+        }
+        /* Flipped bits in the deflate data or the trailer (CRC32/ISIZE). */
+        for (size_t pos = 100; pos < gz.len; pos += gz.len / 23) {
+                _cleanup_store_reader_ struct store_reader *r = NULL;
+                struct gzindex *idx = NULL;
+                size_t p = pos + 23 >= gz.len ? gz.len - 3 : pos;
+                gz.p[p] ^= 0x10;
+                assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+                assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
+                gz.p[p] ^= 0x10;
+        }
+        /* Garbage after the last member. */
+        th_buf_put(&gz, "garbage", 7);
+        {
+                _cleanup_store_reader_ struct store_reader *r = NULL;
+                struct gzindex *idx = NULL;
+                assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+                assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
+        }
+        th_buf_free(&gz);
+        free(plain);
+}
+
+/* The gzip reader: sequential chunked reads, random reads, size check. */
+static void test_reader(void **state) {
+        const size_t plen = 5 << 20;
+        struct th_buf gz = {};
+        _cleanup_store_reader_ struct store_reader *src = NULL, *u = NULL;
+        struct gzindex *idx = NULL;
+        struct store_reader *bad = NULL;
+        uint8_t *plain, *buf;
+        uint64_t seed = 21;
+
+        (void) state;
+        make_plain(&plain, plen, 17, 30);
+        th_gzip(&gz, plain, plen, 6);
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
+        assert_int_equal(gzindex_build(src, 512 << 10, &idx), 0);
+        assert_int_equal(gzindex_reader_new(idx, src, GZREADER_OWN_INDEX, &u), 0);
+        assert_int_equal(u->size, plen);
+        assert_int_equal(u->fd, -1);
+
+        buf = malloc(plen);
+        for (size_t off = 0; off < plen; off += 4099) {
+                size_t n = off + 4099 <= plen ? 4099 : plen - off;
+                assert_int_equal(store_reader_pread(u, buf + off, 4099, off), n);
+        }
+        assert_memory_equal(buf, plain, plen);
+        for (int i = 0; i < 300; i++) {
+                uint64_t off = th_rand(&seed) % plen;
+                size_t len = th_rand(&seed) % 70000;
+                size_t want = len < plen - off ? len : plen - off;
+                assert_int_equal(store_reader_pread(u, buf, len, off), want);
+                assert_memory_equal(buf, plain + off, want);
+        }
+        /* A source of another size is refused. */
+        {
+                _cleanup_gzindex_ struct gzindex *idx2 = NULL;
+                _cleanup_store_reader_ struct store_reader *shorter = NULL;
+                assert_int_equal(gzindex_build(src, 0, &idx2), 0);
+                assert_int_equal(store_reader_from_memory(gz.p, gz.len - 1, NULL, &shorter), 0);
+                assert_int_equal(gzindex_reader_new(idx2, shorter, 0, &bad), -EINVAL);
+                assert_null(bad);
+        }
+        free(buf);
+        free(plain);
+        store_reader_free(TAKE_PTR(u));
+        th_buf_free(&gz);
+}
+
+struct worker {
+        struct store_reader *u;
+        const uint8_t *plain;
+        size_t plen;
+        uint64_t seed;
+        int failures;
+};
+
+static void *worker_main(void *arg) {
+        struct worker *w = arg;
+        uint8_t *buf = malloc(65536);
+
+        for (int i = 0; i < 150; i++) {
+                uint64_t off = th_rand(&w->seed) % w->plen;
+                size_t len = th_rand(&w->seed) % 65536;
+                size_t want = len < w->plen - off ? len : w->plen - off;
+                /* Half the time read sequentially from where we were. */
+                for (int j = 0; j < 3; j++) {
+                        ssize_t n = store_reader_pread(w->u, buf, len, off);
+                        if (n != (ssize_t) want || memcmp(buf, w->plain + off, want) != 0)
+                                w->failures++;
+                        off += want;
+                        if (off >= w->plen)
+                                break;
+                        want = len < w->plen - off ? len : w->plen - off;
+                }
+        }
+        free(buf);
+        return NULL;
+}
+
+static void test_reader_threads(void **state) {
+        const size_t plen = 4 << 20;
+        struct th_buf gz = {};
+        _cleanup_store_reader_ struct store_reader *src = NULL, *u = NULL;
+        struct gzindex *idx = NULL;
+        struct worker w[6];
+        pthread_t t[6];
+        uint8_t *plain;
+
+        (void) state;
+        make_plain(&plain, plen, 23, 25);
+        th_gzip(&gz, plain, plen, 6);
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
+        assert_int_equal(gzindex_build(src, 256 << 10, &idx), 0);
+        /* The reader owns both: freeing it frees the index and the source. */
+        assert_int_equal(gzindex_reader_new(idx, TAKE_PTR(src), GZREADER_OWN_INDEX | GZREADER_OWN_SOURCE, &u), 0);
+        for (int i = 0; i < 6; i++) {
+                w[i] = (struct worker) { .u = u, .plain = plain, .plen = plen, .seed = 1000 + (uint64_t) i };
+                assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+        }
+        for (int i = 0; i < 6; i++) {
+                pthread_join(t[i], NULL);
+                assert_int_equal(w[i].failures, 0);
+        }
+        store_reader_free(TAKE_PTR(u));
+        th_buf_free(&gz);
+        free(plain);
+}
+
+/* tar + gzip: index the tar through the gzip reader and read members. */
+static void test_tar_gz(void **state) {
+        struct th_buf tar = {}, gz = {};
+        _cleanup_store_reader_ struct store_reader *src = NULL, *u = NULL;
+        _cleanup_tar_index_ struct tar_index *tidx = NULL;
+        struct gzindex *idx = NULL;
+        uint64_t seed = 31;
+        uint8_t *files[200];
+        size_t sizes[200];
+        uint8_t buf[300000];
+
+        (void) state;
+        for (int i = 0; i < 200; i++) {
+                char name[64];
+                sizes[i] = th_rand(&seed) % (i % 17 == 0 ? 300000 : 20000);
+                files[i] = malloc(sizes[i] + 1);
+                th_fill(&seed, files[i], sizes[i], 40);
+                snprintf(name, sizeof(name), "dir%d/file-%03d", i % 7, i);
+                th_tar_file(&tar, name, files[i], sizes[i]);
+        }
+        th_tar_end(&tar);
+        th_gzip(&gz, tar.p, tar.len, 6);
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
+        assert_int_equal(gzindex_build(src, 1 << 20, &idx), 0);
+        assert_int_equal(gzindex_usize(idx), tar.len);
+        assert_int_equal(gzindex_reader_new(idx, src, GZREADER_OWN_INDEX, &u), 0);
+        assert_int_equal(tarindex_build(u, &tidx), 0);
+        assert_int_equal(tidx->n, 200);
+        /* In reverse order, so that every read goes back to an access point. */
+        for (int i = 199; i >= 0; i--) {
+                const struct tar_member *m = &tidx->members[i];
+                assert_int_equal(m->size, sizes[i]);
+                assert_int_equal(store_reader_read_exact(u, buf, sizes[i], m->data_offset), 0);
+                assert_memory_equal(buf, files[i], sizes[i]);
+                free(files[i]);
+        }
+        th_buf_free(&tar);
+        th_buf_free(&gz);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_single_member),
+                cmocka_unit_test(test_multi_member),
+                cmocka_unit_test(test_serialize),
+                cmocka_unit_test(test_corrupt_gzip),
+                cmocka_unit_test(test_reader),
+                cmocka_unit_test(test_reader_threads),
+                cmocka_unit_test(test_tar_gz),
+        };
+        return cmocka_run_group_tests_name("store-gzindex", tests, NULL, NULL);
+}
