@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The read-only mount (issue 2): the tree against `ctr`, exact sizes, stable
+# inodes, EROFS/ENOENT, changes within 2 s, containerd going away and coming
+# back, clean unmount and SIGTERM.
+. "$(dirname "$0")/lib.sh"
+require_ckptfs
+
+mnt=$TENV_DIR/mnt
+mkdir -p "$mnt"
+ns=$CKPTFS_TEST_NS
+
+# --- before any mount: usage and an unreachable daemon
+run_ok "--help exits 0" "$CKPTFS" --help
+like "$("$CKPTFS" --version)" '^ckptfs [0-9]' "--version prints the version"
+err=$("$CKPTFS" --address "$TENV_DIR/nope.sock" -f "$mnt" 2>&1)
+st=$?
+isnt "$st" 0 "unreachable containerd: non-zero exit"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "unreachable containerd: a one-line error"
+like "$err" "nope\.sock" "the error names the socket"
+ok '! _lib_mounted "$mnt"' "no mount left behind"
+
+# --- containers: one running, one without a task
+run_id=$(tenv_uid mnt-run)
+tenv_run "$run_id" memhog 4
+idle_id=$(tenv_uid mnt-idle)
+tenv_ctr containers create "$CKPTFS_TEST_IMAGE" "$idle_id" sleep 1000 >/dev/null
+ok $? "created a container without a task"
+
+ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
+c=$mnt/$ns/containers
+
+is "$(stat -c %a "$mnt")" 700 "the top is private to root (0700)"
+is "$(ls "$mnt")" "$ns" "--namespace shows just that namespace"
+is "$(ls "$c" | sort)" "$(tenv_ctr containers ls -q | sort)" "container ids equal ctr c ls"
+is "$(sed -n 's/^state: //p' "$c/$run_id/status")" running "running task: state: running"
+is "$(sed -n 's/^pid: //p' "$c/$run_id/status")" "$(tenv_task_pid "$run_id")" "pid equals ctr task ls"
+is "$(cat "$c/$idle_id/status")" "state: none" "no task: state: none"
+is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image"])' "$c/$run_id/container.json")" \
+   "$(tenv_ctr containers info "$run_id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Image"])')" \
+   "container.json image equals ctr c info"
+is "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["runtime"]["name"], d["snapshotter"], d["spec"]["process"]["args"][0])' "$c/$run_id/container.json")" \
+   "io.containerd.runc.v2 overlayfs memhog" "container.json: runtime, snapshotter, spec"
+for f in status container.json; do
+  is "$(stat -c %s "$c/$run_id/$f")" "$(cat "$c/$run_id/$f" | wc -c)" "exact st_size of $f"
+done
+
+# --- read-only tree, unknown names
+fails_with EROFS touch "$c/newfile"
+fails_with EROFS mkdir "$c/newdir"
+fails_with EROFS rm -f "$c/$run_id/status"
+fails_with EROFS sh -c "echo x > '$c/$run_id/status'"
+fails_with EROFS mv "$c/$run_id/status" "$c/$run_id/s2"
+fails_with EROFS ln -s x "$c/$run_id/link"
+fails_with EROFS chmod 777 "$c/$run_id/status"
+fails_with EROFS rmdir "$c/$run_id"
+fails_with ENOENT stat "$c/no-such-container"
+fails_with ENOENT cat "$c/$run_id/no-such-file"
+fails_with ENOENT ls "$mnt/no-such-namespace"
+
+# --- stable inode numbers (and across remounts, below)
+ino_before=$(stat -c %i "$c/$run_id/status" "$c/$run_id" "$c")
+is "$(stat -c %i "$c/$run_id/status" "$c/$run_id" "$c")" "$ino_before" "inode numbers stable within a mount"
+
+# --- changes show within 2 s
+new_id=$(tenv_uid mnt-new)
+tenv_ctr containers create "$CKPTFS_TEST_IMAGE" "$new_id" sleep 1000 >/dev/null
+ok 'wait_for 2 test -d "$c/$new_id"' "a new container shows within 2 s"
+tenv_ctr containers rm "$new_id" >/dev/null
+ok 'wait_for 2 test ! -e "$c/$new_id"' "a removed container goes within 2 s"
+tenv_ctr tasks kill -s SIGKILL "$run_id" >/dev/null
+ok 'wait_for 2 grep -qx "state: stopped" "$c/$run_id/status"' "a task state change shows within 2 s"
+like "$(cat "$c/$run_id/status")" "exit_status: 137" "stopped task: exit status"
+
+# --- containerd goes away, then comes back
+daemon_pid=$CKPTFS_TEST_CONTAINERD_PID
+kill -KILL "$daemon_pid"
+_tenv_wait_gone 10 "$daemon_pid" || true
+sleep 1.5   # let cached entries expire
+t0=$(_tenv_now_ms)
+fails_with ENOTCONN ls "$c"
+fails_with ENOTCONN cat "$c/$idle_id/status"
+t1=$(_tenv_now_ms)
+ok "[ $((t1 - t0)) -lt 10000 ]" "calls fail fast while containerd is down ($((t1 - t0)) ms, deadline 10 s)"
+
+setsid bash -c 'echo $$ >"$1/containerd.pid"; exec env -i PATH="$2" HOME=/root TMPDIR="$1/tmp" \
+  containerd --config "$1/config.toml"' _ "$TENV_DIR" "$TENV_DAEMON_PATH" \
+  </dev/null >>"$TENV_DIR/containerd.log" 2>&1 &
+disown $! 2>/dev/null || true
+wait_for 15 ctr --address "$CKPTFS_TEST_ADDR" version
+ok $? "containerd restarted"
+CKPTFS_TEST_CONTAINERD_PID=$(cat "$TENV_DIR/containerd.pid")
+sed -i "s/^CKPTFS_TEST_CONTAINERD_PID=.*/CKPTFS_TEST_CONTAINERD_PID=$CKPTFS_TEST_CONTAINERD_PID/" "$TENV_DIR/env"
+ok 'wait_for 5 grep -qx "state: none" "$c/$idle_id/status"' "the same mount works again without remounting"
+
+# --- unmount, remount: same inode numbers
+ckptfs_umount "$mnt"
+ckptfs_mount "$mnt" --namespace "$ns" || bail_out "remount failed"
+is "$(stat -c %i "$c/$run_id/status" "$c/$run_id" "$c")" "$ino_before" "inode numbers stable across remounts"
+
+# --- SIGTERM unmounts and leaves nothing behind
+pid=$CKPTFS_PID
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "SIGTERM ends the daemon with exit status 0"
+ok '! _lib_mounted "$mnt"' "SIGTERM leaves no mount behind"
+unlike "$(cat "$CKPTFS_LOG")" "$LIB_SANITIZER_RE" "no sanitizer report after SIGTERM"
+
+done_testing
