@@ -271,7 +271,9 @@ int main(int argc, char **argv) {
         fuse_loop_cfg_set_max_threads(cfg, 16);
         r = fuse_session_loop_mt(se, cfg);
         fuse_loop_cfg_destroy(cfg);
-        status = r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        /* libfuse returns the number of the signal that ended the loop
+         * (SIGTERM, SIGINT, SIGHUP): a clean stop, not a failure. */
+        status = r >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 
 out:
         /* The catalog's thread feeds the notifier, which uses the session. */
