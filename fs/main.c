@@ -2,11 +2,13 @@
 #include "fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blob.h"
@@ -177,6 +179,54 @@ static void raise_readahead(const char *mountpoint) {
         }
 }
 
+/* Going to the background forks, and gRPC does not survive a fork once its
+ * threads run. So the process forks first, before any gRPC; the parent
+ * waits for the child's word that the mount is up (or for its exit status)
+ * and exits with it, so `ckptfs MOUNT` still reports errors synchronously. */
+static int fork_background(int *ret_fd) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid > 0) {
+                close(p[1]);
+                char c;
+                ssize_t n;
+                do
+                        n = read(p[0], &c, 1);
+                while (n < 0 && errno == EINTR);
+                if (n == 1)
+                        _exit(EXIT_SUCCESS);
+                int st;
+                if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+                        _exit(EXIT_FAILURE);
+                _exit(WEXITSTATUS(st));
+        }
+        close(p[0]);
+        *ret_fd = p[1];
+        return 0;
+}
+
+/* In the child, once mounted: leave the session and the terminal, tell the
+ * parent. */
+static void detach(int fd) {
+        (void) setsid();
+        (void) chdir("/");
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (nul >= 0) {
+                dup2(nul, STDIN_FILENO);
+                dup2(nul, STDOUT_FILENO);
+                dup2(nul, STDERR_FILENO);
+                if (nul > STDERR_FILENO)
+                        close(nul);
+        }
+        char ok = 0;
+        (void) !write(fd, &ok, 1);
+        close(fd);
+}
+
 int main(int argc, char **argv) {
         options o;
         int r = parse_args(argc, argv, &o);
@@ -187,6 +237,11 @@ int main(int argc, char **argv) {
         clock_gettime(CLOCK_REALTIME, &ctx.mount_time);
 
         int status = EXIT_FAILURE;
+        int parent_fd = -1;
+        if (!o.foreground && (r = fork_background(&parent_fd)) < 0) {
+                fprintf(stderr, "ckptfs: cannot go to the background: %s\n", strerror(-r));
+                return EXIT_FAILURE;
+        }
         struct fuse_session *se = NULL;
         bool mounted = false, handlers = false;
         char *fuse_opts = NULL, *cache_path = NULL;
@@ -203,8 +258,12 @@ int main(int argc, char **argv) {
         _cleanup_rpc_msg_ rpc_version *ver = NULL;
         r = rpc_version_get(ctx.rpc, NULL, &ver, &err);
         if (r < 0) {
-                fprintf(stderr, "ckptfs: cannot reach containerd at %s: %s\n", rpc_client_address(ctx.rpc),
-                        err.message);
+                /* rpc names the socket in its "not reachable" message already. */
+                if (strstr(err.message, rpc_client_address(ctx.rpc)))
+                        fprintf(stderr, "ckptfs: %s\n", err.message);
+                else
+                        fprintf(stderr, "ckptfs: cannot reach containerd at %s: %s\n", rpc_client_address(ctx.rpc),
+                                err.message);
                 goto out;
         }
         if ((r = store_live_new(ctx.rpc, o.ns, &ctx.live)) < 0 || (r = inode_table_new(&ctx.inodes)) < 0 ||
@@ -253,8 +312,10 @@ int main(int argc, char **argv) {
         if (fuse_session_mount(se, o.mountpoint) != 0)
                 goto out;
         mounted = true;
-        if (fuse_daemonize(o.foreground) != 0)
-                goto out;
+        if (parent_fd >= 0) {
+                detach(parent_fd);
+                parent_fd = -1;
+        }
         raise_readahead(o.mountpoint);
         /* Threads only after daemonizing (fork keeps none). */
         if ((r = views_notifier_new(&ctx, &notifier)) < 0 ||

@@ -97,6 +97,16 @@ ckptfs_umount "$mnt"
 ckptfs_mount "$mnt" --namespace "$ns" || bail_out "remount failed"
 is "$(stat -c %i "$c/$run_id/status" "$c/$run_id" "$c")" "$ino_before" "inode numbers stable across remounts"
 
+# --- without -f: the command returns once mounted, the daemon serves on
+bg=$TENV_DIR/mnt-bg
+mkdir -p "$bg"
+"$CKPTFS" --address "$CKPTFS_TEST_ADDR" --namespace "$ns" "$bg"
+is "$?" 0 "background mount: exit status 0"
+ok '_lib_mounted "$bg"' "background mount: mounted when the command returns"
+is "$(ls "$bg/$ns/containers" | sort)" "$(tenv_ctr containers ls -q | sort)" "background mount: serves the tree"
+fusermount3 -u "$bg"
+ok '! _lib_mounted "$bg"' "background mount: unmounted"
+
 # --- SIGTERM unmounts and leaves nothing behind
 pid=$CKPTFS_PID
 kill -TERM "$pid"
