@@ -6,7 +6,7 @@
 
 struct rpc_client {
         char *path;            /* socket path */
-        char *target;          /* "unix://" + path */
+        char *target;          /* gRPC target: "unix://" + absolute path, "unix:" + relative */
         int64_t timeout_ms;    /* default deadline of a call */
         grpc_channel *channel;
 };

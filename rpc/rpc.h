@@ -13,6 +13,8 @@
  * Deadlines: every call has one. rpc_opts.timeout_ms == 0 means the client's
  * default (rpc_client_new); a negative value means none, allowed only for
  * streams that another thread ends with rpc_call_cancel() (Events.Subscribe).
+ * Even then, sending the request is bounded by the client's default deadline,
+ * so a frozen daemon cannot block the opening of a stream.
  *
  * Threads: an rpc_client is shared by any number of threads. An rpc_call is
  * used by one thread at a time, except rpc_call_cancel(), callable from any
