@@ -21,6 +21,7 @@
 #include "api_events_image.pb-c.h"
 #include "api_events_container.pb-c.h"
 #include "api_events_namespace.pb-c.h"
+#include "google_empty.pb-c.h"
 #include "runtime_v2_runc_options_oci.pb-c.h"
 
 /* Short names for the generated types used across the project. */
@@ -34,6 +35,11 @@ typedef Containerd__Services__Tasks__V1__GetResponse rpc_task_get;
 typedef Containerd__Services__Tasks__V1__ListTasksResponse rpc_task_list;
 typedef Containerd__Services__Content__V1__Info rpc_blob_info;
 typedef Containerd__Services__Events__V1__Envelope rpc_envelope;
+typedef Containerd__Services__Tasks__V1__CheckpointTaskResponse rpc_task_checkpoint;
+typedef Containerd__Services__Images__V1__Image rpc_image;
+typedef Containerd__Services__Images__V1__ListImagesResponse rpc_image_list;
+typedef Containerd__Services__Snapshots__V1__Info rpc_snapshot_info;
+typedef Containerd__Services__Snapshots__V1__MountsResponse rpc_mounts;
 
 /* Version.Version */
 int rpc_version_get(rpc_client *c, const rpc_opts *o, rpc_version **ret, rpc_error *err);
@@ -52,6 +58,60 @@ int rpc_containers_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_con
 int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err);
 /* Tasks.List with an optional filter (NULL: all). */
 int rpc_tasks_list(rpc_client *c, const rpc_opts *o, const char *filter, rpc_task_list **ret, rpc_error *err);
+
+/* Tasks.Pause / Tasks.Resume of the init process of container `id`
+ * (-ENOENT without a task; containerd answers FAILED_PRECONDITION when the
+ * task is not in a state that allows it). */
+int rpc_tasks_pause(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
+int rpc_tasks_resume(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
+/* Tasks.Checkpoint: `parent` (a digest, or NULL/"") and `options` (an Any,
+ * e.g. containerd.runc.v1.CheckpointOptions; NULL: none). With the runc
+ * option image_path the dump stays in that directory and the response
+ * holds no descriptors; otherwise containerd writes the CRIU tar and the
+ * spec into the content store (under o->lease) and lists them. */
+int rpc_tasks_checkpoint(rpc_client *c, const rpc_opts *o, const char *id, const char *parent,
+                         const Google__Protobuf__Any *options, rpc_task_checkpoint **ret, rpc_error *err);
+
+/* Images.Get; -ENOENT when there is no image of that name. */
+int rpc_images_get(rpc_client *c, const rpc_opts *o, const char *name, rpc_image **ret, rpc_error *err);
+/* Images.List with optional containerd filters (e.g. `name==x`). */
+int rpc_images_list(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
+                    rpc_image_list **ret, rpc_error *err);
+/* Images.Create of `name` -> `target` with labels (n_labels key/value
+ * pairs); -EEXIST when the name is taken. */
+int rpc_images_create(rpc_client *c, const rpc_opts *o, const char *name, const Containerd__Types__Descriptor *target,
+                      const char *const *labels, size_t n_labels, rpc_error *err);
+/* Images.Delete; -ENOENT when absent. `sync` waits for the garbage
+ * collection that follows. */
+int rpc_images_delete(rpc_client *c, const rpc_opts *o, const char *name, bool sync, rpc_error *err);
+
+/* Leases.Create of lease `id` with labels (e.g. containerd.io/gc.expire);
+ * Leases.Delete (`sync`: wait until the garbage collector has freed what
+ * only the lease held). Use the id in rpc_opts.lease for calls that create
+ * resources. */
+int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const char *const *labels, size_t n_labels,
+                      rpc_error *err);
+int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool sync, rpc_error *err);
+
+/* Snapshots service of snapshotter `snapshotter` (e.g. "overlayfs"):
+ * Stat -> info (parent, kind); View -> a read-only snapshot `key` of
+ * `parent` and its mounts (remove it with rpc_snapshots_remove()); Mounts ->
+ * the mounts of an active snapshot. -ENOENT for an unknown key. */
+int rpc_snapshots_stat(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                       rpc_snapshot_info **ret, rpc_error *err);
+int rpc_snapshots_view(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                       const char *parent, rpc_mounts **ret, rpc_error *err);
+int rpc_snapshots_mounts(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                         rpc_mounts **ret, rpc_error *err);
+int rpc_snapshots_remove(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                         rpc_error *err);
+
+/* Diff.Diff: the changes from `left` to `right` as a layer of `media_type`
+ * (NULL: containerd's default, application/vnd.oci.image.layer.v1.tar+gzip)
+ * written into the content store under content ref `ref` (and o->lease).
+ * *ret is the layer's descriptor (labelled containerd.io/uncompressed). */
+int rpc_diff_diff(rpc_client *c, const rpc_opts *o, const rpc_mounts *left, const rpc_mounts *right,
+                  const char *media_type, const char *ref, Containerd__Types__Descriptor **ret, rpc_error *err);
 
 /* Content.Info of a blob; -ENOENT when absent. */
 int rpc_content_info(rpc_client *c, const rpc_opts *o, const char *digest, rpc_blob_info **ret,

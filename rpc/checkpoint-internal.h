@@ -1,0 +1,152 @@
+/* Pieces of the checkpoint operation shared between its files and unit
+ * tests; not part of the rpc API (see checkpoint.h). All pure functions
+ * here are thread-safe. */
+#pragma once
+
+#include "checkpoint.h"
+#include "containerd.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* Scope-bound cleanup, as in store/cleanup.h (rpc/ does not depend on store/). */
+#define _ckpt_cleanup_(f) __attribute__((cleanup(f)))
+static inline void ckpt_freep(void *p) { int e = errno; free(*(void **) p); errno = e; }
+static inline void ckpt_closep(int *fd) { if (*fd >= 0) { int e = errno; (void) close(*fd); errno = e; } }
+#define _ckpt_free_ _ckpt_cleanup_(ckpt_freep)
+#define _ckpt_close_ _ckpt_cleanup_(ckpt_closep)
+#define CKPT_TAKE_PTR(var) ({ __typeof__(var) _p_ = (var); (var) = NULL; _p_; })
+#define CKPT_ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+enum {
+        CKPT_PART_TASK = 1 << 0,
+        CKPT_PART_RW = 1 << 1,
+        CKPT_PART_IMAGE = 1 << 2,
+        CKPT_PART_RUNTIME = 1 << 3,
+        CKPT_PARTS_ALL = CKPT_PART_TASK | CKPT_PART_RW | CKPT_PART_IMAGE | CKPT_PART_RUNTIME,
+};
+
+struct ckpt_request {
+        unsigned parts;          /* CKPT_PART_* */
+        bool parts_explicit;     /* named on the command line (else: all, skipping what the container lacks) */
+        bool exit, tcp, unix_sockets, terminal, file_locks;
+        char **empty_ns;         /* n_empty_ns strings */
+        size_t n_empty_ns;
+        char *cgroups_mode;      /* NULL: runc's default */
+        char *parent;            /* pre-dump parent digest, NULL: none */
+        char *image_path;        /* raw dump to this dir: no image */
+        char *work_path;         /* CRIU work dir (logs), kept */
+        char *name;              /* image name; NULL iff image_path */
+};
+
+/* Media types containerd 1.6 uses in checkpoint indexes. */
+#define CKPT_MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define CKPT_MT_CRIU "application/vnd.containerd.container.criu.checkpoint.criu.tar"
+#define CKPT_MT_CONFIG "application/vnd.containerd.container.checkpoint.config.v1+proto"
+#define CKPT_MT_OPTIONS "application/vnd.containerd.container.checkpoint.options.v1+proto"
+#define CKPT_MT_RUNTIME_OPTIONS "application/vnd.containerd.container.checkpoint.runtime.options+proto"
+#define CKPT_MT_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define CKPT_RUNC_OPTIONS_TYPE "containerd.runc.v1.CheckpointOptions"
+
+/* ---- names (checkpoint-ref.c) ---- */
+
+/* A reference tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+bool ckpt_tag_valid(const char *tag);
+/* An image reference per the OCI/distribution grammar
+ * ([domain[:port]/]path[/path...][:tag][@digest], lowercase path
+ * components, name <= 255 chars), with one extension: the tag may contain
+ * ':' as containerd's own default checkpoint names do. On failure returns
+ * false and, if why != NULL, a static explanation. */
+bool ckpt_ref_valid(const char *ref, const char **why);
+/* A digest "sha256:<64 lowercase hex>". */
+bool ckpt_digest_valid(const char *d);
+/* containerd.io/checkpoint/<id>:<MM-DD-YYYY-HH:MM:SS> of local time t. */
+int ckpt_default_name(const char *container_id, time_t t, char **ret);
+
+/* ---- the index (checkpoint-index.c) ---- */
+
+typedef struct ckpt_desc {
+        const char *media_type;
+        const char *digest;
+        int64_t size;
+        bool platform;                  /* add "platform": {architecture, os} */
+        const char *const *annotations; /* n_annotations key/value pairs */
+        size_t n_annotations;
+} ckpt_desc;
+
+/* GOARCH of this build ("amd64", "arm64", ...). */
+const char *ckpt_goarch(void);
+
+/* The OCI image index JSON, as containerd's client writes it: schemaVersion
+ * 2, manifests in the given order (field order mediaType, digest, size,
+ * annotations, platform), annotations io.containerd.checkpoint.runtime,
+ * io.containerd.checkpoint.snapshotter and (if image_name)
+ * org.opencontainers.image.ref.name, keys sorted; a trailing newline.
+ * *ret_json is malloc'd, NUL-terminated, *ret_len bytes without the NUL. */
+int ckpt_index_build(const ckpt_desc *descs, size_t n, const char *runtime, const char *snapshotter,
+                     const char *image_name, char **ret_json, size_t *ret_len);
+
+/* sha256 of a buffer as "sha256:<hex>" into out[72]. */
+void ckpt_sha256_digest(const void *data, size_t len, char out[72]);
+
+/* ---- the tar of a dump dir (checkpoint-tar.c) ---- */
+
+typedef struct ckpt_tar ckpt_tar;
+/* Scans `dir` (regular files and subdirectories; anything else is -EINVAL)
+ * and prepares a ustar stream of its content, members named relative to
+ * dir, sorted, regular files with their mode and mtime, owner 0:0; sizes
+ * >= 8 GiB in base-256. The exact stream size is known at once. */
+int ckpt_tar_open(const char *dir, ckpt_tar **ret);
+uint64_t ckpt_tar_size(const ckpt_tar *t);
+size_t ckpt_tar_members(const ckpt_tar *t);
+/* rpc_pull_cb-compatible: fills buf with up to cap bytes; 0 at the end;
+ * -EIO if a file changed size under us. */
+ssize_t ckpt_tar_read(void *tar, uint8_t *buf, size_t cap);
+ckpt_tar *ckpt_tar_free(ckpt_tar *t);
+static inline void ckpt_tar_freep(ckpt_tar **t) { if (*t) ckpt_tar_free(*t); }
+
+/* Removes `path` and everything below it; ENOENT is success. */
+int ckpt_rm_rf(const char *path);
+
+/* ---- where dumps go (checkpoint-workdir.c) ---- */
+
+/* From the text of /proc/PID/cgroup: the path of the memory cgroup (v1
+ * "N:...memory...:PATH", else v2 "0::PATH"). -ENOENT if none. */
+int ckpt_memory_cgroup_path(const char *proc_cgroup, char *out, size_t n, bool *ret_v2);
+/* From memory.stat: bytes a CRIU dump takes (v1 total_rss + total_shmem,
+ * v2 anon + shmem). */
+uint64_t ckpt_memstat_dumpable(const char *memory_stat, bool v2);
+/* MemAvailable of /proc/meminfo in bytes (0 if absent). */
+uint64_t ckpt_meminfo_available(const char *meminfo);
+/* The default parent of the dump dir for task `pid`: /dev/shm when its
+ * memory (*ret_estimate, 0 if unknown) fits in that tmpfs and twice in
+ * MemAvailable with a margin, else /var/tmp. */
+const char *ckpt_pick_work_root(pid_t pid, uint64_t *ret_estimate);
+
+/* ---- streaming upload (checkpoint-upload.c) ---- */
+
+/* Content.Write of exactly `size` bytes pulled from reader, digest computed
+ * while streaming (sent with the commit), chunks pipelined. A blob that
+ * exists already is success. *ret_digest receives "sha256:<hex>". Needs a
+ * lease in o->lease. */
+int ckpt_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t size, rpc_pull_cb reader,
+                        void *userdata, const char *const *labels, size_t n_labels, char ret_digest[72],
+                        rpc_error *err);
+
+/* ---- the registry, as ckpt_take() drives it (checkpoint-registry.c) ---- */
+
+typedef struct ckpt_entry ckpt_entry;
+/* Marks (ns, id) running; -EBUSY if it runs already. *ret stays valid
+ * until ckpt_registry_end(). */
+int ckpt_registry_begin(ckpt_registry *reg, const char *ns, const char *id, ckpt_entry **ret);
+/* The current stage (a static string), shown by status and report. */
+void ckpt_registry_stage(ckpt_registry *reg, ckpt_entry *e, const char *stage);
+/* Ends the run: takes ownership of `report` and `status` (malloc'd, may be
+ * NULL on out-of-memory) as the last result. */
+void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status);
+/* The parent directory for private dump dirs set by the user (owned by
+ * the registry); NULL: choose per checkpoint (ckpt_pick_work_root). */
+const char *ckpt_registry_work_dir(ckpt_registry *reg);
