@@ -55,21 +55,39 @@ bool store_digest_valid(const char *digest) {
  * google/rpc/status.proto), so the reply is decoded as an empty message
  * whose unknown fields are walked by number: PluginsResponse.plugins = 1,
  * Plugin.type = 1, Plugin.exports = 5 (map entries: key = 1, value = 2). */
-static const ProtobufCMessageUnknownField *unknown_field(const ProtobufCMessage *m, uint32_t tag, size_t *iter) {
+typedef struct bytes {
+        const uint8_t *data;
+        size_t len;
+} bytes;
+
+/* protobuf-c keeps a length-delimited unknown field with its varint
+ * length prefix: skip it. */
+static bool unknown_field(const ProtobufCMessage *m, uint32_t tag, size_t *iter, bytes *ret) {
         for (; *iter < m->n_unknown_fields; (*iter)++) {
                 const ProtobufCMessageUnknownField *f = &m->unknown_fields[*iter];
-                if (f->tag == tag && f->wire_type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
-                        (*iter)++;
-                        return f;
+                if (f->tag != tag || f->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+                        continue;
+                (*iter)++;
+                uint64_t len = 0;
+                size_t i = 0;
+                for (int shift = 0; i < f->len && shift < 64; shift += 7) {
+                        uint8_t b = f->data[i++];
+                        len |= (uint64_t) (b & 0x7f) << shift;
+                        if (!(b & 0x80))
+                                break;
                 }
+                if (len != f->len - i)
+                        return false;
+                *ret = (bytes) { .data = f->data + i, .len = (size_t) len };
+                return true;
         }
-        return NULL;
+        return false;
 }
 
 static char *field_string(const ProtobufCMessage *m, uint32_t tag) {
         size_t it = 0;
-        const ProtobufCMessageUnknownField *f = unknown_field(m, tag, &it);
-        return f ? strndup((const char *) f->data, f->len) : strdup("");
+        bytes b;
+        return unknown_field(m, tag, &it, &b) ? strndup((const char *) b.data, b.len) : strdup("");
 }
 
 static int plugin_content_root(const uint8_t *data, size_t len, char **ret) {
@@ -83,10 +101,10 @@ static int plugin_content_root(const uint8_t *data, size_t len, char **ret) {
         if (strcmp(type, "io.containerd.content.v1") != 0)
                 return -ENOENT;
         size_t it = 0;
-        const ProtobufCMessageUnknownField *f;
-        while ((f = unknown_field(p, 5, &it))) {
+        bytes f;
+        while (unknown_field(p, 5, &it, &f)) {
                 _cleanup_rpc_msg_ ProtobufCMessage *e = NULL;
-                if (rpc_msg_unpack(&google__protobuf__empty__descriptor, f->data, f->len, &e) < 0)
+                if (rpc_msg_unpack(&google__protobuf__empty__descriptor, f.data, f.len, &e) < 0)
                         continue;
                 _cleanup_free_ char *key = field_string(e, 1);
                 if (key && strcmp(key, "root") == 0) {
@@ -108,10 +126,10 @@ int store_blobs_discover_root(store_blobs *b) {
         if (r < 0)
                 return r;
         size_t it = 0;
-        const ProtobufCMessageUnknownField *f;
-        while ((f = unknown_field(resp, 1, &it))) {
+        bytes f;
+        while (unknown_field(resp, 1, &it, &f)) {
                 _cleanup_free_ char *root = NULL;
-                if (plugin_content_root(f->data, f->len, &root) < 0)
+                if (plugin_content_root(f.data, f.len, &root) < 0)
                         continue;
                 _cleanup_free_ char *dir = NULL;
                 if (asprintf(&dir, "%s/blobs/sha256", root) < 0)

@@ -1,0 +1,288 @@
+/* store_catalog and store_blobs against a real containerd (started by
+ * run-catalog.sh with scripts/testenv.sh; `ctr` is the peer).
+ *
+ * Env: CKPTFS_TEST_ADDR, CKPTFS_TEST_NS, CKPTFS_TEST_DIR, and CKPT_NAME /
+ * CKPT_ID: a checkpoint image the script made with `ctr c checkpoint` of
+ * container CKPT_ID (so it has no checkpoint label: found by its index). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "catalog.h"
+#include "db.h"
+
+static const char *addr, *ns, *dir, *ckpt_name, *ckpt_id;
+
+/* Runs a shell command, returns its stdout (trailing newline cut). */
+static char *sh(const char *fmt, ...) {
+        char cmd[4096];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        char *out = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&out, &len);
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+                fwrite(buf, 1, n, m);
+        fclose(m);
+        assert_int_equal(pclose(p), 0);
+        while (len && out[len - 1] == '\n')
+                out[--len] = 0;
+        return out;
+}
+
+typedef struct env {
+        rpc_client *rpc;
+        struct store_db *db;
+        store_blobs *blobs;
+        char dbpath[512];
+} env;
+
+static int setup(void **state) {
+        env *e = calloc(1, sizeof(*e));
+        assert_int_equal(rpc_client_new(addr, 5000, &e->rpc), 0);
+        snprintf(e->dbpath, sizeof(e->dbpath), "%s/test-catalog-%d.db", dir, getpid());
+        unlink(e->dbpath);
+        assert_int_equal(store_db_open(e->dbpath, &e->db), 0);
+        assert_int_equal(store_blobs_new(e->rpc, NULL, &e->blobs), 0);
+        *state = e;
+        return 0;
+}
+
+static int teardown(void **state) {
+        env *e = *state;
+        store_blobs_free(e->blobs);
+        store_db_close(e->db);
+        rpc_client_free(e->rpc);
+        unlink(e->dbpath);
+        free(e);
+        return 0;
+}
+
+/* Introspection tells where the content store is: the test env's root. */
+static void test_discover_root(void **state) {
+        env *e = *state;
+        int r = store_blobs_discover_root(e->blobs);
+        if (r < 0)
+                fprintf(stderr, "discover: %s\n", strerror(-r));
+        assert_int_equal(r, 0);
+        char want[600];
+        snprintf(want, sizeof(want), "%s/root/io.containerd.content.v1.content", dir);
+        assert_string_equal(store_blobs_root(e->blobs), want);
+}
+
+static char *target_of(const char *name) {
+        return sh("ctr --address '%s' -n '%s' images ls | awk -v n='%s' '$1 == n { print $3 }'", addr, ns, name);
+}
+
+/* Both paths (local file, Content.Read) give `ctr content get`'s bytes;
+ * read_all checks the digest. */
+static void test_blob_paths(void **state) {
+        env *e = *state;
+        char *digest = target_of(ckpt_name);
+        char *want = sh("ctr --address '%s' -n '%s' content get '%s'", addr, ns, digest);
+        size_t want_len = strlen(want);
+
+        for (int local = 0; local < 2; local++) {
+                store_blobs *b;
+                assert_int_equal(store_blobs_new(e->rpc, NULL, &b), 0);
+                if (local)
+                        assert_int_equal(store_blobs_discover_root(b), 0);
+                uint8_t *buf;
+                size_t len;
+                assert_int_equal(store_blob_read_all(b, ns, digest, want_len, 1 << 20, &buf, &len), 0);
+                assert_int_equal(len, want_len);
+                assert_memory_equal(buf, want, len);
+                free(buf);
+
+                /* A reader at an offset. */
+                struct store_reader *rd;
+                assert_int_equal(store_blob_open(b, ns, digest, want_len, &rd), 0);
+                assert_true(local ? rd->fd >= 0 : rd->fd < 0);
+                char mid[16];
+                assert_int_equal(store_reader_read_exact(rd, mid, 10, 5), 0);
+                assert_memory_equal(mid, want + 5, 10);
+                store_reader_free(rd);
+
+                /* A wrong size is not the blob: the digest check says EIO. */
+                assert_int_equal(store_blob_read_all(b, ns, digest, want_len - 1, 1 << 20, &buf, &len), -EIO);
+                store_blobs_free(b);
+        }
+        free(want);
+        free(digest);
+}
+
+static void test_verifier(void **state) {
+        const char *data = "hello\n";
+        const char *good = "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+        const char *bad = "sha256:0000b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+        store_blob_verifier *v;
+        assert_int_equal(store_blob_verifier_new(good, 6, &v), 0);
+        assert_int_equal(store_blob_verifier_feed(v, data, 3, 0), 0);
+        assert_true(store_blob_verifier_active(v));
+        assert_int_equal(store_blob_verifier_feed(v, data, 2, 0), 0); /* a reread */
+        assert_int_equal(store_blob_verifier_feed(v, data + 3, 3, 3), 0);
+        assert_false(store_blob_verifier_active(v));
+        store_blob_verifier_free(v);
+        assert_int_equal(store_blob_verifier_new(bad, 6, &v), 0);
+        assert_int_equal(store_blob_verifier_feed(v, data, 6, 0), -EIO);
+        store_blob_verifier_free(v);
+        /* Random access is not checked. */
+        assert_int_equal(store_blob_verifier_new(bad, 6, &v), 0);
+        assert_int_equal(store_blob_verifier_feed(v, data + 3, 3, 3), 0);
+        assert_false(store_blob_verifier_active(v));
+        store_blob_verifier_free(v);
+        assert_int_equal(store_blob_verifier_new("md5:x", 6, &v), -EINVAL);
+}
+
+static bool strv_has(char **v, const char *s) {
+        for (size_t i = 0; v && v[i]; i++)
+                if (strcmp(v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+/* A ctr-made checkpoint is found (by its CRIU descriptor), the base image
+ * is not; the container is named by the config blob; the reach set is the
+ * index, its descriptors, and the image manifest's config and layers. */
+static void test_sync(void **state) {
+        env *e = *state;
+        store_catalog *c;
+        assert_int_equal(store_catalog_new(e->rpc, e->db, e->blobs, NULL, &c), 0);
+        char **names;
+        assert_int_equal(store_catalog_names(c, ns, &names), 0);
+        assert_null(names[0]);
+        store_strv_free(names);
+
+        assert_int_equal(store_catalog_sync(c, NULL), 0);
+        assert_int_equal(store_catalog_names(c, ns, &names), 0);
+        assert_true(strv_has(names, ckpt_name));
+        assert_false(strv_has(names, getenv("CKPTFS_TEST_IMAGE")));
+        store_strv_free(names);
+
+        char **cn, **tags;
+        assert_int_equal(store_catalog_container_ckpts(c, ns, ckpt_id, &cn, &tags), 0);
+        assert_true(strv_has(cn, ckpt_name));
+        store_strv_free(cn);
+        store_strv_free(tags);
+
+        store_ckpt ck;
+        assert_int_equal(store_catalog_get(c, ns, ckpt_name, &ck), 0);
+        char *digest = target_of(ckpt_name);
+        assert_string_equal(ck.target.digest, digest);
+        store_descs kids, all;
+        assert_int_equal(store_catalog_children(c, ns, &ck.target, &kids), 0);
+        assert_int_equal(store_catalog_reach(c, ns, &ck.target, &all), 0);
+        /* index + its children + the manifest's config and layer(s) */
+        assert_true(kids.n >= 5);
+        assert_true(all.n > kids.n);
+        assert_string_equal(all.v[0].digest, digest);
+        /* As many descriptors as the index blob has digests. */
+        char *json = sh("ctr --address '%s' -n '%s' content get '%s' | grep -o '\"digest\"' | wc -l", addr, ns,
+                        digest);
+        assert_int_equal((size_t) atoi(json), kids.n);
+        free(json);
+        store_descs_clear(&kids);
+        store_descs_clear(&all);
+        store_ckpt_clear(&ck);
+        store_catalog_free(c);
+
+        /* A new catalog on the same database lists it without containerd. */
+        rpc_client *dead;
+        assert_int_equal(rpc_client_new("/nonexistent/ckptfs.sock", 500, &dead), 0);
+        store_blobs *nob;
+        assert_int_equal(store_blobs_new(dead, NULL, &nob), 0);
+        assert_int_equal(store_catalog_new(dead, e->db, nob, NULL, &c), 0);
+        assert_int_equal(store_catalog_names(c, ns, &names), 0);
+        assert_true(strv_has(names, ckpt_name));
+        store_strv_free(names);
+        assert_int_equal(store_catalog_get(c, ns, ckpt_name, &ck), 0);
+        assert_int_equal(store_catalog_children(c, ns, &ck.target, &kids), 0);
+        assert_true(kids.n >= 5);
+        store_descs_clear(&kids);
+        store_ckpt_clear(&ck);
+        assert_true(store_catalog_sync(c, NULL) < 0);
+        store_catalog_free(c);
+        store_blobs_free(nob);
+        rpc_client_free(dead);
+        free(digest);
+}
+
+typedef struct seen {
+        int n;
+        char last[512];
+} seen;
+
+static void on_change(void *userdata, const char *cns, const char *name, bool containers) {
+        seen *s = userdata;
+        if (name && strcmp(cns, ns) == 0) {
+                snprintf(s->last, sizeof(s->last), "%s", name);
+                __atomic_add_fetch(&s->n, 1, __ATOMIC_SEQ_CST);
+        }
+}
+
+/* Events: a new name appears, a removed one goes, within 2 s. */
+static void test_events(void **state) {
+        env *e = *state;
+        store_catalog *c;
+        seen s = { 0 };
+        assert_int_equal(store_catalog_new(e->rpc, e->db, e->blobs, NULL, &c), 0);
+        assert_int_equal(store_catalog_start(c, on_change, &s), 0);
+        usleep(500 * 1000);
+        char tagged[600];
+        snprintf(tagged, sizeof(tagged), "%s-evt", ckpt_name);
+        free(sh("ctr --address '%s' -n '%s' images tag '%s' '%s'", addr, ns, ckpt_name, tagged));
+        store_ckpt ck;
+        int r = -ENOENT;
+        for (int i = 0; i < 40 && r < 0; i++) {
+                usleep(50 * 1000);
+                r = store_catalog_get(c, ns, tagged, &ck);
+        }
+        assert_int_equal(r, 0);
+        store_ckpt_clear(&ck);
+        free(sh("ctr --address '%s' -n '%s' images rm '%s' >/dev/null", addr, ns, tagged));
+        r = 0;
+        for (int i = 0; i < 40 && r == 0; i++) {
+                usleep(50 * 1000);
+                r = store_catalog_get(c, ns, tagged, &ck);
+                if (r == 0)
+                        store_ckpt_clear(&ck);
+        }
+        assert_int_equal(r, -ENOENT);
+        assert_true(__atomic_load_n(&s.n, __ATOMIC_SEQ_CST) >= 2);
+        assert_string_equal(s.last, tagged);
+        store_catalog_free(c);
+}
+
+int main(void) {
+        addr = getenv("CKPTFS_TEST_ADDR");
+        ns = getenv("CKPTFS_TEST_NS");
+        dir = getenv("CKPTFS_TEST_DIR");
+        ckpt_name = getenv("CKPT_NAME");
+        ckpt_id = getenv("CKPT_ID");
+        if (!addr || !ns || !dir || !ckpt_name || !ckpt_id) {
+                fprintf(stderr, "run me through run-catalog.sh\n");
+                return 77;
+        }
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_verifier),
+                cmocka_unit_test_setup_teardown(test_discover_root, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blob_paths, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
