@@ -263,11 +263,12 @@ int views_content_oci_layout(fs_ctx *ctx, const fs_node *n, char **ret, size_t *
 }
 
 /* The tag of an image name, as containerd's exporter names it
- * (org.opencontainers.image.ref.name): the part after the last ':' that
- * follows the last '/', else the whole name. */
+ * (org.opencontainers.image.ref.name): what follows the first ':' of the
+ * last path component (tags may hold ':' themselves, as containerd's
+ * checkpoint timestamps do), else the whole name. */
 static const char *ref_name(const char *name) {
         const char *slash = strrchr(name, '/');
-        const char *colon = strrchr(slash ? slash : name, ':');
+        const char *colon = strchr(slash ? slash : name, ':');
         return colon ? colon + 1 : name;
 }
 
