@@ -26,8 +26,9 @@ busybox=${MKIMAGE_BUSYBOX:-/bin/busybox}
 
 [ -f "$src" ] || die "memhog source not found: $src"
 [ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-  { command -v file >/dev/null && die "$busybox is not statically linked"; }
+if command -v file >/dev/null && ! file -L "$busybox" | grep -q 'statically linked'; then
+  die "$busybox is not statically linked (Debian's busybox-static is)"
+fi
 
 case "$(uname -m)" in
   x86_64) arch=amd64 ;;

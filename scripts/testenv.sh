@@ -83,6 +83,20 @@ _tenv_cmdline_has() {
   [[ $c == *"$2"* ]]
 }
 
+# PIDs whose command line has an argument containing STRING (-x: equal to it).
+_tenv_pids_with() {
+  local x=""
+  [ "$1" = -x ] && { x=x; shift; }
+  local p list
+  list=$(grep -lzF$x -- "$1" /proc/[0-9]*/cmdline 2>/dev/null)
+  # grep matched its own command line; it is gone now, so keep live ones only
+  for p in $list; do
+    p=${p#/proc/}
+    p=${p%/cmdline}
+    [ "$p" != "$BASHPID" ] && [ -d "/proc/$p" ] && echo "$p"
+  done
+}
+
 tenv_uid() {
   local h
   h=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
@@ -395,9 +409,7 @@ tenv_stop() {
   fi
 
   # Shims of this env, and what they hold outside DIR (sockets, FIFO dirs).
-  for p in $(grep -lzxF -- "$addr" /proc/[0-9]*/cmdline 2>/dev/null); do
-    p=${p#/proc/}
-    p=${p%/cmdline}
+  for p in $(_tenv_pids_with -x "$addr"); do
     _tenv_cmdline_has "$p" "-address $addr " && shims[$p]=1
   done
   for p in "$d"/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
@@ -552,8 +564,13 @@ tenv_reap_stale() {
     read -r pid start <"$d/owner.pid" || continue
     now_start=$(cut -d' ' -f22 "/proc/$pid/stat" 2>/dev/null || true)
     if [ -z "$now_start" ] || [ "$now_start" != "$start" ] || _tenv_pid_gone "$pid"; then
-      _tenv_log "reaping stale test env $d (owner $pid gone)"
-      tenv_stop "$d" || true
+      # flock: two tests starting at once must not reap the same env together
+      (
+        flock -n 9 || exit 0
+        [ -d "$d" ] || exit 0
+        _tenv_log "reaping stale test env $d (owner $pid gone)"
+        tenv_stop "$d"
+      ) 9<"$d/.ckptfs-testenv" || true
     fi
   done
   find "$base" -maxdepth 1 -name 'ckt.*.teardown.log' -mmin +60 -delete 2>/dev/null || true

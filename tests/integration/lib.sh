@@ -43,13 +43,15 @@
 # ckptfs: ckptfs_mount MNT [ARGS...]
 #   runs "$CKPTFS" [--address $CKPTFS_TEST_ADDR] ARGS... -f MNT in the background
 #   (--address is added unless ARGS has one; add --namespace yourself), stdout+stderr
-#   to $TENV_DIR/ckptfs.N.log, waits up to $CKPTFS_MOUNT_TIMEOUT s (15) for the
+#   to $TENV_DIR/ckptfs.N.XXXXXX.log, waits up to $CKPTFS_MOUNT_TIMEOUT s (15) for the
 #   mount; returns 1 (log shown as diag) if it is not mounted in time.  Do not call
 #   it in a subshell or $(...): the daemon must be a child of the test's shell.
-# ckptfs_umount MNT
-#   fusermount3 -u (retried while busy, then lazily), waits up to
-#   $CKPTFS_EXIT_TIMEOUT s (15) for the daemon, and emits ONE TAP line: ok when
-#   it exited 0 with no sanitizer report in its log, not ok otherwise.
+# ckptfs_umount [--signal SIG] MNT
+#   fusermount3 -u (retried while busy, then lazily) -- or with --signal, kill -SIG
+#   the daemon --, waits up to $CKPTFS_EXIT_TIMEOUT s (15) for it, and emits ONE TAP
+#   line: ok when it exited 0, the mount is gone and its log has no sanitizer
+#   report; not ok otherwise.  Mounts a test leaves are unmounted at exit (and
+#   fail the test if their daemon fails or reports a sanitizer error).
 #
 # Sanitizers (ckptfs built with -Db_sanitize=address,undefined by scripts/test.sh):
 #   the daemon runs with ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:print_summary=1,
@@ -309,12 +311,12 @@ ckptfs_mount() {
   pre=(--address "$CKPTFS_TEST_ADDR")
   for a in "$@"; do [[ $a == --address* ]] && pre=(); done
   _CK_SEQ=$((_CK_SEQ + 1))
-  log=${TENV_DIR:-/tmp}/ckptfs.$_CK_SEQ.log
+  log=$(mktemp "${TENV_DIR:-/tmp}/ckptfs.$_CK_SEQ.XXXXXX.log") || return 1
   ASAN_OPTIONS=$CKPTFS_ASAN_OPTIONS UBSAN_OPTIONS=$CKPTFS_UBSAN_OPTIONS \
     LSAN_OPTIONS=$CKPTFS_LSAN_OPTIONS \
     "$CKPTFS" "${pre[@]}" "$@" -f "$mnt" </dev/null >>"$log" 2>&1 &
   pid=$!
-  [ -n "${TENV_DIR:-}" ] && echo "$pid" >"$TENV_DIR/pids/ckptfs.$_CK_SEQ.pid"
+  [ -n "${TENV_DIR:-}" ] && echo "$pid" >"${log%.log}.pid" && mv "${log%.log}.pid" "$TENV_DIR/pids/"
   _CK_PID[$mnt]=$pid
   _CK_LOG[$mnt]=$log
   CKPTFS_PID=$pid
@@ -346,21 +348,25 @@ ckptfs_mount() {
   return 0
 }
 
-# _ck_stop MNT: unmount, wait; prints "STATUS" (exit status, or "timeout"/"lost") and
-# whether the log has a sanitizer report; returns 0 when both are clean.
+# _ck_stop MNT [SIGNAL]: unmount (or send SIGNAL to the daemon), wait for the
+# daemon; sets _CK_STATUS to its exit status ("timeout" if it had to be killed).
 _ck_stop() {
-  local mnt=$1 pid=${_CK_PID[$1]} i st
-  for i in $(seq 50); do
-    _lib_mounted "$mnt" fuse || break
-    fusermount3 -u "$mnt" 2>/dev/null && break
-    sleep 0.1
-  done
-  if _lib_mounted "$mnt" fuse; then
-    diag "ckptfs_umount: $mnt stays busy; lazy unmount"
-    fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+  local mnt=$1 sig=${2:-} pid=${_CK_PID[$1]} i st
+  if [ -n "$sig" ]; then
+    kill -"$sig" "$pid" 2>/dev/null
+  else
+    for i in $(seq 50); do
+      _lib_mounted "$mnt" fuse || break
+      fusermount3 -u "$mnt" 2>/dev/null && break
+      sleep 0.1
+    done
+    if _lib_mounted "$mnt" fuse; then
+      diag "ckptfs_umount: $mnt stays busy; lazy unmount"
+      fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+    fi
   fi
   if ! _tenv_wait_gone "$CKPTFS_EXIT_TIMEOUT" "$pid"; then
-    diag "ckptfs (pid $pid) still running $CKPTFS_EXIT_TIMEOUT s after the unmount; SIGABRT/SIGKILL"
+    diag "ckptfs (pid $pid) still running $CKPTFS_EXIT_TIMEOUT s after ${sig:+SIG}${sig:-the unmount}; SIGABRT, SIGKILL"
     kill -ABRT "$pid" 2>/dev/null
     _tenv_wait_gone 3 "$pid" || kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
@@ -368,25 +374,40 @@ _ck_stop() {
   else
     wait "$pid" 2>/dev/null
     st=$?
-    # 127 from wait: not our child (mounted from a subshell?): status unknown
     _CK_STATUS=$st
+  fi
+  if _lib_mounted "$mnt" fuse; then
+    diag "ckptfs gone but $mnt still mounted; lazy unmount"
+    fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+    [ "$_CK_STATUS" = 0 ] && _CK_STATUS="exited 0 but left the mount"
   fi
   unset "_CK_PID[$mnt]"
 }
 
+_ck_log_clean() { ! grep -Eq "$LIB_SANITIZER_RE" "$1" 2>/dev/null; }
+
+# ckptfs_umount [--signal SIG] MNT: one TAP line.  With --signal the daemon gets
+# SIG (e.g. TERM) instead of fusermount3 -u, and must unmount by itself.
 ckptfs_umount() {
-  local mnt=${1:?ckptfs_umount MNT} log bad=0
+  local sig="" mnt log bad=0 how
+  if [ "${1:-}" = --signal ]; then
+    sig=${2:?ckptfs_umount --signal SIG MNT}
+    shift 2
+  fi
+  mnt=${1:?ckptfs_umount [--signal SIG] MNT}
   mnt=$(readlink -f "$mnt")
+  how=${sig:+SIG$sig}
+  how=${how:-unmounted}
   if [ -z "${_CK_PID[$mnt]:-}" ]; then
     _t_result 1 "ckptfs_umount $mnt"
     diag "  $mnt was not mounted by ckptfs_mount in this shell"
     return 1
   fi
   log=${_CK_LOG[$mnt]}
-  _ck_stop "$mnt"
+  _ck_stop "$mnt" "$sig"
   [ "$_CK_STATUS" = 0 ] || bad=1
-  grep -Eq "$LIB_SANITIZER_RE" "$log" 2>/dev/null && bad=1
-  _t_result $bad "ckptfs on $mnt unmounted, exited 0, no sanitizer report"
+  _ck_log_clean "$log" || bad=1
+  _t_result $bad "ckptfs on $mnt $how, exited 0, no mount left, no sanitizer report"
   if [ $bad = 1 ]; then
     diag "  exit status: $_CK_STATUS; log $log:"
     diag "$(tail -n 60 "$log")"
@@ -406,9 +427,15 @@ _lib_on_exit() {
   set +e
   for mnt in "${!_CK_PID[@]}"; do
     log=${_CK_LOG[$mnt]}
-    diag "teardown: $mnt still mounted; unmounting"
-    _ck_stop "$mnt"
-    if grep -Eq "$LIB_SANITIZER_RE" "$log" 2>/dev/null || [ "$_CK_STATUS" != 0 ]; then
+    if _lib_mounted "$mnt" fuse || ! _tenv_pid_gone "${_CK_PID[$mnt]}"; then
+      diag "teardown: ckptfs on $mnt still mounted; unmounting"
+      _ck_stop "$mnt"
+    else
+      # the test ended that daemon itself (and may have waited for it): log only
+      wait "${_CK_PID[$mnt]}" 2>/dev/null
+      _CK_STATUS=0
+    fi
+    if ! _ck_log_clean "$log" || [ "$_CK_STATUS" != 0 ]; then
       diag "teardown: ckptfs on $mnt: exit status $_CK_STATUS; log $log:"
       diag "$(tail -n 60 "$log")"
       echo "ckptfs on $mnt failed (status $_CK_STATUS or sanitizer report)" >&2

@@ -96,6 +96,9 @@ out=$(STUBFS_FAKE_REPORT=1 ckptfs_mount "$TENV_DIR/mnt2" && ckptfs_umount "$TENV
 like "$out" "not ok [0-9]+ - ckptfs on" "ckptfs_umount fails on a sanitizer report in the log"
 out=$(STUBFS_EXIT_STATUS=3 ckptfs_mount "$TENV_DIR/mnt3" && ckptfs_umount "$TENV_DIR/mnt3")
 like "$out" "not ok [0-9]+ - ckptfs on.*exit status: 3" "ckptfs_umount fails on a non-zero exit status"
+ckptfs_mount "$TENV_DIR/mnt5" && ckptfs_umount --signal TERM "$TENV_DIR/mnt5"
+ckptfs_mount "$TENV_DIR/mnt6" && kill -TERM "$CKPTFS_PID" && wait "$CKPTFS_PID"
+ok $? "a test may end the daemon itself (the exit trap then only checks its log)"
 CKPTFS=$TENV_DIR/no-such-binary
 ckptfs_mount "$TENV_DIR/mnt4" >/dev/null
 ok "[ $? != 0 ]" "ckptfs_mount fails when the binary is missing"
@@ -116,7 +119,7 @@ wait_for 10 _lib_mounted "$TENV_DIR/hung" fuse
 ok $? "hung FUSE mount set up"
 kill -STOP $hung
 cpid=$CKPTFS_TEST_CONTAINERD_PID
-shims=$(for p in /proc/[0-9]*; do _tenv_cmdline_has "${p#/proc/}" "-address $CKPTFS_TEST_ADDR " && echo "${p#/proc/}"; done)
+shims=$(for p in $(_tenv_pids_with -x "$CKPTFS_TEST_ADDR"); do _tenv_cmdline_has "$p" containerd-shim && echo "$p"; done)
 ok "[ -n '$shims' ]" "shims of this env found: $(echo $shims)"
 tasks_pids=$(for t in $id $idp; do tenv_task_pid "$t"; done)
 env_dir=$TENV_DIR ns=$CKPTFS_TEST_NS
@@ -132,7 +135,7 @@ is "$(grep -c " $env_dir[/ ]" /proc/self/mountinfo)" 0 "no mount remains under $
 is "$(ls -d /sys/fs/cgroup/*/"$ns" 2>/dev/null | wc -l)" 0 "no cgroup of namespace $ns remains"
 ok "[ ! -e /run/containerd/runc/$ns ]" "no runc state of $ns remains"
 ok "[ ! -e '$env_dir' ]" "$env_dir removed"
-left=$(for p in /proc/[0-9]*; do _tenv_cmdline_has "${p#/proc/}" "$env_dir" && echo "${p#/proc/}"; done)
+left=$(_tenv_pids_with "$env_dir")
 is "$(echo $left)" "" "no process mentions $env_dir"
 
 # ---------------------------------------------------------------- killed tests
