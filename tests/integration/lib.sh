@@ -56,9 +56,11 @@
 # Sanitizers (ckptfs built with -Db_sanitize=address,undefined by scripts/test.sh):
 #   the daemon runs with ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:print_summary=1,
 #   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1 and
-#   LSAN_OPTIONS=suppressions=tests/fixtures/lsan.supp (leaks allocated inside gRPC /
-#   gpr / absl / upb / c-ares / re2 are suppressed: gRPC's global state is freed
-#   asynchronously or never; everything else leaking is a failure).  Override with
+#   LSAN_OPTIONS=suppressions=tests/fixtures/lsan.supp.  Decision: leak checking ON.
+#   A sanitized ckptfs mounting, reading and unmounting showed no leak in 6/6 runs;
+#   only allocations under grpc_init/grpc_shutdown/gpr_once_init/absl (gRPC's
+#   process-wide state, which grpc_shutdown may free on a detached thread after
+#   main returned) are suppressed; any other leak fails the test.  Override with
 #   CKPTFS_ASAN_OPTIONS / CKPTFS_UBSAN_OPTIONS / CKPTFS_LSAN_OPTIONS.  A log line
 #   matching "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "LeakSanitizer",
 #   "runtime error:" or "ThreadSanitizer" fails ckptfs_umount (and the test).
