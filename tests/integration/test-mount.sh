@@ -72,9 +72,7 @@ ok 'wait_for 2 grep -qx "state: stopped" "$c/$run_id/status"' "a task state chan
 like "$(cat "$c/$run_id/status")" "exit_status: 137" "stopped task: exit status"
 
 # --- containerd goes away, then comes back
-daemon_pid=$CKPTFS_TEST_CONTAINERD_PID
-kill -KILL "$daemon_pid"
-_tenv_wait_gone 10 "$daemon_pid" || true
+tenv_daemon_kill KILL
 sleep 1.5   # let cached entries expire
 t0=$(_tenv_now_ms)
 fails_with ENOTCONN ls "$c"
@@ -82,14 +80,8 @@ fails_with ENOTCONN cat "$c/$idle_id/status"
 t1=$(_tenv_now_ms)
 ok "[ $((t1 - t0)) -lt 10000 ]" "calls fail fast while containerd is down ($((t1 - t0)) ms, deadline 10 s)"
 
-setsid bash -c 'echo $$ >"$1/containerd.pid"; exec env -i PATH="$2" HOME=/root TMPDIR="$1/tmp" \
-  containerd --config "$1/config.toml"' _ "$TENV_DIR" "$TENV_DAEMON_PATH" \
-  </dev/null >>"$TENV_DIR/containerd.log" 2>&1 &
-disown $! 2>/dev/null || true
-wait_for 15 ctr --address "$CKPTFS_TEST_ADDR" version
+tenv_daemon_start
 ok $? "containerd restarted"
-CKPTFS_TEST_CONTAINERD_PID=$(cat "$TENV_DIR/containerd.pid")
-sed -i "s/^CKPTFS_TEST_CONTAINERD_PID=.*/CKPTFS_TEST_CONTAINERD_PID=$CKPTFS_TEST_CONTAINERD_PID/" "$TENV_DIR/env"
 ok 'wait_for 5 grep -qx "state: none" "$c/$idle_id/status"' "the same mount works again without remounting"
 
 # --- unmount, remount: same inode numbers
@@ -107,12 +99,7 @@ is "$(ls "$bg/$ns/containers" | sort)" "$(tenv_ctr containers ls -q | sort)" "ba
 fusermount3 -u "$bg"
 ok '! _lib_mounted "$bg"' "background mount: unmounted"
 
-# --- SIGTERM unmounts and leaves nothing behind
-pid=$CKPTFS_PID
-kill -TERM "$pid"
-wait "$pid"
-is "$?" 0 "SIGTERM ends the daemon with exit status 0"
-ok '! _lib_mounted "$mnt"' "SIGTERM leaves no mount behind"
-unlike "$(cat "$CKPTFS_LOG")" "$LIB_SANITIZER_RE" "no sanitizer report after SIGTERM"
+# --- SIGTERM unmounts and leaves nothing behind (exit 0, no sanitizer report)
+ckptfs_umount --signal TERM "$mnt"
 
 done_testing
