@@ -66,22 +66,6 @@ int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
         return r;
 }
 
-int ctl_list_checkpoints(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        char **tags;
-        int r = store_live_checkpoint_tags(ctx->live, NODE_NS(dir), NODE_ID(dir), &tags);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; r >= 0 && tags[i]; i++)
-                r = fs_dirents_add(out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), NODE_ID(dir), tags[i]);
-        strv_free(tags);
-        return r;
-}
-
-int ctl_list_checkpoint_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        /* The browsable contents of a checkpoint come with the image views. */
-        return 0;
-}
-
 int ctl_append_status(fs_ctx *ctx, const fs_node *n, char *text, size_t len, char **ret, size_t *ret_len) {
         char *extra = NULL;
         int r = ckpt_registry_status_lines(ctx->ckpt, NODE_NS(n), NODE_ID(n), &extra);

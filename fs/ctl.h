@@ -9,8 +9,6 @@ int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t 
 int ctl_checkpoint_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 int ctl_checkpoint_mkdir(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
 int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name);
-int ctl_list_checkpoints(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
-int ctl_list_checkpoint_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 
 /* Takes ownership of `text` (the task status) and returns it with the
  * checkpoint lines appended. */

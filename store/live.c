@@ -166,7 +166,7 @@ void store_live_invalidate(store_live *l, const char *ns) {
         pthread_mutex_lock(&l->lock);
         for (cache_entry **p = &l->entries; *p;) {
                 cache_entry *e = *p;
-                /* Keys are "<what>\x1f<ns>\x1f..."; the namespace list has no ns. */
+                /* Keys are "<what>\x1f<ns>\x1f<id>" (the namespace list: an empty ns). */
                 const char *sep = strchr(e->key, '\x1f');
                 size_t n = ns ? strlen(ns) : 0;
                 bool match = !ns || !sep || (strncmp(sep + 1, ns, n) == 0 && sep[1 + n] == '\x1f');
@@ -190,64 +190,70 @@ static void sort_strv(char **v) {
         qsort(v, strv_length(v), sizeof(*v), cmp_str);
 }
 
-int store_live_namespaces(store_live *l, char ***ret) {
-        char **v = NULL;
-        if (cache_get(l, "namespaces", NULL, NULL, &v) == 0) {
-                *ret = v;
-                return 0;
-        }
-        _cleanup_rpc_msg_ rpc_namespace_list *list = NULL;
-        int r = rpc_namespaces_list(l->client, NULL, &list, NULL);
-        if (r < 0)
-                return r;
-        v = calloc(list->n_namespaces + 1, sizeof(*v));
-        if (!v)
+typedef int (*fetch_list_fn)(store_live *l, const char *ns, char ***ret);
+
+/* A list from the cache, or fetched, sorted and cached. */
+static int cached_list(store_live *l, const char *what, fetch_list_fn fetch, const char *ns, char ***ret) {
+        char *key = make_key(what, ns, NULL);
+        if (!key)
                 return -ENOMEM;
-        size_t n = 0;
-        for (size_t i = 0; i < list->n_namespaces; i++) {
-                const char *name = list->namespaces[i]->name;
-                if (l->only_ns && strcmp(name, l->only_ns) != 0)
-                        continue;
-                if (!(v[n++] = strdup(name))) {
-                        strv_free(v);
-                        return -ENOMEM;
+        char **v = NULL;
+        int r = cache_get(l, key, NULL, NULL, &v);
+        if (r < 0) {
+                r = fetch(l, ns, &v);
+                if (r >= 0) {
+                        sort_strv(v);
+                        cache_put(l, key, NULL, 0, v);
                 }
         }
-        sort_strv(v);
-        cache_put(l, "namespaces", NULL, 0, v);
+        free(key);
+        if (r < 0)
+                return r;
         *ret = v;
         return 0;
 }
 
-int store_live_containers(store_live *l, const char *ns, char ***ret) {
-        char *key = make_key("containers", ns, NULL);
-        if (!key)
-                return -ENOMEM;
-        char **v = NULL;
-        if (cache_get(l, key, NULL, NULL, &v) == 0) {
-                free(key);
-                *ret = v;
-                return 0;
+static int fetch_namespaces(store_live *l, const char *ns, char ***ret) {
+        _cleanup_rpc_msg_ rpc_namespace_list *list = NULL;
+        int r = rpc_namespaces_list(l->client, NULL, &list, NULL);
+        if (r < 0)
+                return r;
+        char **v = calloc(list->n_namespaces + 1, sizeof(*v));
+        size_t n = 0;
+        for (size_t i = 0; v && i < list->n_namespaces; i++) {
+                const char *name = list->namespaces[i]->name;
+                if (l->only_ns && strcmp(name, l->only_ns) != 0)
+                        continue;
+                if (!(v[n++] = strdup(name)))
+                        v = strv_free(v);
         }
+        if (!v)
+                return -ENOMEM;
+        *ret = v;
+        return 0;
+}
+
+static int fetch_containers(store_live *l, const char *ns, char ***ret) {
         _cleanup_rpc_msg_ rpc_container_list *list = NULL;
         int r = rpc_containers_list(l->client, &(rpc_opts) { .ns = ns }, NULL, 0, &list, NULL);
-        if (r < 0) {
-                free(key);
+        if (r < 0)
                 return r;
-        }
-        v = calloc(list->n_containers + 1, sizeof(*v));
+        char **v = calloc(list->n_containers + 1, sizeof(*v));
         for (size_t i = 0; v && i < list->n_containers; i++)
                 if (!(v[i] = strdup(list->containers[i]->id)))
                         v = strv_free(v);
-        if (!v) {
-                free(key);
+        if (!v)
                 return -ENOMEM;
-        }
-        sort_strv(v);
-        cache_put(l, key, NULL, 0, v);
-        free(key);
         *ret = v;
         return 0;
+}
+
+int store_live_namespaces(store_live *l, char ***ret) {
+        return cached_list(l, "namespaces", fetch_namespaces, NULL, ret);
+}
+
+int store_live_containers(store_live *l, const char *ns, char ***ret) {
+        return cached_list(l, "containers", fetch_containers, ns, ret);
 }
 
 static int strv_has(char **v, const char *s) {
@@ -304,47 +310,3 @@ int store_live_container_json(store_live *l, const char *ns, const char *id, cha
         return cached_text(l, "container.json", render_container_json, ns, id, ret, ret_len);
 }
 
-int store_live_checkpoint_tags(store_live *l, const char *ns, const char *id, char ***ret) {
-        char *key = make_key("ckpt-tags", ns, id);
-        if (!key)
-                return -ENOMEM;
-        char **v = NULL;
-        if (cache_get(l, key, NULL, NULL, &v) == 0) {
-                free(key);
-                *ret = v;
-                return 0;
-        }
-        char *prefix = NULL;
-        if (asprintf(&prefix, "containerd.io/checkpoint/%s:", id) < 0) {
-                free(key);
-                return -ENOMEM;
-        }
-        /* A prefix test rather than a containerd regex filter: ids may hold
-         * characters that are special in a regex. */
-        _cleanup_rpc_msg_ rpc_image_list *list = NULL;
-        int r = rpc_images_list(l->client, &(rpc_opts) { .ns = ns }, NULL, 0, &list, NULL);
-        if (r < 0) {
-                free(prefix);
-                free(key);
-                return r;
-        }
-        size_t plen = strlen(prefix), n = 0;
-        v = calloc(list->n_images + 1, sizeof(*v));
-        for (size_t i = 0; v && i < list->n_images; i++) {
-                const char *name = list->images[i]->name;
-                if (strncmp(name, prefix, plen) != 0 || !name[plen] || strchr(name + plen, '/'))
-                        continue;
-                if (!(v[n++] = strdup(name + plen)))
-                        v = strv_free(v);
-        }
-        free(prefix);
-        if (!v) {
-                free(key);
-                return -ENOMEM;
-        }
-        sort_strv(v);
-        cache_put(l, key, NULL, 0, v);
-        free(key);
-        *ret = v;
-        return 0;
-}

@@ -33,9 +33,6 @@ int store_live_containers(store_live *l, const char *ns, char ***ret);
 int store_live_has_namespace(store_live *l, const char *ns);
 int store_live_has_container(store_live *l, const char *ns, const char *id);
 
-/* Tags of the images named containerd.io/checkpoint/<id>:<tag>, sorted. */
-int store_live_checkpoint_tags(store_live *l, const char *ns, const char *id, char ***ret);
-
 /* Rendered file contents (malloc'd, *ret_len bytes, NUL-terminated).
  * status: "state: running\npid: 123\n..." ("state: none" without a task).
  * container.json: the container record with its spec as JSON. */
