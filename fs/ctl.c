@@ -9,12 +9,11 @@
 
 #define CKPT_PREFIX "containerd.io/checkpoint/"
 
-int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
-        ckpt_request *req = NULL;
-        char *msg = NULL;
-        int r = ckpt_request_parse(buf, len, NODE_ID(n), &req, &msg);
+/* Takes the checkpoint a parsed command asks for. `r` and `msg` are what
+ * the parser returned: a refused command is noted where `cat checkpoint`
+ * shows it. Consumes `req` and `msg`. */
+static int take(fs_ctx *ctx, const fs_node *n, int r, ckpt_request *req, char *msg) {
         if (r < 0) {
-                /* The reason goes where `cat checkpoint` shows it. */
                 ckpt_registry_note_error(ctx->ckpt, NODE_NS(n), NODE_ID(n), msg ? msg : "invalid command");
                 free(msg);
                 return r;
@@ -23,6 +22,13 @@ int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t 
         ckpt_request_free(req);
         store_live_invalidate(ctx->live, NODE_NS(n));
         return r;
+}
+
+int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
+        ckpt_request *req = NULL;
+        char *msg = NULL;
+        int r = ckpt_request_parse(buf, len, NODE_ID(n), &req, &msg);
+        return take(ctx, n, r, req, msg);
 }
 
 int ctl_checkpoint_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
@@ -43,14 +49,7 @@ int ctl_checkpoint_mkdir(fs_ctx *ctx, const fs_node *dir, const char *name, fs_d
         ckpt_request *req = NULL;
         char *msg = NULL;
         int r = ckpt_request_for_tag(NODE_ID(dir), name, &req, &msg);
-        if (r < 0) {
-                ckpt_registry_note_error(ctx->ckpt, NODE_NS(dir), NODE_ID(dir), msg ? msg : "invalid tag");
-                free(msg);
-                return r;
-        }
-        r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(dir), NODE_ID(dir), req, NULL);
-        ckpt_request_free(req);
-        store_live_invalidate(ctx->live, NODE_NS(dir));
+        r = take(ctx, dir, r, req, msg);
         if (r < 0)
                 return r;
         return fs_dirents_add(out, FS_CONTAINER_CKPT, name, NODE_NS(dir), NODE_ID(dir), name);
