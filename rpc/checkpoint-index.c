@@ -4,7 +4,6 @@
 #include "checkpoint-internal.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,15 +25,6 @@ const char *ckpt_goarch(void) {
 #else
         return "unknown";
 #endif
-}
-
-void ckpt_sha256_digest(const void *data, size_t len, char out[72]) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-        memcpy(out, "sha256:", 7);
-        for (unsigned i = 0; i < 32; i++)
-                snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
 }
 
 static int cmp_str(const void *a, const void *b) {

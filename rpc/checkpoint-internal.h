@@ -89,9 +89,6 @@ const char *ckpt_goarch(void);
 int ckpt_index_build(const ckpt_desc *descs, size_t n, const char *runtime, const char *snapshotter,
                      const char *image_name, char **ret_json, size_t *ret_len);
 
-/* sha256 of a buffer as "sha256:<hex>" into out[72]. */
-void ckpt_sha256_digest(const void *data, size_t len, char out[72]);
-
 /* ---- the tar of a dump dir (checkpoint-tar.c) ---- */
 
 typedef struct ckpt_tar ckpt_tar;
@@ -147,6 +144,11 @@ void ckpt_registry_stage(ckpt_registry *reg, ckpt_entry *e, const char *stage);
 /* Ends the run: takes ownership of `report` and `status` (malloc'd, may be
  * NULL on out-of-memory) as the last result. */
 void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status);
+/* How the dump reaches the content store: through containerd's differ
+ * (default; falls back to streaming), or streamed by us through
+ * Content.Write (CKPTFS_CHECKPOINT_UPLOAD=stream). */
+enum { CKPT_UPLOAD_DIFF, CKPT_UPLOAD_STREAM };
+int ckpt_registry_upload_mode(ckpt_registry *reg);
 /* The parent directory for private dump dirs set by the user (owned by
  * the registry); NULL: choose per checkpoint (ckpt_pick_work_root). */
 const char *ckpt_registry_work_dir(ckpt_registry *reg);

@@ -24,6 +24,7 @@ struct ckpt_registry {
         pthread_mutex_t lock;
         struct ckpt_entry *entries;
         char *work_dir;
+        int upload_mode;
 };
 
 int ckpt_registry_new(ckpt_registry **ret) {
@@ -35,6 +36,8 @@ int ckpt_registry_new(ckpt_registry **ret) {
                 free(reg);
                 return -ENOMEM;
         }
+        const char *up = getenv("CKPTFS_CHECKPOINT_UPLOAD");
+        reg->upload_mode = up && strcmp(up, "stream") == 0 ? CKPT_UPLOAD_STREAM : CKPT_UPLOAD_DIFF;
         pthread_mutex_init(&reg->lock, NULL);
         *ret = reg;
         return 0;
@@ -51,6 +54,10 @@ int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir) {
         reg->work_dir = d;
         pthread_mutex_unlock(&reg->lock);
         return 0;
+}
+
+int ckpt_registry_upload_mode(ckpt_registry *reg) {
+        return reg->upload_mode;
 }
 
 const char *ckpt_registry_work_dir(ckpt_registry *reg) {

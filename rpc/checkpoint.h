@@ -11,7 +11,10 @@
  *   dump     Tasks.Checkpoint with runc's image_path = the private work dir
  *   rw       Diff.Diff of the rw snapshot against its parent
  *   resume   Tasks.Resume: always, on every path, unless `exit` dumped it
- *   upload   the dump dir as a tar (ustar) streamed into Content.Write
+ *   upload   the dump dir as a tar into the content store: by containerd's
+ *            own differ (Diff.Diff of an empty dir against the dump dir, an
+ *            uncompressed layer: containerd's checkpoint tar, written
+ *            in-process), else streamed by us (ustar, Content.Write)
  *   index    the OCI image index (runtime, snapshotter, image name
  *            annotations; gc.ref.content.N labels)
  *   image    Images.Create NAME -> index, label containerd.io/checkpoint=true
@@ -52,7 +55,10 @@ typedef struct ckpt_request ckpt_request;
  *            cgroups=soft|full|strict parent=DIGEST image-path=DIR
  *            work-path=DIR name=REF
  * image-path makes a raw dump to DIR (no image, no other part); the CRIU
- * options need the task part. `container_id` is used for the default name
+ * options need the task part. Passed on as containerd defines them, though
+ * containerd 1.6 drops two on the way: parent (Tasks.Checkpoint's
+ * parent_checkpoint) and cgroups (the runc shim does not forward it).
+ * Unlike `ctr c checkpoint`, file-locks is off unless asked. `container_id` is used for the default name
  * containerd.io/checkpoint/<id>:<MM-DD-YYYY-HH:MM:SS> (local time, now).
  * On success *ret owns the request; on -EINVAL *ret_msg (if not NULL) gets
  * a malloc'd sentence saying what is wrong. -ENOMEM possible. */

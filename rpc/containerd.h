@@ -92,6 +92,10 @@ int rpc_images_delete(rpc_client *c, const rpc_opts *o, const char *name, bool s
 int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const char *const *labels, size_t n_labels,
                       rpc_error *err);
 int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool sync, rpc_error *err);
+/* Leases.AddResource: lease `id` also holds `resource` of `type` ("content"
+ * with a digest, or "snapshots/<snapshotter>" with a key). */
+int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, const char *type,
+                            const char *resource, rpc_error *err);
 
 /* Snapshots service of snapshotter `snapshotter` (e.g. "overlayfs"):
  * Stat -> info (parent, kind); View -> a read-only snapshot `key` of

@@ -28,3 +28,17 @@ int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool syn
         return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/Delete", &req.base,
                          &google__protobuf__empty__descriptor, &resp, err);
 }
+
+int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, const char *type,
+                            const char *resource, rpc_error *err) {
+        Containerd__Services__Leases__V1__Resource res = CONTAINERD__SERVICES__LEASES__V1__RESOURCE__INIT;
+        res.id = (char *) resource;
+        res.type = (char *) type;
+        Containerd__Services__Leases__V1__AddResourceRequest req =
+                CONTAINERD__SERVICES__LEASES__V1__ADD_RESOURCE_REQUEST__INIT;
+        req.id = (char *) id;
+        req.resource = &res;
+        _cleanup_rpc_msg_ ProtobufCMessage *resp = NULL;
+        return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/AddResource", &req.base,
+                         &google__protobuf__empty__descriptor, &resp, err);
+}

@@ -71,47 +71,58 @@ remove_container() {
 }
 
 # ------------------------------------------------------------ take and restore
-id=$(tenv_uid cklive)
-run_ok "memhog 32 MiB started" start_memhog "$id" 32
-c_before=$(count_of "$id")
-out=$(cli take "$id" 2>&1)
-ok $? "checkpoint of a running memhog succeeds"
-name=$(field name "$out")
-like "$name" "^containerd.io/checkpoint/$id:[0-9]{2}-[0-9]{2}-[0-9]{4}-[0-9]{2}:[0-9]{2}:[0-9]{2}$" \
-  "default name in containerd's format ($name)"
-is "$(tenv_task_status "$id")" RUNNING "task RUNNING afterwards"
-is "$(freezer "$id")" THAWED "freezer THAWED afterwards"
-idx=$(image_digest "$name")
-like "$idx" '^sha256:[0-9a-f]{64}$' "image exists ($idx)"
-is "$(field index "$out")" "$idx" "report names the index digest"
-like "$(image_labels "$name")" 'containerd.io/checkpoint=true' "image labelled containerd.io/checkpoint=true"
+# restore_cycle UPLOAD: a full checkpoint with that upload path (diff: the
+# default, containerd's differ tars the dump; stream: our ustar writer into
+# Content.Write), then the peer restores it. Sets id.
+restore_cycle() {
+  local mode=$1 want_upload c_before out name idx n c_rest
+  [ "$mode" = stream ] && want_upload='streamed \(Content.Write\)' || want_upload="tarred by containerd's differ"
+  id=$(tenv_uid cklive)
+  run_ok "[$mode] memhog 32 MiB started" start_memhog "$id" 32
+  c_before=$(count_of "$id")
+  out=$(CKPTFS_CHECKPOINT_UPLOAD=$mode cli take "$id" 2>&1)
+  ok $? "[$mode] checkpoint of a running memhog succeeds"
+  name=$(field name "$out")
+  like "$name" "^containerd.io/checkpoint/$id:[0-9]{2}-[0-9]{2}-[0-9]{4}-[0-9]{2}:[0-9]{2}:[0-9]{2}$" \
+    "[$mode] default name in containerd's format ($name)"
+  like "$out" "upload: $want_upload" "[$mode] upload path as asked"
+  is "$(tenv_task_status "$id")" RUNNING "[$mode] task RUNNING afterwards"
+  is "$(freezer "$id")" THAWED "[$mode] freezer THAWED afterwards"
+  idx=$(image_digest "$name")
+  like "$idx" '^sha256:[0-9a-f]{64}$' "[$mode] image exists ($idx)"
+  is "$(field index "$out")" "$idx" "[$mode] report names the index digest"
+  like "$(image_labels "$name")" 'containerd.io/checkpoint=true' "[$mode] image labelled containerd.io/checkpoint=true"
+  is "$(media_types "$idx")" "$want_types" "[$mode] index holds the six descriptors of a full checkpoint"
+  is "$(annotation_keys "$idx" | tr '\n' ' ')" \
+    "io.containerd.checkpoint.runtime io.containerd.checkpoint.snapshotter org.opencontainers.image.ref.name " \
+    "[$mode] index annotations: runtime, snapshotter, image name"
+  n=$(memhog_records "$idx")
+  ok "[ '${n:-0}' -ge $((32 * 256 * 256)) ]" "[$mode] CRIU dump holds memhog's 32 MiB ($n records)"
+  like "$out" $'stage dump: [0-9]+ ms\n' "[$mode] report: duration of the dump"
+  like "$out" $'frozen: [0-9]+ ms\n' "[$mode] report: frozen window"
+  like "$out" 'blob: application/vnd.containerd.container.criu.checkpoint.criu.tar sha256:' "[$mode] report: each blob"
+  is "$(dump_dirs_left)" 0 "[$mode] private dump dir removed"
+  is "$(leases_left)" 0 "[$mode] lease deleted"
+
+  remove_container "$id"
+  is "$(tenv_ctr containers ls -q | grep -cx "$id")" 0 "[$mode] original container removed"
+  run_ok "[$mode] ctr c restore --live --rw of our checkpoint" tenv_ctr containers restore --live --rw "$id" "$name"
+  is "$(tenv_task_status "$id")" RUNNING "[$mode] restored task RUNNING"
+  c_rest=$(count_of "$id")
+  ok "[ '${c_rest:-0}' -ge '$c_before' ]" "[$mode] restored counter continues (before checkpoint $c_before, restored $c_rest)"
+  wait_for 10 count_at_least "$id" $((c_rest + 1))
+  ok $? "[$mode] restored counter keeps counting ($(count_of "$id"))"
+  is "$(tenv_cat "$id" /rw-marker)" "rw-of-$id" "[$mode] rw-layer file is back"
+}
 want_types="application/vnd.containerd.container.checkpoint.config.v1+proto
 application/vnd.containerd.container.checkpoint.options.v1+proto
 application/vnd.containerd.container.checkpoint.runtime.options+proto
 application/vnd.containerd.container.criu.checkpoint.criu.tar
 application/vnd.oci.image.layer.v1.tar+gzip
 application/vnd.oci.image.manifest.v1+json"
-is "$(media_types "$idx")" "$want_types" "index holds the six descriptors of a full checkpoint"
-is "$(annotation_keys "$idx" | tr '\n' ' ')" \
-  "io.containerd.checkpoint.runtime io.containerd.checkpoint.snapshotter org.opencontainers.image.ref.name " \
-  "index annotations: runtime, snapshotter, image name"
-n=$(memhog_records "$idx")
-ok "[ '${n:-0}' -ge $((32 * 256 * 256)) ]" "CRIU dump holds memhog's 32 MiB ($n records)"
-like "$out" $'stage dump: [0-9]+ ms\n' "report: duration of the dump"
-like "$out" $'frozen: [0-9]+ ms\n' "report: frozen window"
-like "$out" 'blob: application/vnd.containerd.container.criu.checkpoint.criu.tar sha256:' "report: each blob"
-is "$(dump_dirs_left)" 0 "private dump dir removed"
-is "$(leases_left)" 0 "lease deleted"
-
+restore_cycle stream
 remove_container "$id"
-is "$(tenv_ctr containers ls -q | grep -cx "$id")" 0 "original container removed"
-run_ok "ctr c restore --live --rw of our checkpoint" tenv_ctr containers restore --live --rw "$id" "$name"
-is "$(tenv_task_status "$id")" RUNNING "restored task RUNNING"
-c_rest=$(count_of "$id")
-ok "[ '${c_rest:-0}' -ge '$c_before' ]" "restored counter continues (before checkpoint $c_before, restored $c_rest)"
-wait_for 10 count_at_least "$id" $((c_rest + 1))
-ok $? "restored counter keeps counting ($(count_of "$id"))"
-is "$(tenv_cat "$id" /rw-marker)" "rw-of-$id" "rw-layer file is back"
+restore_cycle diff
 
 # ------------------------------------------------------------ same descriptors as ctr
 id2=$(tenv_uid ckcmp)
