@@ -15,8 +15,8 @@
 #
 # Builds into build/ (meson), runs container ckptfs-demo-XXXXXXXX (memhog 64 MiB,
 # its counter in /tmp/count), mounts ckptfs, prints the tree, the container's
-# status file next to `ctr task ls`, then takes a checkpoint with
-# `ctr c checkpoint --task --rw` and prints the tree again.
+# status file next to `ctr task ls`, then takes checkpoints through the mount
+# (`echo > checkpoint`, `mkdir checkpoints/demo`) and shows what is inside one.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -141,13 +141,23 @@ say "cat ${status:-<no status file found>}     |  ctr task ls"
 paste <(timeout 10 cat "${status:-/dev/null}" 2>&1) <(tenv_ctr tasks ls) | expand -t 40
 echo "counter in the container: $(tenv_cat "$id" /tmp/count)"
 
-ref=ckptfs-demo/$id:1
-say "ctr c checkpoint --task --rw $id $ref"
+ctl=$mnt/$ns/containers/$id/checkpoint
+say "echo > $ctl      (a checkpoint through the mount)"
 t0=$(_tenv_now_ms)
-tenv_ctr containers checkpoint --task --rw "$id" "$ref" && echo "took $(($(_tenv_now_ms) - t0)) ms"
-tenv_ctr images ls | awk 'NR == 1 || $1 ~ /^ckptfs-demo\//'
-sleep 2
+timeout 120 sh -c 'echo > "$1"' _ "$ctl" && echo "took $(($(_tenv_now_ms) - t0)) ms"
+say "cat $ctl"
+timeout 10 cat "$ctl"
+say "mkdir $mnt/$ns/containers/$id/checkpoints/demo      (a named checkpoint)"
+timeout 120 mkdir "$mnt/$ns/containers/$id/checkpoints/demo"
+say "ctr images ls: the checkpoint images in containerd"
+tenv_ctr images ls | awk 'NR == 1 || $1 ~ /^containerd.io\/checkpoint\//'
+echo "the task is $(tenv_task_status "$id"); counter in the container: $(tenv_cat "$id" /tmp/count)"
 show_tree
+ckdir=$mnt/$ns/containers/$id/checkpoints/demo
+say "inside a checkpoint: $ckdir"
+timeout 10 ls -la "$ckdir" "$ckdir/task" 2>&1 | head -40
+say "backup of the checkpoint as an OCI layout: tar -C $ckdir/layout -cf - . | tar -tvf -"
+timeout 60 tar -C "$ckdir/layout" -cf - . | tar -tvf - | head -20
 
 if [ $once = 1 ]; then
   exit 0
