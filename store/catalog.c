@@ -48,6 +48,14 @@ struct store_catalog {
         size_t n_reach;
         owner_entry *owners;
         size_t n_owners;
+        /* Whether an index digest holds a CRIU dump (immutable), sorted by
+         * digest: a resync of 1,000 images costs no query for known ones. */
+        struct criu_known { char *digest; bool criu; } *known;
+        size_t n_known;
+        /* Per namespace, a hash of the last image list written to the
+         * database: an unchanged list is not written again. */
+        struct ns_hash { char *ns; uint64_t h; } *hashes;
+        size_t n_hashes;
 
         /* events thread */
         pthread_t thread;
@@ -390,18 +398,56 @@ static bool has_criu(const store_descs *d) {
         return false;
 }
 
+static int cmp_known(const void *a, const void *b) {
+        return strcmp(((const struct criu_known *) a)->digest, ((const struct criu_known *) b)->digest);
+}
+
+static void remember_known(store_catalog *c, const char *digest, bool criu) {
+        pthread_mutex_lock(&c->lock);
+        struct criu_known key = { .digest = (char *) digest };
+        if (!bsearch(&key, c->known, c->n_known, sizeof(*c->known), cmp_known)) {
+                struct criu_known *nv = realloc(c->known, (c->n_known + 1) * sizeof(*nv));
+                char *d = strdup(digest);
+                if (nv)
+                        c->known = nv;
+                if (nv && d) {
+                        /* Sorted insert. */
+                        size_t i = c->n_known;
+                        while (i > 0 && strcmp(c->known[i - 1].digest, d) > 0) {
+                                c->known[i] = c->known[i - 1];
+                                i--;
+                        }
+                        c->known[i] = (struct criu_known) { .digest = d, .criu = criu };
+                        c->n_known++;
+                } else
+                        free(d);
+        }
+        pthread_mutex_unlock(&c->lock);
+}
+
 /* 1 if a checkpoint, 0 if not; db_only: do not read blobs (at load). */
 static int classify(store_catalog *c, const char *ns, const store_desc *target, bool labelled, bool db_only) {
         if (!is_index_type(target->mediatype))
                 return 0;
         if (labelled)
                 return 1;
+        struct criu_known key = { .digest = target->digest }, *hit;
+        pthread_mutex_lock(&c->lock);
+        hit = bsearch(&key, c->known, c->n_known, sizeof(*c->known), cmp_known);
+        int r = hit ? hit->criu : -1;
+        pthread_mutex_unlock(&c->lock);
+        if (r >= 0)
+                return r;
         store_descs kids = { 0 };
-        int r = db_only ? children_db(c, target->digest, &kids) : store_catalog_children(c, ns, target, &kids);
+        r = db_only ? children_db(c, target->digest, &kids) : store_catalog_children(c, ns, target, &kids);
         if (r < 0)
                 return r;
+        /* children_db() says 0 for "never read": not a verdict to keep. */
+        bool sure = !db_only || kids.n > 0;
         r = has_criu(&kids);
         store_descs_clear(&kids);
+        if (sure)
+                remember_known(c, target->digest, r);
         return r;
 }
 
@@ -529,6 +575,46 @@ static void diff_and_notify(store_catalog *c, const char *ns, const store_ckpt *
         }
 }
 
+static uint64_t fnv(uint64_t h, const char *s) {
+        for (; s && *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+        return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/* True (and remembered) when the image list of ns differs from the one
+ * last written. */
+static bool list_changed(store_catalog *c, const char *ns, const struct store_image *rows, size_t n) {
+        uint64_t h = 1469598103934665603ULL;
+        char num[64];
+        for (size_t i = 0; i < n; i++) {
+                snprintf(num, sizeof(num), "%llu %lld %lld", (unsigned long long) rows[i].target_size,
+                         (long long) rows[i].created, (long long) rows[i].updated);
+                h = fnv(fnv(fnv(fnv(fnv(h, rows[i].name), rows[i].target_digest), rows[i].target_mediatype), num),
+                        rows[i].labels_json);
+        }
+        bool changed = true;
+        pthread_mutex_lock(&c->lock);
+        struct ns_hash *e = NULL;
+        for (size_t i = 0; i < c->n_hashes && !e; i++)
+                if (strcmp(c->hashes[i].ns, ns) == 0)
+                        e = &c->hashes[i];
+        if (e) {
+                changed = e->h != h;
+                e->h = h;
+        } else {
+                struct ns_hash *nv = realloc(c->hashes, (c->n_hashes + 1) * sizeof(*nv));
+                char *d = strdup(ns);
+                if (nv)
+                        c->hashes = nv;
+                if (nv && d)
+                        c->hashes[c->n_hashes++] = (struct ns_hash) { .ns = d, .h = h };
+                else
+                        free(d);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return changed;
+}
+
 static int sync_ns(store_catalog *c, const char *ns) {
         Containerd__Services__Images__V1__ListImagesRequest req =
                 CONTAINERD__SERVICES__IMAGES__V1__LIST_IMAGES_REQUEST__INIT;
@@ -566,7 +652,7 @@ static int sync_ns(store_catalog *c, const char *ns) {
                                 n_keep++;
                 }
         }
-        if (r >= 0)
+        if (r >= 0 && list_changed(c, ns, rows, n_rows))
                 (void) store_db_replace_images(c->db, ns, rows, n_rows);
         for (size_t i = 0; labels && i < n; i++)
                 free(labels[i]);
@@ -894,6 +980,12 @@ store_catalog *store_catalog_free(store_catalog *c) {
                 free(c->owners[i].container);
         }
         free(c->owners);
+        for (size_t i = 0; i < c->n_known; i++)
+                free(c->known[i].digest);
+        free(c->known);
+        for (size_t i = 0; i < c->n_hashes; i++)
+                free(c->hashes[i].ns);
+        free(c->hashes);
         free(c->only_ns);
         pthread_mutex_destroy(&c->lock);
         pthread_cond_destroy(&c->wake);

@@ -96,21 +96,14 @@ int store_views_tar(store_views *v, const char *ns, const store_desc *d, const s
         struct gzindex *gz = NULL;
         struct tar_index *tar = NULL;
         _cleanup_(store_reader_freep) struct store_reader *blob = NULL;
-        int r;
-        if (gzip) {
-                r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob);
-                if (r < 0)
-                        return r;
-                r = load_gzindex(v, ns, d, blob, &gz);
-                if (r < 0)
-                        return r;
-        }
-        r = store_db_get_tar_members(v->db, d->digest, &tar);
+        /* Members known: listing and stat need no gzip index (it is loaded
+         * by the first read, see member_reader). */
+        int r = store_db_get_tar_members(v->db, d->digest, &tar);
         if (r == -ENOENT) {
-                if (!blob && (r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob)) < 0) {
-                        gzindex_free(gz);
+                if ((r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob)) < 0)
                         return r;
-                }
+                if (gzip && (r = load_gzindex(v, ns, d, blob, &gz)) < 0)
+                        return r;
                 struct store_reader *src = blob, *un = NULL;
                 if (gzip && (r = gzindex_reader_new(gz, blob, 0, &un)) < 0) {
                         gzindex_free(gz);
@@ -212,8 +205,25 @@ int store_views_member_reader(store_views *v, const char *ns, const store_desc *
                 struct gzindex *gz = e ? e->gz : NULL;
                 pthread_mutex_unlock(&v->lock);
                 if (!gz) {
-                        store_reader_free(blob);
-                        return -EIO;
+                        /* First read of this layer: its seek points, from
+                         * the database (or inflated once). */
+                        struct gzindex *loaded = NULL;
+                        r = load_gzindex(v, ns, d, blob, &loaded);
+                        if (r < 0) {
+                                store_reader_free(blob);
+                                return r;
+                        }
+                        pthread_mutex_lock(&v->lock);
+                        e = find_entry(v, d->digest);
+                        if (e && !e->gz)
+                                e->gz = TAKE_PTR(loaded);
+                        gz = e ? e->gz : NULL;
+                        pthread_mutex_unlock(&v->lock);
+                        gzindex_free(loaded);
+                        if (!gz) {
+                                store_reader_free(blob);
+                                return -EIO;
+                        }
                 }
                 r = gzindex_reader_new(gz, blob, GZREADER_OWN_SOURCE, &src);
                 if (r < 0) {
