@@ -148,6 +148,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
          * `echo > checkpoint` is one open and one write. */
         if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
                 conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+        /* Cached data is checked against the attributes only when they
+         * expire (immutable files: a day), not before every read. */
+        conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {

@@ -1,9 +1,11 @@
 /* The checkpoint image trees (issue 4): kinds of nodes below
  * <ns>/checkpoints/ and <ns>/containers/<id>/checkpoints/<tag>/.
  *
- * Everything inside a checkpoint directory is immutable (content-addressed)
- * and served with long kernel cache timeouts, cache_readdir and keep_cache;
- * the lists of checkpoints are dynamic (1 s) and invalidated on events.
+ * A checkpoint directory and everything inside it is immutable
+ * (content-addressed) and served with long kernel cache timeouts,
+ * cache_readdir and keep_cache; the lists of checkpoints are dynamic (1 s)
+ * and a removed or re-pointed name is invalidated on its event
+ * (views-notify.c). containers/<id>/checkpoints/<tag>/ stays dynamic.
  * Behaviours only: state lives in store/ (catalog, blobs, views). */
 #pragma once
 
@@ -48,7 +50,7 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
 #define FS_VIEWS_KINDS                                                                                         \
         [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
         [FS_CKPT_PREFIX] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_prefix },                 \
-        [FS_CKPT] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ckpt, .attr = views_ckpt_attr }, \
+        [FS_CKPT] = { .mode = FS_DIR_RO, .list = views_list_ckpt, .attr = views_ckpt_attr },                  \
         [FS_CK_BLOB] = { .mode = FS_REG_RO, .attr = views_blob_attr, .open_reader = views_blob_open,           \
                          .xattrs = views_blob_xattrs },                                                        \
         [FS_CK_LAYOUT] = { .mode = FS_DIR_RO, .list = views_list_layout, .attr = views_ckpt_attr },           \
