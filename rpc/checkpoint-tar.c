@@ -132,7 +132,8 @@ int ckpt_tar_open(const char *dir, ckpt_tar **ret) {
                 ckpt_tar_free(t);
                 return r;
         }
-        qsort(t->m, t->n, sizeof(*t->m), cmp_member);
+        if (t->n)   /* t->m is NULL for an empty dump dir */
+                qsort(t->m, t->n, sizeof(*t->m), cmp_member);
         t->total = 2 * BLOCK;
         for (size_t i = 0; i < t->n; i++)
                 t->total += region_size(&t->m[i]);

@@ -184,12 +184,13 @@ static int cmp_ckpt(const void *a, const void *b) {
 
 static const store_ckpt *find_ckpt(const ns_entry *e, const char *name) {
         store_ckpt key = { .name = (char *) name };
-        return e ? bsearch(&key, e->v, e->n, sizeof(*e->v), cmp_ckpt) : NULL;
+        return e && e->n ? bsearch(&key, e->v, e->n, sizeof(*e->v), cmp_ckpt) : NULL;
 }
 
 /* Replaces the checkpoints of `ns` with v[0..n) (taken over). */
 static int set_ns(store_catalog *c, const char *ns, store_ckpt *v, size_t n) {
-        qsort(v, n, sizeof(*v), cmp_ckpt);
+        if (n)
+                qsort(v, n, sizeof(*v), cmp_ckpt);
         ns_entry *e = find_ns(c, ns);
         if (!e) {
                 ns_entry *nv = realloc(c->ns, (c->n_ns + 1) * sizeof(*nv));
@@ -405,7 +406,7 @@ static int cmp_known(const void *a, const void *b) {
 static void remember_known(store_catalog *c, const char *digest, bool criu) {
         pthread_mutex_lock(&c->lock);
         struct criu_known key = { .digest = (char *) digest };
-        if (!bsearch(&key, c->known, c->n_known, sizeof(*c->known), cmp_known)) {
+        if (!c->n_known || !bsearch(&key, c->known, c->n_known, sizeof(*c->known), cmp_known)) {
                 struct criu_known *nv = realloc(c->known, (c->n_known + 1) * sizeof(*nv));
                 char *d = strdup(digest);
                 if (nv)
@@ -433,7 +434,8 @@ static int classify(store_catalog *c, const char *ns, const store_desc *target, 
                 return 1;
         struct criu_known key = { .digest = target->digest }, *hit;
         pthread_mutex_lock(&c->lock);
-        hit = bsearch(&key, c->known, c->n_known, sizeof(*c->known), cmp_known);
+        /* bsearch() on a NULL array is undefined even with no elements. */
+        hit = c->n_known ? bsearch(&key, c->known, c->n_known, sizeof(*c->known), cmp_known) : NULL;
         int r = hit ? hit->criu : -1;
         pthread_mutex_unlock(&c->lock);
         if (r >= 0)
