@@ -75,6 +75,10 @@ void fs_xattrs_clear(fs_xattrs *x);
 typedef struct fs_kind_ops {
         mode_t mode;           /* S_IFDIR|0555, S_IFREG|0444, ... */
         bool dynamic;          /* short timeouts, direct_io, no kernel caching */
+        /* Control files: one open writer at a time. The kernel holds the
+         * inode lock across a FUSE write, so a second writer would queue
+         * silently behind a running checkpoint; its open gets EBUSY instead. */
+        bool one_writer;
         /* Directories: every child. */
         int (*list)(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
         /* Directories, optional: one child by name (default: list + search).

@@ -52,6 +52,7 @@ typedef struct fs_node_spec {
 typedef struct fs_node {
         uint64_t ino;
         uint64_t nlookup;      /* guarded by the inode table's mutex */
+        int writers;           /* open write handles (atomic): control files take one */
         fs_kind kind;
         char *path;            /* below the mount, "" for the root */
         char *name;

@@ -19,6 +19,7 @@ typedef struct fs_handle {
         struct store_reader *rd;       /* big immutable files: read by offset */
         store_blob_verifier *ver;      /* sha256 of whole sequential reads */
         pthread_mutex_t ver_lock;      /* reads of one handle may run in parallel */
+        fs_node *writer;               /* a one_writer node this handle writes to */
 } fs_handle;
 
 static fs_ctx *ctx_of(fuse_req_t req) {
@@ -27,6 +28,9 @@ static fs_ctx *ctx_of(fuse_req_t req) {
 
 static fs_handle *handle_free(fs_handle *h) {
         if (h) {
+                /* The kernel keeps the inode (and so the node) while it is open. */
+                if (h->writer)
+                        __atomic_sub_fetch(&h->writer->writers, 1, __ATOMIC_SEQ_CST);
                 free(h->data);
                 fs_dirents_clear(&h->dirents);
                 store_reader_free(h->rd);
@@ -280,6 +284,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         if (!h) {
                 fuse_reply_err(req, ENOMEM);
                 return;
+        }
+        if (acc != O_RDONLY && k->one_writer) {
+                if (__atomic_add_fetch(&n->writers, 1, __ATOMIC_SEQ_CST) > 1) {
+                        __atomic_sub_fetch(&n->writers, 1, __ATOMIC_SEQ_CST);
+                        handle_free(h);
+                        fuse_reply_err(req, EBUSY);
+                        return;
+                }
+                h->writer = n;
         }
         if (acc == O_RDONLY && k->open_reader) {
                 char *digest = NULL;

@@ -102,12 +102,13 @@ const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
                             .lookup = lookup_container },
         [FS_CONTAINER] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = list_container },
         [FS_STATUS] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_status },
-        [FS_CONTAINER_JSON] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_container_json },
+        /* The spec holds the environment: secrets too. */
+        [FS_CONTAINER_JSON] = { .mode = S_IFREG | 0400, .dynamic = true, .content = content_container_json },
         [FS_CTL_CHECKPOINT] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_checkpoint_read,
-                                .write = ctl_checkpoint_write },
+                                .write = ctl_checkpoint_write, .one_writer = true },
         [FS_CONTAINER_CKPTS] = { .mode = S_IFDIR | 0755, .dynamic = true, .list = views_list_container_ckpts,
                                  .mkdir = ctl_checkpoint_mkdir, .rmdir = ctl_checkpoint_rmdir },
-        [FS_CONTAINER_CKPT] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = views_list_ckpt,
+        [FS_CONTAINER_CKPT] = { .mode = FS_DIR_SECRET, .dynamic = true, .list = views_list_ckpt,
                                 .attr = views_ckpt_attr },
         FS_VIEWS_KINDS,
 };
