@@ -47,10 +47,14 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
 /* The table entries, expanded inside fs_kinds[] (tree.c). */
 #define FS_DIR_RO (S_IFDIR | 0555)
 #define FS_REG_RO (S_IFREG | 0444)
+/* A checkpoint holds the memory of a process: its directory admits only the
+ * owner of the mount, even with -o allow_other. What is inside keeps the
+ * modes of the image (backups copy them as they are). */
+#define FS_DIR_SECRET (S_IFDIR | 0500)
 #define FS_VIEWS_KINDS                                                                                         \
         [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
         [FS_CKPT_PREFIX] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_prefix },                 \
-        [FS_CKPT] = { .mode = FS_DIR_RO, .list = views_list_ckpt, .attr = views_ckpt_attr },                  \
+        [FS_CKPT] = { .mode = FS_DIR_SECRET, .list = views_list_ckpt, .attr = views_ckpt_attr },                  \
         [FS_CK_BLOB] = { .mode = FS_REG_RO, .attr = views_blob_attr, .open_reader = views_blob_open,           \
                          .xattrs = views_blob_xattrs },                                                        \
         [FS_CK_LAYOUT] = { .mode = FS_DIR_RO, .list = views_list_layout, .attr = views_ckpt_attr },           \

@@ -22,6 +22,8 @@ ok '! _lib_mounted "$mnt"' "no mount left behind"
 # --- containers: one running, one without a task
 run_id=$(tenv_uid mnt-run)
 tenv_run "$run_id" memhog 4
+run2_id=$(tenv_uid mnt-run2)
+tenv_run "$run2_id" memhog 4
 idle_id=$(tenv_uid mnt-idle)
 tenv_ctr containers create "$CKPTFS_TEST_IMAGE" "$idle_id" sleep 1000 >/dev/null
 ok $? "created a container without a task"
@@ -88,6 +90,25 @@ ok 'wait_for 5 grep -qx "state: none" "$c/$idle_id/status"' "the same mount work
 ckptfs_umount "$mnt"
 ckptfs_mount "$mnt" --namespace "$ns" || bail_out "remount failed"
 is "$(stat -c %i "$c/$run_id/status" "$c/$run_id" "$c")" "$ino_before" "inode numbers stable across remounts"
+
+# --- secrets: private to root; with allow_other, still no way into a checkpoint
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+fails_with EACCES as_nobody ls "$mnt"
+ao=$TENV_DIR/mnt-ao
+mkdir -p "$ao"
+chmod 755 "$TENV_DIR"
+ckptfs_mount "$ao" --namespace "$ns" -o allow_other || bail_out "allow_other mount failed"
+aoc=$ao/$ns/containers
+run_ok "a checkpoint for the secrecy checks" mkdir "$aoc/$run2_id/checkpoints/secret"
+is "$(stat -c %a "$ao")" 755 "allow_other: the top opens to others"
+run_ok "allow_other: others read status" as_nobody cat "$aoc/$run2_id/status"
+fails_with EACCES as_nobody cat "$aoc/$run2_id/container.json"
+is "$(stat -c %a "$aoc/$run2_id/checkpoints/secret")" 500 "a checkpoint directory is owner-only (0500)"
+fails_with EACCES as_nobody ls "$aoc/$run2_id/checkpoints/secret"
+fails_with EACCES as_nobody cat "$aoc/$run2_id/checkpoints/secret/task/pages-1.img"
+run_ok "the owner reads the memory" sh -c 'cat "$1" >/dev/null' _ "$aoc/$run2_id/checkpoints/secret/task/pages-1.img"
+ckptfs_umount "$ao"
+chmod 700 "$TENV_DIR"
 
 # --- without -f: the command returns once mounted, the daemon serves on
 bg=$TENV_DIR/mnt-bg
