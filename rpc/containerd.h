@@ -134,7 +134,9 @@ int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, u
  * (sha256:<hex>, computed by the caller) and labels (n_labels key/value
  * pairs, may be 0). A blob that already exists is success, as in
  * containerd's own client. Needs a lease in o->lease to survive GC until an
- * image references it. `data` may be NULL when `reader` is given: then the
+ * image references it; but a blob that already existed is NOT added to that
+ * lease (the write stops at ALREADY_EXISTS): a caller that must keep such a
+ * blob alive adds it to the lease itself (Leases.AddResource). `data` may be NULL when `reader` is given: then the
  * data is pulled from reader(userdata, buf, cap) -> bytes (0 at end, -errno). */
 typedef ssize_t (*rpc_pull_cb)(void *userdata, uint8_t *buf, size_t cap);
 int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
