@@ -25,12 +25,12 @@ static ssize_t mem_read(void *userdata, uint8_t *buf, size_t cap) {
  * transaction that finds it, so an image deleted meanwhile (one sharing
  * the spec, say) cannot take it away before our index refers to it. */
 static int write_buffer(ckpt_run *t, const char *kind, const uint8_t *data, size_t len, const char *const *labels,
-                        size_t n_labels, char digest[72], rpc_error *err) {
+                        size_t n_labels, char digest[RPC_DIGEST_MAX], rpc_error *err) {
         char ref[160];
         snprintf(ref, sizeof(ref), "%s-%s", t->lease, kind);
         struct mem_reader m = { .p = data, .left = len };
         rpc_opts o = run_opts(t, T_SHORT);
-        return ckpt_content_ingest(t->c, &o, ref, len, mem_read, &m, labels, n_labels, digest, err);
+        return rpc_content_ingest(t->c, &o, ref, len, mem_read, &m, labels, n_labels, digest, err);
 }
 
 int run_write_small_blob(ckpt_run *t, const char *kind, const char *media_type, const ProtobufCMessage *msg,
@@ -118,7 +118,7 @@ static int upload_by_stream(ckpt_run *t, size_t i, int64_t *ret_size, rpc_error 
         snprintf(ref, sizeof(ref), "%s-criu-stream", t->lease);
         /* ~10 MB/s at worst, plus a minute */
         rpc_opts o = run_opts(t, 60000 + (int64_t) (size / 10000));
-        r = ckpt_content_ingest(t->c, &o, ref, size, ckpt_tar_read, tar, NULL, 0, t->digests[i], err);
+        r = rpc_content_ingest(t->c, &o, ref, size, ckpt_tar_read, tar, NULL, 0, t->digests[i], err);
         if (r < 0)
                 return r;
         *ret_size = (int64_t) size;

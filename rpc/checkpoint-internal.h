@@ -123,16 +123,6 @@ uint64_t ckpt_meminfo_available(const char *meminfo);
  * MemAvailable with a margin, else /var/tmp. */
 const char *ckpt_pick_work_root(pid_t pid, uint64_t *ret_estimate);
 
-/* ---- streaming upload (checkpoint-upload.c) ---- */
-
-/* Content.Write of exactly `size` bytes pulled from reader, digest computed
- * while streaming (sent with the commit), chunks pipelined. A blob that
- * exists already is success. *ret_digest receives "sha256:<hex>". Needs a
- * lease in o->lease. */
-int ckpt_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t size, rpc_pull_cb reader,
-                        void *userdata, const char *const *labels, size_t n_labels, char ret_digest[72],
-                        rpc_error *err);
-
 /* ---- the registry, as ckpt_take() drives it (checkpoint-registry.c) ---- */
 
 typedef struct ckpt_entry ckpt_entry;

@@ -139,9 +139,17 @@ int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, u
  * blob alive adds it to the lease itself (Leases.AddResource). `data` may be NULL when `reader` is given: then the
  * data is pulled from reader(userdata, buf, cap) -> bytes (0 at end, -errno). */
 typedef ssize_t (*rpc_pull_cb)(void *userdata, uint8_t *buf, size_t cap);
+#define RPC_DIGEST_MAX 72   /* "sha256:" + 64 hex + NUL */
 int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
                       const uint8_t *data, rpc_pull_cb reader, void *userdata,
                       const char *const *labels, size_t n_labels, rpc_error *err);
+/* Content.Write of exactly `len` bytes pulled from `reader` whose digest is
+ * not known in advance: the sha256 is computed while the bytes go out and
+ * sent with the commit; *ret_digest receives "sha256:<hex>". Same lease
+ * rules as above; a stream that is shorter or longer than `len` is -EIO. */
+int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
+                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
+                       rpc_error *err);
 
 /* Events.Subscribe: an endless stream. rpc_events_open() returns a call to
  * read with rpc_events_next() (1 + *ret envelope, 0 end, -errno); end it with

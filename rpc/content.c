@@ -1,10 +1,14 @@
 #include "containerd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-/* containerd serves 1 MiB per message; send the same when writing. */
-#define WRITE_CHUNK (1024 * 1024)
+#include <openssl/evp.h>
+
+/* What one WRITE message carries (containerd takes up to 16 MiB). */
+#define WRITE_CHUNK (2 * 1024 * 1024)
 
 int rpc_content_info(rpc_client *c, const rpc_opts *o, const char *digest, rpc_blob_info **ret,
                      rpc_error *err) {
@@ -73,13 +77,25 @@ int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, u
         return (int64_t) (next - offset);
 }
 
-static int write_step(rpc_call *call, Containerd__Services__Content__V1__WriteContentRequest *req, bool last,
-                      rpc_error *err) {
-        int r = rpc_call_send(call, &req->base, last, err);
-        if (r < 0)
-                return r;
+/* Content.Write, the one implementation. containerd answers every WRITE
+ * message; waiting for each answer before the next send halves the
+ * throughput, so up to MAX_IN_FLIGHT answers are left pending (they are tiny
+ * and sit in the transport's buffers) and collected later. Measured here:
+ * 1 MiB ping-pong ~100 MB/s, 2 MiB with 8 in flight ~160 MB/s (containerd's
+ * CPU is then the limit). With `expected` known, the first message carries
+ * it so that an existing blob fails fast with ALREADY_EXISTS; without, the
+ * sha256 is computed while the bytes go out and sent with the commit. */
+#define MAX_IN_FLIGHT 8
+
+static void evp_ctx_freep(EVP_MD_CTX **m) {
+        if (*m)
+                EVP_MD_CTX_free(*m);
+}
+
+static int collect(rpc_call *call, rpc_error *err) {
         _cleanup_rpc_msg_ ProtobufCMessage *resp = NULL;
-        r = rpc_call_recv(call, &containerd__services__content__v1__write_content_response__descriptor, &resp, err);
+        int r = rpc_call_recv(call, &containerd__services__content__v1__write_content_response__descriptor, &resp,
+                              err);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -87,11 +103,31 @@ static int write_step(rpc_call *call, Containerd__Services__Content__V1__WriteCo
         return 0;
 }
 
-int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
-                      const uint8_t *data, rpc_pull_cb reader, void *userdata,
-                      const char *const *labels, size_t n_labels, rpc_error *err) {
+/* Fills buf with exactly n bytes from the data or the reader. */
+static int pull(const uint8_t *data, rpc_pull_cb reader, void *userdata, const char *ref, uint64_t off, uint8_t *buf,
+                size_t n, const uint8_t **ret, rpc_error *err) {
+        if (data) {
+                *ret = data + off;
+                return 0;
+        }
+        for (size_t got = 0; got < n;) {
+                ssize_t k = reader(userdata, buf + got, n - got);
+                if (k < 0)
+                        return rpc_error_set(err, (int) -k, "reading the data for %s failed: %s", ref,
+                                             strerror((int) -k));
+                if (k == 0)
+                        return rpc_error_set(err, EIO, "the data for %s ended early", ref);
+                got += (size_t) k;
+        }
+        *ret = buf;
+        return 0;
+}
+
+static int write_stream(rpc_client *c, const rpc_opts *o, const char *ref, const char *expected, uint64_t len,
+                        const uint8_t *data, rpc_pull_cb reader, void *userdata, const char *const *labels,
+                        size_t n_labels, char ret_digest[RPC_DIGEST_MAX], rpc_error *err) {
         if (!data && !reader && len)
-                return rpc_error_set(err, EINVAL, "Content.Write without data");
+                return rpc_error_set(err, EINVAL, "Content.Write of %s without data", ref);
         Containerd__Services__Content__V1__WriteContentRequest__LabelsEntry entries[n_labels ? n_labels : 1];
         Containerd__Services__Content__V1__WriteContentRequest__LabelsEntry *entryp[n_labels ? n_labels : 1];
         for (size_t i = 0; i < n_labels; i++) {
@@ -101,69 +137,99 @@ int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const c
                 entries[i].value = (char *) labels[2 * i + 1];
                 entryp[i] = &entries[i];
         }
+        __attribute__((cleanup(evp_ctx_freep))) EVP_MD_CTX *md = NULL;
+        if (!expected && (!(md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1))
+                return rpc_error_set(err, ENOMEM, "cannot hash the data of %s", ref);
+        uint8_t *buf = NULL;
+        if (!data && !(buf = malloc(WRITE_CHUNK)))
+                return rpc_error_set(err, ENOMEM, "out of memory for the upload of %s", ref);
 
         __attribute__((cleanup(rpc_call_freep))) rpc_call *call = NULL;
         int r = rpc_call_open(c, o, "/containerd.services.content.v1.Content/Write", &call);
-        if (r < 0)
+        if (r < 0) {
+                free(buf);
                 return rpc_error_set(err, r, "cannot start Content.Write");
-
-        uint8_t *buf = NULL;
-        if (!data) {
-                buf = malloc(WRITE_CHUNK);
-                if (!buf)
-                        return -ENOMEM;
         }
         uint64_t off = 0;
-        do {
+        unsigned in_flight = 0;
+        while (r >= 0 && off < len) {
+                size_t n = len - off < WRITE_CHUNK ? (size_t) (len - off) : WRITE_CHUNK;
+                const uint8_t *chunk = NULL;
+                r = pull(data, reader, userdata, ref, off, buf, n, &chunk, err);
+                if (r < 0)
+                        break;
+                if (md)
+                        EVP_DigestUpdate(md, chunk, n);
                 Containerd__Services__Content__V1__WriteContentRequest req =
                         CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
                 req.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__WRITE;
                 req.ref = (char *) ref;
                 req.offset = (int64_t) off;
-                /* `expected` in the first message makes an existing blob fail
-                 * fast with ALREADY_EXISTS instead of being sent again. */
                 req.total = (int64_t) len;
-                req.expected = (char *) digest;
-                size_t n = len - off < WRITE_CHUNK ? (size_t) (len - off) : WRITE_CHUNK;
-                if (data) {
-                        req.data.data = (uint8_t *) data + off;
-                } else {
-                        size_t got = 0;
-                        while (got < n) {
-                                ssize_t k = reader(userdata, buf + got, n - got);
-                                if (k < 0) {
-                                        free(buf);
-                                        return rpc_error_set(err, (int) k, "reading data for %s failed", digest);
-                                }
-                                if (k == 0) {
-                                        free(buf);
-                                        return rpc_error_set(err, EIO, "data for %s ended early", digest);
-                                }
-                                got += (size_t) k;
-                        }
-                        req.data.data = buf;
-                }
+                req.expected = (char *) (off == 0 ? expected : NULL);
+                req.data.data = (uint8_t *) chunk;
                 req.data.len = n;
-                r = write_step(call, &req, false, err);
-                if (r < 0)
-                        break;
+                r = rpc_call_send(call, &req.base, false, err);
                 off += n;
-        } while (off < len);
-        free(buf);
-
-        if (r == 0) {
-                Containerd__Services__Content__V1__WriteContentRequest req =
-                        CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
-                req.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__COMMIT;
-                req.ref = (char *) ref;
-                req.offset = (int64_t) len;
-                req.total = (int64_t) len;
-                req.expected = (char *) digest;
-                req.n_labels = n_labels;
-                req.labels = entryp;
-                r = write_step(call, &req, true, err);
+                /* With `expected`, the answer to the first message says
+                 * whether the blob exists: wait for it before sending more. */
+                if (r >= 0 && off == n && expected) {
+                        r = collect(call, err);
+                        continue;
+                }
+                if (r >= 0 && ++in_flight >= MAX_IN_FLIGHT) {
+                        r = collect(call, err);
+                        in_flight--;
+                }
         }
-        if (r == -EEXIST)
-                return 0;   /* the blob is there already: that is what we wanted */
-        return r < 0 ? r : 0;
+        /* The stream must end exactly here: a reader with more is a bug. */
+        uint8_t probe;
+        if (r >= 0 && reader && reader(userdata, &probe, 1) != 0)
+                r = rpc_error_set(err, EIO, "the data for %s is longer than announced", ref);
+        free(buf);
+        if (r < 0)
+                return r == -EEXIST ? 0 : r;   /* an existing blob: what we wanted */
+
+        char digest[RPC_DIGEST_MAX];
+        if (md) {
+                unsigned char d[EVP_MAX_MD_SIZE];
+                unsigned int dlen = 0;
+                EVP_DigestFinal_ex(md, d, &dlen);
+                memcpy(digest, "sha256:", 7);
+                for (unsigned i = 0; i < 32; i++)
+                        snprintf(digest + 7 + 2 * i, 3, "%02x", d[i]);
+        } else
+                snprintf(digest, sizeof(digest), "%s", expected);
+
+        Containerd__Services__Content__V1__WriteContentRequest req =
+                CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
+        req.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__COMMIT;
+        req.ref = (char *) ref;
+        req.offset = (int64_t) len;
+        req.total = (int64_t) len;
+        req.expected = digest;
+        req.n_labels = n_labels;
+        req.labels = entryp;
+        r = rpc_call_send(call, &req.base, true, err);
+        for (in_flight++; r >= 0 && in_flight > 0; in_flight--)
+                r = collect(call, err);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        if (ret_digest)
+                memcpy(ret_digest, digest, RPC_DIGEST_MAX);
+        return 0;
+}
+
+int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
+                      const uint8_t *data, rpc_pull_cb reader, void *userdata,
+                      const char *const *labels, size_t n_labels, rpc_error *err) {
+        if (!digest)
+                return rpc_error_set(err, EINVAL, "Content.Write of %s without a digest", ref);
+        return write_stream(c, o, ref, digest, len, data, reader, userdata, labels, n_labels, NULL, err);
+}
+
+int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
+                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
+                       rpc_error *err) {
+        return write_stream(c, o, ref, NULL, len, NULL, reader, userdata, labels, n_labels, ret_digest, err);
 }
