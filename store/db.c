@@ -1043,27 +1043,41 @@ int store_db_put_gzindex(struct store_db *db, const char *blob_digest, const str
 
 int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gzindex **ret_index) {
         _cleanup_gzindex_ struct gzindex *idx = NULL;
-        const void *blob;
+        _cleanup_free_ void *buf = NULL;
+        sqlite3_blob *blob = NULL;
         int k, rc, len;
         LOCK_OR_RETURN(db);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
         if (!blob_digest || !ret_index)
                 return -EINVAL;
-        k = prep(db, "SELECT index_blob, usize FROM gz_index WHERE blob_digest = ?", &st);
+        /* Read straight into the buffer the index keeps (no copy by sqlite,
+         * none of the windows): an index of incompressible data is MiBs,
+         * and touching fresh memory is what a cold load costs. */
+        k = prep(db, "SELECT rowid, usize FROM gz_index WHERE blob_digest = ?", &st);
         k = k ?: bind_text(st, 1, blob_digest);
         if (k < 0)
                 return k;
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
                 return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
-        blob = sqlite3_column_blob(st, 0);
-        len = sqlite3_column_bytes(st, 0);
-        if (!blob || len <= 0)
+        rc = sqlite3_blob_open(db->h, "main", "gz_index", "index_blob", sqlite3_column_int64(st, 0), 0, &blob);
+        if (rc != SQLITE_OK) {
+                sqlite3_blob_close(blob);
+                return store_sqlite_errno(rc);
+        }
+        len = sqlite3_blob_bytes(blob);
+        buf = len > 0 ? malloc((size_t) len) : NULL;
+        rc = !buf ? SQLITE_NOMEM : sqlite3_blob_read(blob, buf, len, 0);
+        sqlite3_blob_close(blob);
+        if (len <= 0)
                 return -EBADMSG;
-        k = gzindex_deserialize(blob, (size_t) len, &idx);
+        if (rc != SQLITE_OK)
+                return store_sqlite_errno(rc);
+        k = gzindex_deserialize_take(buf, (size_t) len, &idx);
         if (k < 0)
                 return k;
+        buf = NULL; /* owned by idx now */
         if ((int64_t) gzindex_usize(idx) != sqlite3_column_int64(st, 1))
                 return -EBADMSG;
         *ret_index = TAKE_PTR(idx);

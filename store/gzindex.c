@@ -35,6 +35,8 @@ struct gzindex {
         uint64_t span, usize, csize;
         size_t n, n_allocated;
         struct gz_point *points;
+        bool borrowed;   /* the windows point into backing (not owned one by one) */
+        void *backing;
 };
 
 uint64_t gzindex_usize(const struct gzindex *idx) { return idx->usize; }
@@ -44,8 +46,10 @@ size_t gzindex_n_points(const struct gzindex *idx) { return idx->n; }
 void gzindex_free(struct gzindex *idx) {
         if (!idx)
                 return;
-        for (size_t i = 0; i < idx->n; i++)
-                free(idx->points[i].window);
+        if (!idx->borrowed)
+                for (size_t i = 0; i < idx->n; i++)
+                        free(idx->points[i].window);
+        free(idx->backing);
         free(idx->points);
         free(idx);
 }
@@ -548,7 +552,9 @@ int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len
         return 0;
 }
 
-int gzindex_deserialize(const void *data, size_t len, struct gzindex **ret_index) {
+/* borrow: windows point into data (the caller hands data over on success)
+ * instead of being copied: a big index in fresh memory costs page faults. */
+static int deserialize(const void *data, size_t len, bool borrow, struct gzindex **ret_index) {
         _cleanup_gzindex_ struct gzindex *idx = NULL;
         const uint8_t *p = data, *end;
         uint32_t n;
@@ -565,6 +571,7 @@ int gzindex_deserialize(const void *data, size_t len, struct gzindex **ret_index
         idx = calloc(1, sizeof(*idx));
         if (!idx)
                 return -ENOMEM;
+        idx->borrowed = borrow;
         idx->span = get_le(p + 16, 8);
         idx->usize = get_le(p + 24, 8);
         idx->csize = get_le(p + 32, 8);
@@ -603,21 +610,40 @@ int gzindex_deserialize(const void *data, size_t len, struct gzindex **ret_index
                          * (the CRC above already vouches for their bytes). */
                         size_t stored = zlen ? zlen : pt.wlen;
                         pt.zlen = zlen;
-                        pt.window = malloc(stored);
-                        if (!pt.window)
-                                return -ENOMEM;
-                        memcpy(pt.window, p, stored);
+                        if (borrow)
+                                pt.window = (uint8_t *) p;
+                        else {
+                                pt.window = malloc(stored);
+                                if (!pt.window)
+                                        return -ENOMEM;
+                                memcpy(pt.window, p, stored);
+                        }
                 } else if (zlen)
                         return -EBADMSG;
                 p += zlen ? zlen : pt.wlen;
                 if (add_point(idx, &pt) < 0) {
-                        free(pt.window);
+                        if (!borrow)
+                                free(pt.window);
                         return -ENOMEM;
                 }
         }
         if (p != end)
                 return -EBADMSG;
         *ret_index = TAKE_PTR(idx);
+        return 0;
+}
+
+int gzindex_deserialize(const void *data, size_t len, struct gzindex **ret_index) {
+        return deserialize(data, len, false, ret_index);
+}
+
+int gzindex_deserialize_take(void *data, size_t len, struct gzindex **ret_index) {
+        struct gzindex *idx = NULL;
+        int k = deserialize(data, len, true, &idx);
+        if (k < 0)
+                return k;
+        idx->backing = data;
+        *ret_index = idx;
         return 0;
 }
 

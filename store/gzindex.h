@@ -45,6 +45,9 @@ int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len
 
 /* Parses and validates a serialised index. Returns 0, -EBADMSG or -ENOMEM. */
 int gzindex_deserialize(const void *buf, size_t len, struct gzindex **ret_index);
+/* The same, keeping buf (malloc()ed) as the windows' storage instead of
+ * copying them: on success the index owns buf; on failure the caller does. */
+int gzindex_deserialize_take(void *buf, size_t len, struct gzindex **ret_index);
 
 /* Reads up to len uncompressed bytes at uoff from gz, starting at the
  * nearest access point. Returns the count (short only at the end of the
