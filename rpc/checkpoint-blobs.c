@@ -53,7 +53,7 @@ int run_write_small_blob(ckpt_run *t, const char *kind, const char *media_type, 
         return 0;
 }
 
-int run_pack_options(ckpt_run *t, bool with_paths, uint8_t **ret_buf, size_t *ret_len) {
+int run_options_any(ckpt_run *t, bool with_paths, Google__Protobuf__Any *ret_any) {
         const ckpt_request *q = t->req;
         Containerd__Runc__V1__CheckpointOptions co = CONTAINERD__RUNC__V1__CHECKPOINT_OPTIONS__INIT;
         co.exit = q->exit;
@@ -66,7 +66,16 @@ int run_pack_options(ckpt_run *t, bool with_paths, uint8_t **ret_buf, size_t *re
         co.cgroups_mode = q->cgroups_mode ? q->cgroups_mode : (char *) "";
         co.image_path = with_paths ? t->dump_dir : (char *) "";
         co.work_path = with_paths && *t->work_dir ? t->work_dir : (char *) "";
-        return rpc_msg_pack(&co.base, ret_buf, ret_len);
+        uint8_t *buf;
+        size_t len;
+        int r = rpc_msg_pack(&co.base, &buf, &len);
+        if (r < 0)
+                return r;
+        *ret_any = (Google__Protobuf__Any) GOOGLE__PROTOBUF__ANY__INIT;
+        ret_any->type_url = (char *) CKPT_RUNC_OPTIONS_TYPE;
+        ret_any->value.data = buf;
+        ret_any->value.len = len;
+        return 0;
 }
 
 /* The dump through containerd's own differ: the changes from an empty dir
@@ -160,17 +169,12 @@ int run_write_task_blobs(ckpt_run *t) {
                         return r;
         }
         if (t->parts & CKPT_PART_TASK) {
-                uint8_t *buf = NULL;
-                size_t len = 0;
-                int r = run_pack_options(t, false, &buf, &len);
+                Google__Protobuf__Any any;
+                int r = run_options_any(t, false, &any);
                 if (r < 0)
                         return run_fail(t, r, "cannot encode the checkpoint options");
-                Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-                any.type_url = (char *) CKPT_RUNC_OPTIONS_TYPE;
-                any.value.data = buf;
-                any.value.len = len;
                 r = run_write_small_blob(t, "checkpoint-options", CKPT_MT_OPTIONS, &any.base, &t->desc_options);
-                free(buf);
+                free(any.value.data);
                 if (r < 0)
                         return r;
         }

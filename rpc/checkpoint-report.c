@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *errno_name(int e) {
+const char *ckpt_errno_name(int e) {
         switch (e) {
+        case 0: return "ok";
         case EINVAL: return "EINVAL";
         case EBUSY: return "EBUSY";
         case ENOENT: return "ENOENT";
@@ -49,7 +50,7 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
                 }
                 fprintf(f, "parts:%s\n", parts);
         } else {
-                fprintf(f, "result: failed\nerror: %s (%s)\nstage: %s\nmessage: %s\n", errno_name(-r),
+                fprintf(f, "result: failed\nerror: %s (%s)\nstage: %s\nmessage: %s\n", ckpt_errno_name(-r),
                         strerror(-r), t->failed_stage >= 0 ? ckpt_stage_names[t->failed_stage] : ckpt_stage_names[t->stage],
                         t->msg);
                 if (*t->criu) {
@@ -100,7 +101,7 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
                 /* One line: the first line of the message, bounded. */
                 size_t n = strcspn(t->msg, "\n");
                 w = asprintf(&status, "last_checkpoint: failed (%s, %s): %.*s\n",
-                             t->failed_stage >= 0 ? ckpt_stage_names[t->failed_stage] : "?", errno_name(-r),
+                             t->failed_stage >= 0 ? ckpt_stage_names[t->failed_stage] : "?", ckpt_errno_name(-r),
                              (int) (n > 300 ? 300 : n), t->msg);
         }
         *ret_status = w < 0 ? NULL : status;

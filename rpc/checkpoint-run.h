@@ -88,9 +88,10 @@ int run_errno(int r);
 rpc_opts run_opts(const ckpt_run *t, int64_t timeout_ms);
 
 /* checkpoint-blobs.c */
-/* The runc CheckpointOptions: with the dump paths (for runc) or without
- * them (for the index, as ctr stores them). *ret_buf is malloc'd. */
-int run_pack_options(ckpt_run *t, bool with_paths, uint8_t **ret_buf, size_t *ret_len);
+/* The runc CheckpointOptions in an Any, as runc and the index want them:
+ * with the dump paths (for runc) or without them (for the index, as ctr
+ * stores them). ret_any->value.data is malloc'd: the caller frees it. */
+int run_options_any(ckpt_run *t, bool with_paths, Google__Protobuf__Any *ret_any);
 /* Writes a small message as a blob of `media_type`; *ret_index: its slot. */
 int run_write_small_blob(ckpt_run *t, const char *kind, const char *media_type, const ProtobufCMessage *msg,
                          int *ret_index);

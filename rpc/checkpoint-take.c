@@ -304,20 +304,15 @@ static void read_criu_errors(ckpt_run *t) {
 static int dump_task(ckpt_run *t) {
         if (!(t->parts & CKPT_PART_TASK))
                 return 0;
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        int r = run_pack_options(t, true, &buf, &len);
+        Google__Protobuf__Any any;
+        int r = run_options_any(t, true, &any);
         if (r < 0)
                 return run_fail(t, r, "cannot encode the checkpoint options");
-        Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-        any.type_url = (char *) CKPT_RUNC_OPTIONS_TYPE;
-        any.value.data = buf;
-        any.value.len = len;
         rpc_error err = { 0 };
         rpc_opts o = run_opts(t, T_DUMP);
         _cleanup_rpc_msg_ rpc_task_checkpoint *resp = NULL;
         r = rpc_tasks_checkpoint(t->c, &o, t->id, t->req->parent, &any, &resp, &err);
-        free(buf);
+        free(any.value.data);
         if (r < 0) {
                 read_criu_errors(t);
                 return run_fail(t, r == -ENOENT ? ESRCH : run_errno(r), "the dump failed: %s", err.message);

@@ -120,6 +120,10 @@ int ckpt_registry_status_lines(ckpt_registry *reg, const char *ns, const char *i
  * checkpoint` and status explain the EINVAL. -ENOMEM possible. */
 int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id, const char *msg);
 
+/* The name of an errno a checkpoint can fail with ("EBUSY"), "ok" for 0,
+ * "error" for others: the words of the report. */
+const char *ckpt_errno_name(int e);
+
 /* rmdir checkpoints/<tag>: Images.Delete of `name` (containerd's garbage
  * collector then frees the blobs). -ENOENT if absent. */
 int ckpt_delete_image(rpc_client *c, const char *ns, const char *name, rpc_error *err);
