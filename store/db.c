@@ -423,128 +423,7 @@ int store_db_schema_version(struct store_db *db) {
         return k < 0 ? k : v;
 }
 
-/* ---- images ------------------------------------------------------------ */
-
-#define IMAGE_COLS "ns, name, target_digest, target_mediatype, target_size, created, updated, labels_json"
-
-static int bind_image(sqlite3_stmt *st, const struct store_image *img) {
-        int k;
-
-        if (!img->ns || !img->name || !img->target_digest || !img->target_mediatype)
-                return -EINVAL;
-        k = bind_text(st, 1, img->ns);
-        k = k ?: bind_text(st, 2, img->name);
-        k = k ?: bind_text(st, 3, img->target_digest);
-        k = k ?: bind_text(st, 4, img->target_mediatype);
-        k = k ?: bind_u64(st, 5, img->target_size);
-        k = k ?: bind_i64(st, 6, img->created);
-        k = k ?: bind_i64(st, 7, img->updated);
-        k = k ?: bind_text(st, 8, img->labels_json);
-        return k;
-}
-
-static void image_from_row(sqlite3_stmt *st, struct store_image *img) {
-        *img = (struct store_image) {
-                .ns = col_text(st, 0),
-                .name = col_text(st, 1),
-                .target_digest = col_text(st, 2),
-                .target_mediatype = col_text(st, 3),
-                .target_size = col_u64(st, 4),
-                .created = sqlite3_column_int64(st, 5),
-                .updated = sqlite3_column_int64(st, 6),
-                .labels_json = col_text(st, 7),
-        };
-}
-
-static const size_t image_strs[] = {
-        offsetof(struct store_image, ns), offsetof(struct store_image, name),
-        offsetof(struct store_image, target_digest), offsetof(struct store_image, target_mediatype),
-        offsetof(struct store_image, labels_json),
-};
-
-int store_db_put_image(struct store_db *db, const struct store_image *img) {
-        int k;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-
-        if (!img)
-                return -EINVAL;
-        k = prep(db, "INSERT OR REPLACE INTO images (" IMAGE_COLS ") VALUES (?,?,?,?,?,?,?,?)", &st);
-        k = k ?: bind_image(st, img);
-        return k ?: step_done(st);
-}
-
-int store_db_get_image(struct store_db *db, const char *ns, const char *name,
-                       struct store_image **ret_image) {
-        struct store_image img, *copy;
-        int k, rc;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-
-        if (!ns || !name || !ret_image)
-                return -EINVAL;
-        k = prep(db, "SELECT " IMAGE_COLS " FROM images WHERE ns = ? AND name = ?", &st);
-        k = k ?: bind_text(st, 1, ns);
-        k = k ?: bind_text(st, 2, name);
-        if (k < 0)
-                return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
-        image_from_row(st, &img);
-        copy = pack_record(&img, sizeof(img), image_strs, ELEMENTSOF(image_strs));
-        if (!copy)
-                return -ENOMEM;
-        *ret_image = copy;
-        return 0;
-}
-
-static int image_row_cb(sqlite3_stmt *st, void *cb, void *ud) {
-        struct store_image img;
-
-        image_from_row(st, &img);
-        return ((store_image_cb) cb)(&img, ud);
-}
-
-int store_db_list_images(struct store_db *db, const char *ns, store_image_cb cb, void *userdata) {
-        int k;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-
-        if (!cb)
-                return -EINVAL;
-        k = ns ? prep(db, "SELECT " IMAGE_COLS " FROM images WHERE ns = ? ORDER BY name", &st)
-               : prep(db, "SELECT " IMAGE_COLS " FROM images ORDER BY ns, name", &st);
-        if (k >= 0 && ns)
-                k = bind_text(st, 1, ns);
-        return k < 0 ? k : for_each_row(st, image_row_cb, (void *) cb, userdata);
-}
-
-int store_db_replace_images(struct store_db *db, const char *ns,
-                            const struct store_image *images, size_t n) {
-        int k;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
-
-        if (!ns || (!images && n > 0))
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (!images[i].ns || strcmp(images[i].ns, ns) != 0)
-                        return -EINVAL;
-        k = prep(db, "DELETE FROM images WHERE ns = ?", &del);
-        k = k ?: prep(db, "INSERT OR REPLACE INTO images (" IMAGE_COLS ") VALUES (?,?,?,?,?,?,?,?)", &ins);
-        k = k ?: bind_text(del, 1, ns);
-        k = k ?: txn_begin(db);
-        if (k < 0)
-                return k;
-        k = step_done(del);
-        for (size_t i = 0; k >= 0 && i < n; i++) {
-                k = bind_image(ins, &images[i]);
-                k = k ?: step_done(ins);
-                sqlite3_reset(ins);
-        }
-        return txn_end(db, k);
-}
+/* ---- keyed tables (images, containers) --------------------------------- */
 
 /* DELETE with one (b NULL) or two text keys; -ENOENT when nothing matched. */
 static int delete_by(struct store_db *db, const char *sql, const char *a, const char *b) {
@@ -563,11 +442,223 @@ static int delete_by(struct store_db *db, const char *sql, const char *a, const 
         return sqlite3_changes(db->h) > 0 ? 0 : -ENOENT;
 }
 
-int store_db_delete_image(struct store_db *db, const char *ns, const char *name) {
+/* images and containers are both rows keyed by (ns, key) with the same
+ * operations; only the columns and their binding differ. */
+struct keyed_table {
+        const char *insert, *select_one, *select_ns, *select_all, *delete_ns, *delete_one;
+        size_t rec_size;
+        size_t ns_off;       /* offset of the record's `const char *ns` */
+        const size_t *strs;  /* offsets of its strings, for pack_record() */
+        size_t n_strs;
+        int (*bind)(sqlite3_stmt *st, const void *rec); /* -EINVAL on a bad record */
+        void (*from_row)(sqlite3_stmt *st, void *rec);
+        int (*call)(void *cb, const void *rec, void *ud); /* the typed list callback */
+};
+
+/* Built at compile time so that every statement is a constant string. */
+#define KEYED_SQL(table, key, cols, qs)                                                 \
+        .insert = "INSERT OR REPLACE INTO " table " (" cols ") VALUES (" qs ")",        \
+        .select_one = "SELECT " cols " FROM " table " WHERE ns = ? AND " key " = ?",    \
+        .select_ns = "SELECT " cols " FROM " table " WHERE ns = ? ORDER BY " key,       \
+        .select_all = "SELECT " cols " FROM " table " ORDER BY ns, " key,               \
+        .delete_ns = "DELETE FROM " table " WHERE ns = ?",                              \
+        .delete_one = "DELETE FROM " table " WHERE ns = ? AND " key " = ?"
+
+/* Room for a record of any keyed table. */
+union keyed_rec {
+        struct store_image image;
+        struct store_container container;
+};
+
+static int keyed_put(struct store_db *db, const struct keyed_table *t, const void *rec) {
+        int k;
         LOCK_OR_RETURN(db);
-        if (!ns || !name)
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+        if (!rec)
                 return -EINVAL;
-        return delete_by(db, "DELETE FROM images WHERE ns = ? AND name = ?", ns, name);
+        k = prep(db, t->insert, &st);
+        k = k ?: t->bind(st, rec);
+        return k ?: step_done(st);
+}
+
+/* ret is NULL when the caller passed no result pointer (-EINVAL, after locking). */
+static int keyed_get(struct store_db *db, const struct keyed_table *t, const char *ns,
+                     const char *key, void **ret) {
+        union keyed_rec rec;
+        void *copy;
+        int k, rc;
+        LOCK_OR_RETURN(db);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+        if (!ns || !key || !ret)
+                return -EINVAL;
+        k = prep(db, t->select_one, &st);
+        k = k ?: bind_text(st, 1, ns);
+        k = k ?: bind_text(st, 2, key);
+        if (k < 0)
+                return k;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        t->from_row(st, &rec);
+        copy = pack_record(&rec, t->rec_size, t->strs, t->n_strs);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
+struct keyed_list_ctx {
+        const struct keyed_table *t;
+        void *cb;
+        void *ud;
+};
+
+static int keyed_row_cb(sqlite3_stmt *st, void *ctx_, void *unused) {
+        const struct keyed_list_ctx *ctx = ctx_;
+        union keyed_rec rec;
+
+        (void) unused;
+        ctx->t->from_row(st, &rec);
+        return ctx->t->call(ctx->cb, &rec, ctx->ud);
+}
+
+static int keyed_list(struct store_db *db, const struct keyed_table *t, const char *ns, void *cb,
+                      void *userdata) {
+        struct keyed_list_ctx ctx = { .t = t, .cb = cb, .ud = userdata };
+        int k;
+        LOCK_OR_RETURN(db);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+        if (!cb)
+                return -EINVAL;
+        k = prep(db, ns ? t->select_ns : t->select_all, &st);
+        if (k >= 0 && ns)
+                k = bind_text(st, 1, ns);
+        return k < 0 ? k : for_each_row(st, keyed_row_cb, &ctx, NULL);
+}
+
+static const void *keyed_at(const struct keyed_table *t, const void *recs, size_t i) {
+        return (const char *) recs + i * t->rec_size;
+}
+
+static int keyed_replace(struct store_db *db, const struct keyed_table *t, const char *ns,
+                         const void *recs, size_t n) {
+        int k;
+        LOCK_OR_RETURN(db);
+        _cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
+
+        if (!ns || (!recs && n > 0))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                const char *rns = *(const char *const *) ((const char *) keyed_at(t, recs, i) + t->ns_off);
+                if (!rns || strcmp(rns, ns) != 0)
+                        return -EINVAL;
+        }
+        k = prep(db, t->delete_ns, &del);
+        k = k ?: prep(db, t->insert, &ins);
+        k = k ?: bind_text(del, 1, ns);
+        k = k ?: txn_begin(db);
+        if (k < 0)
+                return k;
+        k = step_done(del);
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                k = t->bind(ins, keyed_at(t, recs, i));
+                k = k ?: step_done(ins);
+                sqlite3_reset(ins);
+        }
+        return txn_end(db, k);
+}
+
+static int keyed_delete(struct store_db *db, const struct keyed_table *t, const char *ns,
+                        const char *key) {
+        LOCK_OR_RETURN(db);
+        if (!ns || !key)
+                return -EINVAL;
+        return delete_by(db, t->delete_one, ns, key);
+}
+
+/* ---- images ------------------------------------------------------------ */
+
+static int bind_image(sqlite3_stmt *st, const void *rec) {
+        const struct store_image *img = rec;
+        int k;
+
+        if (!img->ns || !img->name || !img->target_digest || !img->target_mediatype)
+                return -EINVAL;
+        k = bind_text(st, 1, img->ns);
+        k = k ?: bind_text(st, 2, img->name);
+        k = k ?: bind_text(st, 3, img->target_digest);
+        k = k ?: bind_text(st, 4, img->target_mediatype);
+        k = k ?: bind_u64(st, 5, img->target_size);
+        k = k ?: bind_i64(st, 6, img->created);
+        k = k ?: bind_i64(st, 7, img->updated);
+        k = k ?: bind_text(st, 8, img->labels_json);
+        return k;
+}
+
+static void image_from_row(sqlite3_stmt *st, void *rec) {
+        *(struct store_image *) rec = (struct store_image) {
+                .ns = col_text(st, 0),
+                .name = col_text(st, 1),
+                .target_digest = col_text(st, 2),
+                .target_mediatype = col_text(st, 3),
+                .target_size = col_u64(st, 4),
+                .created = sqlite3_column_int64(st, 5),
+                .updated = sqlite3_column_int64(st, 6),
+                .labels_json = col_text(st, 7),
+        };
+}
+
+static int call_image_cb(void *cb, const void *rec, void *ud) {
+        return ((store_image_cb) cb)(rec, ud);
+}
+
+static const size_t image_strs[] = {
+        offsetof(struct store_image, ns), offsetof(struct store_image, name),
+        offsetof(struct store_image, target_digest), offsetof(struct store_image, target_mediatype),
+        offsetof(struct store_image, labels_json),
+};
+
+static const struct keyed_table image_table = {
+        KEYED_SQL("images", "name",
+                  "ns, name, target_digest, target_mediatype, target_size, created, updated, labels_json",
+                  "?,?,?,?,?,?,?,?"),
+        .rec_size = sizeof(struct store_image),
+        .ns_off = offsetof(struct store_image, ns),
+        .strs = image_strs,
+        .n_strs = ELEMENTSOF(image_strs),
+        .bind = bind_image,
+        .from_row = image_from_row,
+        .call = call_image_cb,
+};
+
+int store_db_put_image(struct store_db *db, const struct store_image *img) {
+        return keyed_put(db, &image_table, img);
+}
+
+int store_db_get_image(struct store_db *db, const char *ns, const char *name,
+                       struct store_image **ret_image) {
+        void *p;
+        int k = keyed_get(db, &image_table, ns, name, ret_image ? &p : NULL);
+
+        if (k >= 0)
+                *ret_image = p;
+        return k;
+}
+
+int store_db_list_images(struct store_db *db, const char *ns, store_image_cb cb, void *userdata) {
+        return keyed_list(db, &image_table, ns, (void *) cb, userdata);
+}
+
+int store_db_replace_images(struct store_db *db, const char *ns,
+                            const struct store_image *images, size_t n) {
+        return keyed_replace(db, &image_table, ns, images, n);
+}
+
+int store_db_delete_image(struct store_db *db, const char *ns, const char *name) {
+        return keyed_delete(db, &image_table, ns, name);
 }
 
 /* ---- blobs ------------------------------------------------------------- */
@@ -706,11 +797,8 @@ int store_db_list_descriptors(struct store_db *db, const char *parent_digest,
 
 /* ---- containers -------------------------------------------------------- */
 
-#define CONTAINER_COLS "ns, id, image, runtime, snapshotter, snapshot_key, created, updated, labels_json"
-#define CONTAINER_INSERT \
-        "INSERT OR REPLACE INTO containers (" CONTAINER_COLS ") VALUES (?,?,?,?,?,?,?,?,?)"
-
-static int bind_container(sqlite3_stmt *st, const struct store_container *c) {
+static int bind_container(sqlite3_stmt *st, const void *rec) {
+        const struct store_container *c = rec;
         int k;
 
         if (!c->ns || !c->id)
@@ -727,8 +815,8 @@ static int bind_container(sqlite3_stmt *st, const struct store_container *c) {
         return k;
 }
 
-static void container_from_row(sqlite3_stmt *st, struct store_container *c) {
-        *c = (struct store_container) {
+static void container_from_row(sqlite3_stmt *st, void *rec) {
+        *(struct store_container *) rec = (struct store_container) {
                 .ns = col_text(st, 0),
                 .id = col_text(st, 1),
                 .image = col_text(st, 2),
@@ -741,103 +829,57 @@ static void container_from_row(sqlite3_stmt *st, struct store_container *c) {
         };
 }
 
-int store_db_put_container(struct store_db *db, const struct store_container *c) {
-        int k;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+static int call_container_cb(void *cb, const void *rec, void *ud) {
+        return ((store_container_cb) cb)(rec, ud);
+}
 
-        if (!c)
-                return -EINVAL;
-        k = prep(db, CONTAINER_INSERT, &st);
-        k = k ?: bind_container(st, c);
-        return k ?: step_done(st);
+static const size_t container_strs[] = {
+        offsetof(struct store_container, ns), offsetof(struct store_container, id),
+        offsetof(struct store_container, image), offsetof(struct store_container, runtime),
+        offsetof(struct store_container, snapshotter),
+        offsetof(struct store_container, snapshot_key),
+        offsetof(struct store_container, labels_json),
+};
+
+static const struct keyed_table container_table = {
+        KEYED_SQL("containers", "id",
+                  "ns, id, image, runtime, snapshotter, snapshot_key, created, updated, labels_json",
+                  "?,?,?,?,?,?,?,?,?"),
+        .rec_size = sizeof(struct store_container),
+        .ns_off = offsetof(struct store_container, ns),
+        .strs = container_strs,
+        .n_strs = ELEMENTSOF(container_strs),
+        .bind = bind_container,
+        .from_row = container_from_row,
+        .call = call_container_cb,
+};
+
+int store_db_put_container(struct store_db *db, const struct store_container *c) {
+        return keyed_put(db, &container_table, c);
 }
 
 int store_db_get_container(struct store_db *db, const char *ns, const char *id,
                            struct store_container **ret_container) {
-        static const size_t strs[] = {
-                offsetof(struct store_container, ns), offsetof(struct store_container, id),
-                offsetof(struct store_container, image), offsetof(struct store_container, runtime),
-                offsetof(struct store_container, snapshotter),
-                offsetof(struct store_container, snapshot_key),
-                offsetof(struct store_container, labels_json),
-        };
-        struct store_container c, *copy;
-        int k, rc;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        void *p;
+        int k = keyed_get(db, &container_table, ns, id, ret_container ? &p : NULL);
 
-        if (!ns || !id || !ret_container)
-                return -EINVAL;
-        k = prep(db, "SELECT " CONTAINER_COLS " FROM containers WHERE ns = ? AND id = ?", &st);
-        k = k ?: bind_text(st, 1, ns);
-        k = k ?: bind_text(st, 2, id);
-        if (k < 0)
-                return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
-        container_from_row(st, &c);
-        copy = pack_record(&c, sizeof(c), strs, ELEMENTSOF(strs));
-        if (!copy)
-                return -ENOMEM;
-        *ret_container = copy;
-        return 0;
-}
-
-static int container_row_cb(sqlite3_stmt *st, void *cb, void *ud) {
-        struct store_container c;
-
-        container_from_row(st, &c);
-        return ((store_container_cb) cb)(&c, ud);
+        if (k >= 0)
+                *ret_container = p;
+        return k;
 }
 
 int store_db_list_containers(struct store_db *db, const char *ns, store_container_cb cb,
                              void *userdata) {
-        int k;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-
-        if (!cb)
-                return -EINVAL;
-        k = ns ? prep(db, "SELECT " CONTAINER_COLS " FROM containers WHERE ns = ? ORDER BY id", &st)
-               : prep(db, "SELECT " CONTAINER_COLS " FROM containers ORDER BY ns, id", &st);
-        if (k >= 0 && ns)
-                k = bind_text(st, 1, ns);
-        return k < 0 ? k : for_each_row(st, container_row_cb, (void *) cb, userdata);
+        return keyed_list(db, &container_table, ns, (void *) cb, userdata);
 }
 
 int store_db_replace_containers(struct store_db *db, const char *ns,
                                 const struct store_container *cs, size_t n) {
-        int k;
-        LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
-
-        if (!ns || (!cs && n > 0))
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (!cs[i].ns || strcmp(cs[i].ns, ns) != 0)
-                        return -EINVAL;
-        k = prep(db, "DELETE FROM containers WHERE ns = ?", &del);
-        k = k ?: prep(db, CONTAINER_INSERT, &ins);
-        k = k ?: bind_text(del, 1, ns);
-        k = k ?: txn_begin(db);
-        if (k < 0)
-                return k;
-        k = step_done(del);
-        for (size_t i = 0; k >= 0 && i < n; i++) {
-                k = bind_container(ins, &cs[i]);
-                k = k ?: step_done(ins);
-                sqlite3_reset(ins);
-        }
-        return txn_end(db, k);
+        return keyed_replace(db, &container_table, ns, cs, n);
 }
 
 int store_db_delete_container(struct store_db *db, const char *ns, const char *id) {
-        LOCK_OR_RETURN(db);
-        if (!ns || !id)
-                return -EINVAL;
-        return delete_by(db, "DELETE FROM containers WHERE ns = ? AND id = ?", ns, id);
+        return keyed_delete(db, &container_table, ns, id);
 }
 
 /* ---- tar members ------------------------------------------------------- */
