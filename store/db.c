@@ -207,23 +207,6 @@ static int prepare_file(const char *path) {
         return 0;
 }
 
-static int query_int(sqlite3 *h, const char *sql, int64_t *ret) {
-        sqlite3_stmt *st = NULL;
-        int rc, k;
-
-        rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return store_sqlite_errno(rc);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-                *ret = sqlite3_column_int64(st, 0);
-                k = 0;
-        } else
-                k = rc == SQLITE_DONE ? -EBADMSG : store_sqlite_errno(rc);
-        sqlite3_finalize(st);
-        return k;
-}
-
 /* Decides whether an open file can be trusted: -EBADMSG if not. */
 static int check_trust(sqlite3 *h) {
         sqlite3_stmt *st = NULL;
@@ -242,11 +225,11 @@ static int check_trust(sqlite3 *h) {
         if (k < 0)
                 return k;
 
-        k = query_int(h, "PRAGMA application_id", &app);
+        k = store_sqlite_query_int(h, "PRAGMA application_id", &app);
         if (k >= 0)
-                k = query_int(h, "PRAGMA user_version", &version);
+                k = store_sqlite_query_int(h, "PRAGMA user_version", &version);
         if (k >= 0)
-                k = query_int(h, "SELECT count(*) FROM sqlite_master", &n_objects);
+                k = store_sqlite_query_int(h, "SELECT count(*) FROM sqlite_master", &n_objects);
         if (k < 0)
                 return k;
         if (version > STORE_SCHEMA_LATEST || version < 0)

@@ -112,21 +112,30 @@ int store_sqlite_errno(int rc) {
         }
 }
 
-int store_schema_version(sqlite3 *db, int *ret_version) {
+int store_sqlite_query_int(sqlite3 *db, const char *sql, int64_t *ret) {
         sqlite3_stmt *st = NULL;
         int rc, k;
 
-        rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return store_sqlite_errno(rc);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-                *ret_version = sqlite3_column_int(st, 0);
+                *ret = sqlite3_column_int64(st, 0);
                 k = 0;
         } else
                 k = rc == SQLITE_DONE ? -EBADMSG : store_sqlite_errno(rc);
         sqlite3_finalize(st);
         return k;
+}
+
+int store_schema_version(sqlite3 *db, int *ret_version) {
+        int64_t v;
+        int k = store_sqlite_query_int(db, "PRAGMA user_version", &v);
+        if (k < 0)
+                return k;
+        *ret_version = (int) v;
+        return 0;
 }
 
 /* One step in one transaction. The version is read inside the transaction so

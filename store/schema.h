@@ -13,6 +13,7 @@
  */
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #define STORE_SCHEMA_LATEST 2
 #define STORE_APPLICATION_ID 0x636b7074 /* "ckpt" */
@@ -27,3 +28,6 @@ int store_schema_migrate(sqlite3 *db, int target);
 
 /* Maps an sqlite result code to a negative errno. */
 int store_sqlite_errno(int rc);
+/* The first column of the first row of `sql` as an integer; -EBADMSG when
+ * there is no row, else -errno from sqlite. */
+int store_sqlite_query_int(sqlite3 *db, const char *sql, int64_t *ret);
