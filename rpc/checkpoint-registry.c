@@ -90,6 +90,20 @@ static struct ckpt_entry *find(ckpt_registry *reg, const char *ns, const char *i
         return NULL;
 }
 
+/* Under the lock: a new entry for (ns, id), or NULL without memory. */
+static struct ckpt_entry *add(ckpt_registry *reg, const char *ns, const char *id) {
+        struct ckpt_entry *e = calloc(1, sizeof(*e));
+        if (!e || !(e->ns = strdup(ns)) || !(e->id = strdup(id))) {
+                if (e)
+                        free(e->ns);
+                free(e);
+                return NULL;
+        }
+        e->next = reg->entries;
+        reg->entries = e;
+        return e;
+}
+
 int ckpt_registry_begin(ckpt_registry *reg, const char *ns, const char *id, ckpt_entry **ret) {
         pthread_mutex_lock(&reg->lock);
         struct ckpt_entry *e = find(reg, ns, id);
@@ -97,17 +111,9 @@ int ckpt_registry_begin(ckpt_registry *reg, const char *ns, const char *id, ckpt
                 pthread_mutex_unlock(&reg->lock);
                 return -EBUSY;
         }
-        if (!e) {
-                e = calloc(1, sizeof(*e));
-                if (!e || !(e->ns = strdup(ns)) || !(e->id = strdup(id))) {
-                        if (e)
-                                free(e->ns);
-                        free(e);
-                        pthread_mutex_unlock(&reg->lock);
-                        return -ENOMEM;
-                }
-                e->next = reg->entries;
-                reg->entries = e;
+        if (!e && !(e = add(reg, ns, id))) {
+                pthread_mutex_unlock(&reg->lock);
+                return -ENOMEM;
         }
         e->running = true;
         e->stage = "prepare";
@@ -196,19 +202,11 @@ int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id,
         }
         pthread_mutex_lock(&reg->lock);
         struct ckpt_entry *e = find(reg, ns, id);
-        if (!e) {
-                e = calloc(1, sizeof(*e));
-                if (!e || !(e->ns = strdup(ns)) || !(e->id = strdup(id))) {
-                        if (e)
-                                free(e->ns);
-                        free(e);
-                        pthread_mutex_unlock(&reg->lock);
-                        free(report);
-                        free(status);
-                        return -ENOMEM;
-                }
-                e->next = reg->entries;
-                reg->entries = e;
+        if (!e && !(e = add(reg, ns, id))) {
+                pthread_mutex_unlock(&reg->lock);
+                free(report);
+                free(status);
+                return -ENOMEM;
         }
         free(e->report);
         free(e->status);
