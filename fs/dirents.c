@@ -40,6 +40,13 @@ void fs_dirents_clear(fs_dirents *d) {
         *d = (fs_dirents) { 0 };
 }
 
+fs_dirent *fs_dirents_find(const fs_dirents *d, const char *name) {
+        for (size_t i = 0; i < d->n; i++)
+                if (strcmp(d->v[i].name, name) == 0)
+                        return &d->v[i];
+        return NULL;
+}
+
 fs_node_spec fs_dirent_spec(const fs_dirent *e) {
         return (fs_node_spec) {
                 .kind = e->kind,

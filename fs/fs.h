@@ -56,6 +56,8 @@ typedef struct fs_dirents {
 
 int fs_dirents_add(fs_dirents *d, fs_kind kind, const char *name, const char *k0, const char *k1, const char *k2);
 void fs_dirents_clear(fs_dirents *d);
+/* The entry named `name`, or NULL. */
+fs_dirent *fs_dirents_find(const fs_dirents *d, const char *name);
 /* Child spec for an entry; strings borrowed from `e`. */
 fs_node_spec fs_dirent_spec(const fs_dirent *e);
 

@@ -105,13 +105,8 @@ static int find_child(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dire
         fs_dirents all = { 0 };
         int r = k->list(ctx, dir, &all);
         if (r >= 0) {
-                r = -ENOENT;
-                for (size_t i = 0; i < all.n; i++)
-                        if (strcmp(all.v[i].name, name) == 0) {
-                                fs_dirent *e = &all.v[i];
-                                r = fs_dirents_add(out, e->kind, e->name, e->key[0], e->key[1], e->key[2]);
-                                break;
-                        }
+                fs_dirent *e = fs_dirents_find(&all, name);
+                r = e ? fs_dirents_add(out, e->kind, e->name, e->key[0], e->key[1], e->key[2]) : -ENOENT;
         }
         fs_dirents_clear(&all);
         return r;

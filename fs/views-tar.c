@@ -58,13 +58,6 @@ static fs_kind kind_of(const struct tar_member *m) {
         }
 }
 
-static fs_dirent *find_dirent(fs_dirents *d, const char *name) {
-        for (size_t i = 0; i < d->n; i++)
-                if (strcmp(d->v[i].name, name) == 0)
-                        return &d->v[i];
-        return NULL;
-}
-
 int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_desc d;
         const struct tar_index *tar;
@@ -90,7 +83,7 @@ int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                         break;
                 }
                 fs_kind kind = slash ? FS_CK_TAR_DIR : kind_of(m);
-                fs_dirent *e = find_dirent(out, comp);
+                fs_dirent *e = fs_dirents_find(out, comp);
                 if (e) {
                         /* A later member of the same path replaces it. */
                         if (!slash)
@@ -105,7 +98,7 @@ int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 r = fs_dirents_add(out, kind, comp, NODE_NS(dir), NODE_ID(dir), key);
         }
         /* Backups skip the expanded copy: the blob is in layout/ already. */
-        if (r >= 0 && plen == 0 && !find_dirent(out, "CACHEDIR.TAG"))
+        if (r >= 0 && plen == 0 && !fs_dirents_find(out, "CACHEDIR.TAG"))
                 r = fs_dirents_add(out, FS_CK_CACHEDIR_TAG, "CACHEDIR.TAG", NODE_NS(dir), NODE_ID(dir), NULL);
         store_desc_clear(&d);
         return r;

@@ -103,13 +103,6 @@ int views_ckpt_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
 
 /* ---- the name tree ------------------------------------------------------- */
 
-static bool has_entry(const fs_dirents *d, const char *name) {
-        for (size_t i = 0; i < d->n; i++)
-                if (strcmp(d->v[i].name, name) == 0)
-                        return true;
-        return false;
-}
-
 /* Children of `prefix` ("" for the top) among the image names of ns:
  * the next name component is a directory, the last one (with its :tag) a
  * checkpoint. A checkpoint wins over a directory of the same name. */
@@ -128,7 +121,7 @@ static int list_names(fs_ctx *ctx, const char *ns, const char *prefix, fs_dirent
                 }
                 const char *slash = strchr(rest, '/');
                 if (!slash) {
-                        if (*rest && !has_entry(out, rest))
+                        if (*rest && !fs_dirents_find(out, rest))
                                 r = fs_dirents_add(out, FS_CKPT, rest, ns, names[i], NULL);
                         continue;
                 }
@@ -138,7 +131,7 @@ static int list_names(fs_ctx *ctx, const char *ns, const char *prefix, fs_dirent
                         r = -ENOMEM;
                         break;
                 }
-                if (*comp && !has_entry(out, comp))
+                if (*comp && !fs_dirents_find(out, comp))
                         r = fs_dirents_add(out, FS_CKPT_PREFIX, comp, ns, sub, NULL);
         }
         store_strv_free(names);
@@ -346,7 +339,7 @@ int views_list_manifests(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 const char *nm = manifest_name(kids.v[i].mediatype);
                 _cleanup_free_ char *alt = NULL;
                 /* Unknown kinds and repeats go by digest. */
-                if (!nm || has_entry(out, nm)) {
+                if (!nm || fs_dirents_find(out, nm)) {
                         if (asprintf(&alt, "%s%s", kids.v[i].digest + 7, nm ? strchr(nm, '.') : ".blob") < 0) {
                                 r = -ENOMEM;
                                 break;
