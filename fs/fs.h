@@ -32,6 +32,10 @@ typedef struct fs_ctx {
         struct store_blobs *blobs;
         struct store_catalog *catalog;
         struct store_views *views;
+        /* Passthrough bookkeeping; NULL when the kernel or libfuse has none
+         * (every open is then cached or direct). Set in init. */
+        struct fs_passthrough *pt;
+        bool no_passthrough;   /* --no-passthrough */
         uid_t uid;
         gid_t gid;
         bool allow_other;

@@ -17,13 +17,10 @@
 #include "containerd.h"
 #include "db.h"
 #include "../store/views.h"
+#include "passthrough.h"
 #include "views-notify.h"
 
 #define DEFAULT_CACHE_DIR "/var/lib/ckptfs"
-
-/* libfuse >= 3.12 exports it; its header declares it only for
- * FUSE_USE_VERSION >= 312. */
-int fuse_session_loop_mt_312(struct fuse_session *se, struct fuse_loop_config *config);
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -36,6 +33,7 @@ static void usage(FILE *f) {
                 "                         or cache-<hash of the socket>.db for other sockets)\n"
                 "      --content-root DIR containerd's content store (the directory holding\n"
                 "                         blobs/sha256) when containerd cannot tell us\n"
+                "      --no-passthrough   serve whole blobs by READ, not by FUSE passthrough\n"
                 "  -f                     stay in the foreground\n"
                 "  -d                     debug: foreground, log every FUSE request\n"
                 "  -o OPTS                mount options (e.g. allow_other; the mount is\n"
@@ -51,7 +49,7 @@ typedef struct options {
         long timeout_ms;
         const char *cache;
         const char *content_root;
-        bool foreground, debug;
+        bool foreground, debug, no_passthrough;
         char *mount_opts;    /* comma-separated, user's -o joined */
         const char *mountpoint;
 } options;
@@ -64,6 +62,7 @@ static int parse_args(int argc, char **argv, options *o) {
                 { "timeout", required_argument, NULL, 't' },
                 { "cache", required_argument, NULL, 'C' },
                 { "content-root", required_argument, NULL, 'R' },
+                { "no-passthrough", no_argument, NULL, 'P' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -95,6 +94,9 @@ static int parse_args(int argc, char **argv, options *o) {
                 case 'R':
                         o->content_root = optarg;
                         break;
+                case 'P':
+                        o->no_passthrough = true;
+                        break;
                 case 'f':
                         o->foreground = true;
                         break;
@@ -114,7 +116,8 @@ static int parse_args(int argc, char **argv, options *o) {
                         usage(stdout);
                         return 1;
                 case 'V':
-                        printf("ckptfs %s\n", CKPTFS_VERSION);
+                        printf("ckptfs %s (libfuse %s, FUSE passthrough %s)\n", CKPTFS_VERSION, fuse_pkgversion(),
+                               CKPTFS_FUSE_PASSTHROUGH ? "built in" : "not built in");
                         return 1;
                 default:
                         usage(stderr);
@@ -237,7 +240,8 @@ int main(int argc, char **argv) {
         if (r != 0)
                 return r > 0 ? EXIT_SUCCESS : 2;
 
-        fs_ctx ctx = { .uid = getuid(), .gid = getgid(), .allow_other = has_mount_opt(o.mount_opts, "allow_other") };
+        fs_ctx ctx = { .uid = getuid(), .gid = getgid(), .allow_other = has_mount_opt(o.mount_opts, "allow_other"),
+                       .no_passthrough = o.no_passthrough };
         clock_gettime(CLOCK_REALTIME, &ctx.mount_time);
 
         int status = EXIT_FAILURE;
@@ -334,11 +338,11 @@ int main(int argc, char **argv) {
         /* Checkpoints block their writer for seconds: keep enough threads
          * that browsing goes on meanwhile. */
         fuse_loop_cfg_set_max_threads(cfg, 16);
-        /* With FUSE_USE_VERSION 34, fuse_session_loop_mt() is the 3.2 entry
-         * point, which reads this (3.12) config as the old struct: clone_fd
-         * on and no idle threads, i.e. a new thread and /dev/fuse clone per
-         * request (a warm `find` 10x slower). Call the 3.12 one. */
-        r = fuse_session_loop_mt_312(se, cfg);
+        /* FUSE_USE_VERSION >= 312 matters: with an older one this is the
+         * 3.2 entry point, which reads this config as the old struct (clone_fd
+         * on, no idle threads: a thread and a /dev/fuse clone per request, a
+         * warm `find` 10x slower). */
+        r = fuse_session_loop_mt(se, cfg);
         fuse_loop_cfg_destroy(cfg);
         /* libfuse returns the number of the signal that ended the loop
          * (SIGTERM, SIGINT, SIGHUP): a clean stop, not a failure. */
@@ -354,6 +358,7 @@ out:
                 fuse_remove_signal_handlers(se);
         if (se)
                 fuse_session_destroy(se);
+        fs_passthrough_free(ctx.pt);
         ckpt_registry_free(ctx.ckpt);
         inode_table_free(ctx.inodes);
         store_live_free(ctx.live);

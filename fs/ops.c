@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "blob.h"
+#include "passthrough.h"
 #include "reader.h"
 
 typedef struct fs_handle {
@@ -19,6 +20,9 @@ typedef struct fs_handle {
         struct store_reader *rd;       /* big immutable files: read by offset */
         store_blob_verifier *ver;      /* sha256 of whole sequential reads */
         pthread_mutex_t ver_lock;      /* reads of one handle may run in parallel */
+        char *digest;                  /* the blob rd reads whole, if it is one */
+        bool io_counted;               /* io is counted in ctx->pt */
+        fs_io_mode io;
         fs_node *writer;               /* a one_writer node this handle writes to */
 } fs_handle;
 
@@ -35,6 +39,7 @@ static fs_handle *handle_free(fs_handle *h) {
                 fs_dirents_clear(&h->dirents);
                 store_reader_free(h->rd);
                 store_blob_verifier_free(h->ver);
+                free(h->digest);
                 pthread_mutex_destroy(&h->ver_lock);
                 free(h);
         }
@@ -150,6 +155,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
         /* Cached data is checked against the attributes only when they
          * expire (immutable files: a day), not before every read. */
         conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+#if CKPTFS_FUSE_PASSTHROUGH
+        /* Whole blobs are read by the kernel from the content store's files.
+         * Depth 1: that store may itself be on overlayfs. */
+        fs_ctx *ctx = userdata;
+        if ((conn->capable & FUSE_CAP_PASSTHROUGH) && !ctx->no_passthrough &&
+            fs_passthrough_new(&ctx->pt) == 0) {
+                conn->want |= FUSE_CAP_PASSTHROUGH;
+                conn->max_backing_stack_depth = 1;
+        }
+#endif
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -263,6 +278,33 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
         fuse_reply_err(req, 0);
 }
 
+static void release_handle(fuse_req_t req, fuse_ino_t ino, fs_handle *h) {
+        if (h->io_counted)
+                fs_passthrough_release(ctx_of(req)->pt, req, ino, h->io);
+        handle_free(h);
+}
+
+/* Opens a big immutable file for reading: its reader and, for a blob, its
+ * sha256 check and I/O mode (see passthrough.h). Sets *ret_backing_id for
+ * passthrough. */
+static int open_reader(fs_ctx *ctx, fuse_req_t req, const fs_node *n, fs_handle *h, int *ret_backing_id) {
+        int r = fs_kinds[n->kind].open_reader(ctx, n, &h->rd, &h->digest);
+        if (r < 0 || !h->digest)
+                return r;
+        /* The blob's whole local file is checked now, once per mount (the
+         * result is remembered): passthrough reads never reach us to be
+         * checked. Blobs read through containerd's API are checked as they
+         * are read. */
+        int fd = h->rd->fd >= 0 && h->rd->fd_offset == 0 ? h->rd->fd : -1;
+        if (fd >= 0 && (r = store_blobs_verify_file(ctx->blobs, h->digest, fd)) < 0)
+                return r;
+        if (ctx->pt) {
+                h->io = fs_passthrough_open(ctx->pt, req, n->ino, fd, ret_backing_id);
+                h->io_counted = true;
+        }
+        return fd >= 0 ? 0 : store_blob_verifier_new(h->digest, h->rd->size, &h->ver);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         GET_NODE(req, ino, n);
         const fs_kind_ops *k = &fs_kinds[n->kind];
@@ -289,14 +331,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 }
                 h->writer = n;
         }
+        int backing_id = 0;
         if (acc == O_RDONLY && k->open_reader) {
-                char *digest = NULL;
-                int r = k->open_reader(ctx_of(req), n, &h->rd, &digest);
-                if (r >= 0 && digest)
-                        r = store_blob_verifier_new(digest, h->rd->size, &h->ver);
-                free(digest);
+                int r = open_reader(ctx_of(req), req, n, h, &backing_id);
                 if (r < 0) {
-                        handle_free(h);
+                        release_handle(req, ino, h);
                         fuse_reply_err(req, -r);
                         return;
                 }
@@ -309,12 +348,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 }
         }
         fi->fh = (uintptr_t) h;
-        if (k->dynamic)
+        if (k->dynamic || h->io == FS_IO_DIRECT)
                 fi->direct_io = 1;
-        else
-                fi->keep_cache = 1;
+        else if (h->io == FS_IO_PASSTHROUGH) {
+#if CKPTFS_FUSE_PASSTHROUGH
+                fi->backing_id = backing_id;   /* keep_cache would make the open fail */
+#endif
+        } else
+                /* Pages of a blob not yet known good are dropped at the
+                 * next open: a failed check must not leave them served. */
+                fi->keep_cache = h->ver == NULL;
         if (fuse_reply_open(req, fi) != 0)
-                handle_free(h);
+                release_handle(req, n->ino, h);
 }
 
 /* Reads of immutable big files: from the blob's fd (splice where the
@@ -326,9 +371,10 @@ static void read_reader(fuse_req_t req, fs_handle *h, size_t size, off_t off) {
                 return;
         }
         size_t n = rd->size - (uint64_t) off < size ? (size_t) (rd->size - (uint64_t) off) : size;
-        pthread_mutex_lock(&h->ver_lock);
-        bool verify = store_blob_verifier_active(h->ver);
-        pthread_mutex_unlock(&h->ver_lock);
+        /* Every read of a checked blob goes through the verifier, also after
+         * its verdict: the kernel retries a failed readahead page with a new
+         * READ, which must fail too. */
+        bool verify = h->ver != NULL;
         if (!verify && rd->fd >= 0) {
                 struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
                 bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
@@ -398,7 +444,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        handle_free((fs_handle *) (uintptr_t) fi->fh);
+        release_handle(req, ino, (fs_handle *) (uintptr_t) fi->fh);
         fuse_reply_err(req, 0);
 }
 

@@ -19,6 +19,9 @@ PKGS=(
 CRIU_VERSION=4.2.1
 CRIU_SHA256=29ec0ee09e296479fe7048c80980e8ef1d0684d0b0204c2b101dfea19f6725b9
 CRIU_BIN=/usr/local/sbin/criu
+LIBFUSE_VERSION=3.17.2
+LIBFUSE_SHA256=3d932431ad94e86179e5265cddde1d67aa3bb2fb09a5bd35c641f86f2b5ed06f
+LIBFUSE_PREFIX=/opt/ckptfs/libfuse-$LIBFUSE_VERSION   # also in meson.build
 
 log() { echo "install-deps: $*" >&2; }
 
@@ -42,14 +45,13 @@ criu_ok() {
   "$bin" check >/dev/null 2>&1
 }
 
-if ! criu_ok "$CRIU_BIN" && ! criu_ok "$(command -v criu || echo /nonexistent)"; then
-  log "building CRIU $CRIU_VERSION from Debian testing's source package"
-  work=$(mktemp -d)
-  list=/etc/apt/sources.list.d/ckptfs-forky-src.sources
-  cleanup() { rm -f "$list"; rm -rf "$work"; apt-get update -qq >/dev/null 2>&1 || true; }
-  trap cleanup EXIT
-  # Derive the deb-src entry from the machine's own Debian sources (no host name written here).
-  uri=""
+# fetch_orig SUITE PACKAGE TARBALL_GLOB SHA256 WORKDIR: downloads PACKAGE's
+# orig tarball from Debian SUITE's source packages into WORKDIR, checks its
+# sha256 and prints its path. The deb-src entry is derived from the machine's
+# own Debian sources (no host name written here) and removed afterwards.
+fetch_orig() {
+  local suite=$1 pkg=$2 glob=$3 sha=$4 work=$5 uri="" f tarball
+  local list=/etc/apt/sources.list.d/ckptfs-$suite-src.sources
   for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
     uri=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ && $2 !~ /security/ {print $2; exit}' "$f")
@@ -58,19 +60,61 @@ if ! criu_ok "$CRIU_BIN" && ! criu_ok "$(command -v criu || echo /nonexistent)";
   if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
     uri=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' /etc/apt/sources.list)
   fi
-  [ -n "$uri" ] || { log "no Debian source URI found in the apt sources"; exit 1; }
-  printf 'Types: deb-src\nURIs: %s\nSuites: forky\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" > "$list"
-  apt-get update -qq
+  [ -n "$uri" ] || { log "no Debian source URI found in the apt sources"; return 1; }
+  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" "$suite" > "$list"
+  apt-get update -qq || { rm -f "$list"; return 1; }
   # Only the orig tarball is needed; apt may fail on the other files, so its
   # exit status is not trusted: the sha256 check below is what counts.
-  (cd "$work" && apt-get source --download-only -qq criu >/dev/null 2>&1) || true
-  tarball=$(compgen -G "$work/criu_${CRIU_VERSION}.orig.tar.*" | head -n1) || true
-  [ -n "$tarball" ] || { log "criu ${CRIU_VERSION} orig tarball not found"; exit 1; }
-  echo "$CRIU_SHA256  $tarball" | sha256sum -c --quiet - || { log "criu tarball sha256 mismatch"; exit 1; }
+  (cd "$work" && apt-get source --download-only -qq "$pkg" >/dev/null 2>&1) || true
+  rm -f "$list"
+  apt-get update -qq >/dev/null 2>&1 || true
+  tarball=$(compgen -G "$work/$glob" | grep -v "\.asc$" | head -n1) || true
+  [ -n "$tarball" ] || { log "$pkg: $glob not found in $suite"; return 1; }
+  echo "$sha  $tarball" | sha256sum -c --quiet - || { log "$pkg: $tarball sha256 mismatch"; return 1; }
+  echo "$tarball"
+}
+
+if ! criu_ok "$CRIU_BIN" && ! criu_ok "$(command -v criu || echo /nonexistent)"; then
+  log "building CRIU $CRIU_VERSION from Debian testing's source package"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  tarball=$(fetch_orig forky criu "criu_${CRIU_VERSION}.orig.tar.*" "$CRIU_SHA256" "$work")
   tar -C "$work" -xf "$tarball"
   src=$(find "$work" -maxdepth 1 -type d -name 'criu-*' | head -n1)
   make -C "$src" -j"$(nproc)" criu >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
   install -D -m 0755 "$src/criu/criu" "$CRIU_BIN"
   criu_ok "$CRIU_BIN" || { log "built CRIU fails 'criu check'"; "$CRIU_BIN" check || true; exit 1; }
   log "CRIU $("$CRIU_BIN" --version | sed -n 's/^Version: //p') installed at $CRIU_BIN"
+  rm -rf "$work"
+  trap - EXIT
+fi
+
+# libfuse >= 3.16 for FUSE passthrough (bookworm has 3.14): 3.17.2 from
+# Debian trixie's source package with the package's own patches, as a static
+# library in a private prefix that meson.build looks in first. Debian's
+# libfuse3 and fusermount3 stay as they are.
+if ! PKG_CONFIG_PATH=$LIBFUSE_PREFIX/lib/pkgconfig pkg-config --atleast-version=3.16 fuse3 2>/dev/null ||
+   [ ! -f "$LIBFUSE_PREFIX/lib/libfuse3.a" ]; then
+  log "building libfuse $LIBFUSE_VERSION from Debian trixie's source package into $LIBFUSE_PREFIX"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  tarball=$(fetch_orig trixie fuse3 "fuse3_${LIBFUSE_VERSION}.orig.tar.*" "$LIBFUSE_SHA256" "$work")
+  debtar=$(compgen -G "$work/fuse3_${LIBFUSE_VERSION}-*.debian.tar.*" | head -n1) || true
+  [ -n "$debtar" ] || { log "fuse3: the Debian patches of $LIBFUSE_VERSION were not downloaded"; exit 1; }
+  tar -C "$work" -xf "$tarball"
+  tar -C "$work" -xf "$debtar"
+  src=$work/fuse-$LIBFUSE_VERSION
+  if [ -f "$work/debian/patches/series" ]; then
+    while read -r p; do
+      [ -n "$p" ] && [ "${p#\#}" = "$p" ] || continue
+      patch -d "$src" -p1 -s <"$work/debian/patches/$p" || { log "fuse3: patch $p does not apply"; exit 1; }
+    done <"$work/debian/patches/series"
+  fi
+  (meson setup "$src/build" "$src" --prefix="$LIBFUSE_PREFIX" -Dlibdir=lib -Ddefault_library=static \
+     -Dbuildtype=release -Dutils=false -Dexamples=false -Dtests=false &&
+   ninja -C "$src/build" && rm -rf "$LIBFUSE_PREFIX" && ninja -C "$src/build" install) >"$work/build.log" 2>&1 ||
+    { tail -30 "$work/build.log"; exit 1; }
+  log "libfuse $(PKG_CONFIG_PATH=$LIBFUSE_PREFIX/lib/pkgconfig pkg-config --modversion fuse3) installed in $LIBFUSE_PREFIX"
+  rm -rf "$work"
+  trap - EXIT
 fi

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,23 @@
 #include "containerd.h"
 #include "google_empty.pb-c.h"
 
+#define SHA256_EMPTY "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* A local blob file that was read whole and matched its digest. */
+typedef struct verified_file {
+        char digest[7 + 64 + 1];
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec ctime;   /* changes with every write, and cannot be set back */
+} verified_file;
+
 struct store_blobs {
         rpc_client *rpc;
         char *root;
+        pthread_mutex_t verified_lock;
+        verified_file *verified;
+        size_t n_verified, cap_verified;
 };
 
 int store_blobs_new(rpc_client *rpc, const char *content_root, store_blobs **ret) {
@@ -24,6 +39,7 @@ int store_blobs_new(rpc_client *rpc, const char *content_root, store_blobs **ret
         if (!b)
                 return -ENOMEM;
         b->rpc = rpc;
+        pthread_mutex_init(&b->verified_lock, NULL);
         if (content_root && !(b->root = strdup(content_root)))
                 return -ENOMEM;
         *ret = TAKE_PTR(b);
@@ -33,9 +49,67 @@ int store_blobs_new(rpc_client *rpc, const char *content_root, store_blobs **ret
 store_blobs *store_blobs_free(store_blobs *b) {
         if (b) {
                 free(b->root);
+                free(b->verified);
+                pthread_mutex_destroy(&b->verified_lock);
                 free(b);
         }
         return NULL;
+}
+
+static bool same_file(const verified_file *v, const char *digest, const struct stat *st) {
+        return strcmp(v->digest, digest) == 0 && v->dev == st->st_dev && v->ino == st->st_ino &&
+               v->size == st->st_size && v->ctime.tv_sec == st->st_ctim.tv_sec &&
+               v->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Linear: the list holds the blobs read whole since the mount started. */
+static verified_file *find_verified(store_blobs *b, const char *digest, const struct stat *st) {
+        for (size_t i = 0; i < b->n_verified; i++)
+                if (same_file(&b->verified[i], digest, st))
+                        return &b->verified[i];
+        return NULL;
+}
+
+static int mark_verified(store_blobs *b, const char *digest, int fd) {
+        struct stat st;
+        if (!store_digest_valid(digest))
+                return -EINVAL;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        int r = 0;
+        pthread_mutex_lock(&b->verified_lock);
+        if (!find_verified(b, digest, &st)) {
+                if (b->n_verified == b->cap_verified) {
+                        size_t cap = b->cap_verified ? 2 * b->cap_verified : 16;
+                        verified_file *v = reallocarray(b->verified, cap, sizeof(*v));
+                        if (!v)
+                                r = -ENOMEM;
+                        else {
+                                b->verified = v;
+                                b->cap_verified = cap;
+                        }
+                }
+                if (r == 0) {
+                        verified_file *v = &b->verified[b->n_verified++];
+                        snprintf(v->digest, sizeof(v->digest), "%s", digest);
+                        v->dev = st.st_dev;
+                        v->ino = st.st_ino;
+                        v->size = st.st_size;
+                        v->ctime = st.st_ctim;
+                }
+        }
+        pthread_mutex_unlock(&b->verified_lock);
+        return r;
+}
+
+static bool is_verified(store_blobs *b, const char *digest, int fd) {
+        struct stat st;
+        if (!store_digest_valid(digest) || fstat(fd, &st) < 0)
+                return false;
+        pthread_mutex_lock(&b->verified_lock);
+        bool found = find_verified(b, digest, &st) != NULL;
+        pthread_mutex_unlock(&b->verified_lock);
+        return found;
 }
 
 const char *store_blobs_root(const store_blobs *b) {
@@ -49,6 +123,42 @@ bool store_digest_valid(const char *digest) {
                 if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
                         return false;
         return true;
+}
+
+int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
+        if (is_verified(b, digest, fd))
+                return 0;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        store_blob_verifier *v;
+        int r = store_blob_verifier_new(digest, (uint64_t) st.st_size, &v);
+        if (r < 0)
+                return r;
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        enum { CHUNK = 1 << 20 };
+        _cleanup_free_ uint8_t *buf = malloc(CHUNK);
+        uint64_t off = 0;
+        r = buf ? 0 : -ENOMEM;
+        while (r == 0 && off < (uint64_t) st.st_size) {
+                ssize_t n = pread(fd, buf, CHUNK, (off_t) off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        r = n < 0 ? -errno : -EIO;   /* shorter than it said */
+                else {
+                        r = store_blob_verifier_feed(v, buf, (size_t) n, off);
+                        off += (uint64_t) n;
+                }
+        }
+        /* An empty blob never completes the verifier: the empty digest is
+         * the only match. */
+        if (r == 0 && st.st_size == 0 && strcmp(digest, SHA256_EMPTY) != 0)
+                r = -EIO;
+        if (r == 0 && st.st_size > 0 && !store_blob_verifier_matched(v))
+                r = -EIO;
+        store_blob_verifier_free(v);
+        return r < 0 ? r : mark_verified(b, digest, fd);
 }
 
 /* The generated code has no Introspection service (its proto needs
@@ -233,94 +343,6 @@ int store_blob_open(store_blobs *b, const char *ns, const char *digest, uint64_t
         return open_api(b, ns, digest, size, ret);
 }
 
-/* ---- verification -------------------------------------------------------- */
-
-struct store_blob_verifier {
-        EVP_MD_CTX *md;
-        uint8_t want[32];
-        uint64_t size, next;
-        bool gave_up, done;
-        int result;
-};
-
-static int hex_to_bytes(const char *hex, uint8_t out[32]) {
-        for (size_t i = 0; i < 32; i++) {
-                unsigned v;
-                if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-                        return -EINVAL;
-                out[i] = (uint8_t) v;
-        }
-        return 0;
-}
-
-int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifier **ret) {
-        if (!store_digest_valid(digest))
-                return -EINVAL;
-        store_blob_verifier *v = calloc(1, sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        v->md = EVP_MD_CTX_new();
-        if (!v->md || EVP_DigestInit_ex(v->md, EVP_sha256(), NULL) != 1) {
-                store_blob_verifier_free(v);
-                return -ENOMEM;
-        }
-        (void) hex_to_bytes(digest + 7, v->want);
-        v->size = size;
-        *ret = v;
-        return 0;
-}
-
-int store_blob_verifier_feed(store_blob_verifier *v, const void *buf, size_t len, uint64_t off) {
-        if (v->done)
-                return v->result;
-        if (v->gave_up)
-                return 0;
-        if (off != v->next || off + len > v->size) {
-                /* A reader that goes back to reread what it had (the kernel
-                 * does, after cache pressure) is no reason to stop; a jump
-                 * forward is random access. */
-                if (off + len <= v->next)
-                        return 0;
-                if (off > v->next) {
-                        v->gave_up = true;
-                        return 0;
-                }
-                /* Overlap: hash only the new tail. */
-                size_t skip = (size_t) (v->next - off);
-                buf = (const uint8_t *) buf + skip;
-                len -= skip;
-                off = v->next;
-                if (off + len > v->size)
-                        len = (size_t) (v->size - off);
-        }
-        if (EVP_DigestUpdate(v->md, buf, len) != 1) {
-                v->gave_up = true;
-                return 0;
-        }
-        v->next += len;
-        if (v->next == v->size) {
-                uint8_t got[32];
-                unsigned n = 0;
-                v->done = true;
-                if (EVP_DigestFinal_ex(v->md, got, &n) == 1 && n == 32)
-                        v->result = memcmp(got, v->want, 32) == 0 ? 0 : -EIO;
-                return v->result;
-        }
-        return 0;
-}
-
-bool store_blob_verifier_active(const store_blob_verifier *v) {
-        return v && !v->gave_up && !v->done;
-}
-
-store_blob_verifier *store_blob_verifier_free(store_blob_verifier *v) {
-        if (v) {
-                EVP_MD_CTX_free(v->md);
-                free(v);
-        }
-        return NULL;
-}
-
 int store_blob_read_all(store_blobs *b, const char *ns, const char *digest, uint64_t size, uint64_t max,
                         uint8_t **ret, size_t *ret_len) {
         if (size > max)
@@ -345,9 +367,7 @@ int store_blob_read_all(store_blobs *b, const char *ns, const char *digest, uint
         r = store_blob_verifier_feed(v, buf, size, 0);
         if (size == 0) {
                 /* feed() never completes an empty blob: check it here. */
-                r = strcmp(digest, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0
-                            ? 0
-                            : -EIO;
+                r = strcmp(digest, SHA256_EMPTY) == 0 ? 0 : -EIO;
         }
         store_blob_verifier_free(v);
         if (r < 0)

@@ -16,7 +16,8 @@
  * open file): a mismatch is -EIO.
  *
  * Threads: a store_blobs is shared by any number of threads (immutable after
- * store_blobs_new/discover, which run before it is shared). Readers follow
+ * store_blobs_new/discover, which run before it is shared, except for the
+ * verified-files memo, which has its own lock). Readers follow
  * reader.h. Errors: 0 or -errno (-ENOENT: no such blob; -EIO: corrupt or
  * short; rpc errors such as -ENOTCONN when the daemon is away). */
 #pragma once
@@ -54,17 +55,29 @@ int store_blob_open(store_blobs *b, const char *ns, const char *digest, uint64_t
 int store_blob_read_all(store_blobs *b, const char *ns, const char *digest, uint64_t size, uint64_t max,
                         uint8_t **ret, size_t *ret_len);
 
+/* Checks the local file fd of blob `digest` by reading it whole, once: a
+ * match is remembered for the life of `b`, keyed by digest and the file's
+ * identity (device, inode, size, ctime), so a changed or replaced file is
+ * checked again. For opens whose reads may not reach us to be checked (FUSE
+ * passthrough) or may come in any order. Blocks for one read of the file.
+ * Thread-safe. Returns 0, -EIO (mismatch, or shorter than it says), -errno. */
+int store_blobs_verify_file(store_blobs *b, const char *digest, int fd);
+
 /* True when `digest` is "sha256:" and 64 lowercase hex digits. */
 bool store_digest_valid(const char *digest);
 
 /* Checks the sha256 of a blob read front to back. Feed every chunk handed
- * out; anything but the next expected offset makes the verifier give up
- * (random access is not checked). Once the last byte arrived,
- * store_blob_verifier_feed() returns -EIO on a mismatch. */
+ * out, in any order: chunks ahead of the checked prefix are kept (up to
+ * 32 MiB) until the gap is filled; rereads are ignored. A reader that skips
+ * ahead further makes the verifier give up (random access is not checked).
+ * Once the last byte arrived, store_blob_verifier_feed() returns -EIO on a
+ * mismatch. Not thread-safe: callers serialise feeds. */
 typedef struct store_blob_verifier store_blob_verifier;
 int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifier **ret);
 /* Returns 0, or -EIO when the completed blob does not match its digest. */
 int store_blob_verifier_feed(store_blob_verifier *v, const void *buf, size_t len, uint64_t off);
+/* True once the verifier saw the whole blob and it matched. */
+bool store_blob_verifier_matched(const store_blob_verifier *v);
 /* False once the verifier has given up (random access) or finished. */
 bool store_blob_verifier_active(const store_blob_verifier *v);
 store_blob_verifier *store_blob_verifier_free(store_blob_verifier *v);

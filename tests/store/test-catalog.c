@@ -125,29 +125,6 @@ static void test_blob_paths(void **state) {
         free(digest);
 }
 
-static void test_verifier(void **state) {
-        const char *data = "hello\n";
-        const char *good = "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
-        const char *bad = "sha256:0000b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
-        store_blob_verifier *v;
-        assert_int_equal(store_blob_verifier_new(good, 6, &v), 0);
-        assert_int_equal(store_blob_verifier_feed(v, data, 3, 0), 0);
-        assert_true(store_blob_verifier_active(v));
-        assert_int_equal(store_blob_verifier_feed(v, data, 2, 0), 0); /* a reread */
-        assert_int_equal(store_blob_verifier_feed(v, data + 3, 3, 3), 0);
-        assert_false(store_blob_verifier_active(v));
-        store_blob_verifier_free(v);
-        assert_int_equal(store_blob_verifier_new(bad, 6, &v), 0);
-        assert_int_equal(store_blob_verifier_feed(v, data, 6, 0), -EIO);
-        store_blob_verifier_free(v);
-        /* Random access is not checked. */
-        assert_int_equal(store_blob_verifier_new(bad, 6, &v), 0);
-        assert_int_equal(store_blob_verifier_feed(v, data + 3, 3, 3), 0);
-        assert_false(store_blob_verifier_active(v));
-        store_blob_verifier_free(v);
-        assert_int_equal(store_blob_verifier_new("md5:x", 6, &v), -EINVAL);
-}
-
 static bool strv_has(char **v, const char *s) {
         for (size_t i = 0; v && v[i]; i++)
                 if (strcmp(v[i], s) == 0)
@@ -278,7 +255,6 @@ int main(void) {
                 return 77;
         }
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_verifier),
                 cmocka_unit_test_setup_teardown(test_discover_root, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_blob_paths, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
