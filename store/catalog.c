@@ -904,11 +904,12 @@ static bool sleep_or_stop(store_catalog *c, long ms) {
 
 static void *events_main(void *userdata) {
         store_catalog *c = userdata;
-        static const char *const filters[] = { "topic~=\"^/images/\"", "topic~=\"^/containers/\"" };
+        static const char *const filters[] = { "topic~=\"^/images/\"", "topic~=\"^/containers/\"",
+                                               "topic~=\"^/tasks/\"" };
         for (;;) {
                 rpc_call *call = NULL;
                 rpc_opts o = { .ns = NULL };
-                int r = rpc_events_open(c->rpc, &o, filters, 2, &call, NULL);
+                int r = rpc_events_open(c->rpc, &o, filters, ELEMENTSOF(filters), &call, NULL);
                 pthread_mutex_lock(&c->lock);
                 bool stop = c->stop;
                 if (r >= 0 && !stop)
@@ -921,6 +922,9 @@ static void *events_main(void *userdata) {
                 if (r >= 0) {
                         /* Subscribed first, then resync: nothing falls in between. */
                         (void) store_catalog_sync(c, NULL);
+                        /* Containers and tasks changed unseen while we were away. */
+                        if (c->cb)
+                                c->cb(c->userdata, NULL, NULL, true);
                         for (;;) {
                                 _cleanup_rpc_msg_ rpc_envelope *env = NULL;
                                 r = rpc_events_next(call, &env, NULL);
@@ -930,8 +934,13 @@ static void *events_main(void *userdata) {
                                         continue;
                                 if (strncmp(env->topic, "/images/", 8) == 0)
                                         (void) sync_ns(c, env->namespace_);
-                                else if (c->cb)
-                                        c->cb(c->userdata, env->namespace_, NULL, true);
+                                else if (c->cb) {
+                                        /* A container or task event: about one container. */
+                                        _cleanup_free_ char *id = NULL;
+                                        if (rpc_event_container_id(env, &id) < 0)
+                                                id = NULL;
+                                        c->cb(c->userdata, env->namespace_, id, true);
+                                }
                         }
                         pthread_mutex_lock(&c->lock);
                         c->call = NULL;

@@ -8,8 +8,8 @@
  * (recursively through indexes and manifests, where present in the content
  * store). Everything keyed by digest is immutable and kept forever; names
  * are refreshed by store_catalog_sync() and by the events thread
- * (Events.Subscribe on images and containers, full resync after every
- * (re)connect).
+ * (Events.Subscribe on images, containers and tasks, full resync after
+ * every (re)connect; container and task events only go to the callback).
  *
  * When containerd is away, what was loaded from the database is served.
  *
@@ -67,8 +67,12 @@ typedef struct store_ckpt {
 } store_ckpt;
 void store_ckpt_clear(store_ckpt *c);
 
-/* Change notifications: `name` NULL means "anything in ns may have changed"
- * (after a resync); containers == true for container events. */
+/* Change notifications. containers == false: checkpoint image `name` of
+ * ns changed (NULL: anything in ns may have changed, after a resync).
+ * containers == true: a container or task event about container `name` of
+ * ns (NULL: any container of ns); ns NULL too: anything about containers
+ * anywhere (after every (re)subscription, when events may have been
+ * missed). */
 typedef void (*store_catalog_cb)(void *userdata, const char *ns, const char *name, bool containers);
 
 /* rpc, db and blobs are borrowed and must outlive the catalog. only_ns:
