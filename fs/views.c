@@ -427,13 +427,26 @@ int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_
         if (r < 0)
                 return r;
         store_descs kids = { 0 };
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0;
+        _cleanup_free_ uint8_t *config = NULL, *rt = NULL, *index = NULL;
+        _cleanup_free_ char *id = NULL;
+        store_config_parts p = { 0 };
         r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
         if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_CONFIG, &buf, &len);
+                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_CONFIG, &config, &p.config_len);
         if (r >= 0)
-                r = buf ? store_decode_config(buf, len, ret, ret_len) : -ENOENT;
+                r = read_typed(ctx, &ck, &kids, STORE_MT_RUNTIME_OPTIONS, &rt, &p.runtime_options_len);
+        if (r >= 0)
+                r = store_blob_read_all(ctx->blobs, ck.ns, ck.target.digest, ck.target.size, MAX_SMALL_BLOB, &index,
+                                        &p.index_len);
+        if (r >= 0 && store_catalog_ckpt_container(ctx->catalog, &ck, &id) < 0)
+                id = NULL;
+        if (r >= 0) {
+                p.id = id;
+                p.config = config;
+                p.index = index;
+                p.runtime_options = rt;
+                r = config ? store_decode_config(&p, ret, ret_len) : -ENOENT;
+        }
         store_descs_clear(&kids);
         store_ckpt_clear(&ck);
         return r;

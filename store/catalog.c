@@ -820,6 +820,39 @@ static int owner_of(store_catalog *c, const char *ns, const store_desc *target, 
         return 0;
 }
 
+/* The container a standard name containerd.io/checkpoint/<id>:<tag> names:
+ * the length of <id> (it starts after the prefix) and *ret_tag, or 0 for
+ * other names. */
+static size_t name_container(const char *name, const char **ret_tag) {
+        size_t plen = strlen(CKPT_NAME_PREFIX);
+        if (strncmp(name, CKPT_NAME_PREFIX, plen) != 0 || strchr(name + plen, '/'))
+                return 0;
+        const char *colon = strchr(name + plen, ':');
+        if (!colon || colon == name + plen)
+                return 0;
+        *ret_tag = colon + 1;
+        return (size_t) (colon - name - plen);
+}
+
+int store_catalog_ckpt_container(store_catalog *c, const store_ckpt *ck, char **ret_id) {
+        const char *tag;
+        size_t idlen = name_container(ck->name, &tag);
+        char *id = NULL;
+        if (idlen)
+                id = strndup(ck->name + strlen(CKPT_NAME_PREFIX), idlen);
+        else {
+                int r = owner_of(c, ck->ns, &ck->target, &id);
+                if (r < 0)
+                        return r;
+                if (!id)
+                        return -ENOENT;
+        }
+        if (!id)
+                return -ENOMEM;
+        *ret_id = id;
+        return 0;
+}
+
 int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *id, char ***ret_names,
                                   char ***ret_tags) {
         /* Snapshot the list, then look at configs without the lock. */
@@ -845,11 +878,11 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const char *name = snap[i].name;
                 _cleanup_free_ char *tag = NULL;
-                size_t plen = strlen(CKPT_NAME_PREFIX), idlen = strlen(id);
-                if (strncmp(name, CKPT_NAME_PREFIX, plen) == 0 && strncmp(name + plen, id, idlen) == 0 &&
-                    name[plen + idlen] == ':') {
-                        tag = strdup(name + plen + idlen + 1);
-                } else if (strncmp(name, CKPT_NAME_PREFIX, plen) != 0) {
+                const char *tag_at = NULL;
+                size_t idlen = name_container(name, &tag_at);
+                if (idlen && idlen == strlen(id) && strncmp(name + strlen(CKPT_NAME_PREFIX), id, idlen) == 0) {
+                        tag = strdup(tag_at);
+                } else if (strncmp(name, CKPT_NAME_PREFIX, strlen(CKPT_NAME_PREFIX)) != 0) {
                         _cleanup_free_ char *owner = NULL;
                         if (owner_of(c, ns, &snap[i].target, &owner) < 0 || !owner || strcmp(owner, id) != 0)
                                 continue;

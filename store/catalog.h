@@ -101,6 +101,10 @@ int store_catalog_get(store_catalog *c, const char *ns, const char *name, store_
  * ret_tags[i] the directory name under containers/<id>/checkpoints/. */
 int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *id, char ***ret_names,
                                   char ***ret_tags);
+/* The container a checkpoint is of: <id> of the name
+ * containerd.io/checkpoint/<id>:<tag>, else the one its config blob's spec
+ * names (linux.cgroupsPath); -ENOENT when neither tells. */
+int store_catalog_ckpt_container(store_catalog *c, const store_ckpt *ck, char **ret_id);
 /* The descriptors of an index or manifest blob (children in order; for a
  * manifest: config, then layers). */
 int store_catalog_children(store_catalog *c, const char *ns, const store_desc *parent, store_descs *ret);

@@ -98,7 +98,19 @@ is "$(meta "$C/rw")" "$(meta "$W/rw")" "rw/ modes, owners, sizes, mtimes, link t
 is "$(cat "$C/rw/tmp/count" | tr -d '\n')" "$(tar -xzOf "$W/rw.tar.gz" tmp/count | tr -d '\n')" "rw/tmp/count"
 
 # ---------------------------------------------------------------- config.json, options.json
+# config.json is the container record the checkpoint keeps: as `ctr c info` shows the container.
+record() { jq -c '[.id, .image, .runtime.name, .snapshotter, .runtime.options.typeUrl, .spec.process.args]' "$1"; }
+ctr_record() { tenv_ctr containers info "$1" | jq -c '[.ID, .Image, .Runtime.Name, .Snapshotter,
+  (.Runtime.Options.type_url // .Runtime.Options["@type"] // null), .Spec.process.args]'; }
 is "$(jq -r .spec.linux.cgroupsPath "$C/config.json")" "/$NS/$id" "config.json: the spec, decoded"
+is "$(jq -c keys "$C/config.json")" '["id","image","runtime","snapshotter","spec"]' "config.json: the record's keys"
+is "$(record "$C/config.json")" "$(ctr_record "$id")" \
+  "config.json: id, image, runtime name and options, snapshotter, spec equal ctr c info"
+note "config.json record: $(record "$C/config.json")"
+is "$(jq -r '[.image, .runtime.name, .snapshotter, .runtime.options.typeUrl] | join(" ")' "$C/config.json")" \
+  "$CKPTFS_TEST_IMAGE io.containerd.runc.v2 overlayfs containerd.runc.v1.Options" "config.json: none of them null"
+is "$(jq -r '.runtime.options.binary_name' "$C/config.json")" "$(jq -r '.runtime.binary_name' "$C/options.json")" \
+  "config.json: the runtime options, decoded as in options.json"
 is "$(stat -c %s "$C/config.json")" "$(wc -c <"$C/config.json")" "config.json st_size is exact"
 is "$(jq -r '.checkpoint.typeUrl' "$C/options.json")" containerd.runc.v1.CheckpointOptions \
   "options.json: the checkpoint options"
@@ -160,6 +172,13 @@ wait_for 2 test ! -e "$MNT/$NS/checkpoints/$ref2"
 ok $? "a removed checkpoint disappears within 2 s ($(($(ms) - t0)) ms)"
 wait_for 2 test ! -e "$MNT/$NS/containers/$id2/checkpoints/$id2:two"
 ok $? "... from containers/ too ($(($(ms) - t0)) ms)"
+
+# ---------------------------------------------------------------- config.json of a checkpoint ckptfs took
+run_ok "a checkpoint taken through the mount" mkdir "$MNT/$NS/containers/$id2/checkpoints/rec"
+R=$MNT/$NS/checkpoints/containerd.io/checkpoint/$id2:rec
+is "$(jq -c keys "$R/config.json")" '["id","image","runtime","snapshotter","spec"]' "ckptfs-made config.json: the same keys"
+is "$(record "$R/config.json")" "$(ctr_record "$id2")" "ckptfs-made config.json: the record equals ctr c info"
+is "$(stat -c %s "$R/config.json")" "$(wc -c <"$R/config.json")" "ckptfs-made config.json st_size is exact"
 
 # ---------------------------------------------------------------- containerd frozen: the cached tree
 find "$MNT/$NS/checkpoints" >/dev/null
