@@ -617,6 +617,27 @@ static bool list_changed(store_catalog *c, const char *ns, const struct store_im
         return changed;
 }
 
+typedef struct strv_acc {
+        char **v;
+        size_t n;
+} strv_acc;
+
+static int collect_digest(const char *digest, void *userdata) {
+        strv_acc *a = userdata;
+        return strv_push(&a->v, &a->n, digest);
+}
+
+/* Drops what the cache computed from blobs (tar members, gzip indexes,
+ * descriptors) that no image reaches any more: after image lists changed. */
+static void gc_cache(store_catalog *c) {
+        strv_acc gone = { 0 };
+        /* The cache is best effort: what is not collected now is next time. */
+        if (store_db_list_unreached_blobs(c->db, collect_digest, &gone) >= 0)
+                for (size_t i = 0; i < gone.n; i++)
+                        (void) store_db_delete_blob(c->db, gone.v[i]);
+        store_strv_free(gone.v);
+}
+
 static int sync_ns(store_catalog *c, const char *ns) {
         Containerd__Services__Images__V1__ListImagesRequest req =
                 CONTAINERD__SERVICES__IMAGES__V1__LIST_IMAGES_REQUEST__INIT;
@@ -654,8 +675,8 @@ static int sync_ns(store_catalog *c, const char *ns) {
                                 n_keep++;
                 }
         }
-        if (r >= 0 && list_changed(c, ns, rows, n_rows))
-                (void) store_db_replace_images(c->db, ns, rows, n_rows);
+        bool replaced = r >= 0 && list_changed(c, ns, rows, n_rows) &&
+                        store_db_replace_images(c->db, ns, rows, n_rows) >= 0;
         for (size_t i = 0; labels && i < n; i++)
                 free(labels[i]);
         free(labels);
@@ -688,6 +709,8 @@ static int sync_ns(store_catalog *c, const char *ns) {
         for (size_t i = 0; i < n_old; i++)
                 store_ckpt_clear(&old[i]);
         free(old);
+        if (replaced)
+                gc_cache(c);
         return r;
 }
 
@@ -725,6 +748,8 @@ int store_catalog_sync(store_catalog *c, const char *ns) {
                 if (c->cb)
                         c->cb(c->userdata, gone[i], NULL, false);
         }
+        if (n_gone)
+                gc_cache(c);
         store_strv_free(gone);
         return r;
 }

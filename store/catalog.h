@@ -6,8 +6,10 @@
  * `ctr c checkpoint` images count too). For each, the catalog knows the
  * image record, the index's descriptors, and every blob the index reaches
  * (recursively through indexes and manifests, where present in the content
- * store). Everything keyed by digest is immutable and kept forever; names
- * are refreshed by store_catalog_sync() and by the events thread
+ * store). Everything keyed by digest is immutable; what the cache computed
+ * from a blob goes when no image reaches it any more (after a resync or an
+ * image event changed an image list; the sqlite rows only). Names are
+ * refreshed by store_catalog_sync() and by the events thread
  * (Events.Subscribe on images, containers and tasks, full resync after
  * every (re)connect; container and task events only go to the callback).
  *

@@ -166,12 +166,29 @@ t0=$(ms)
 wait_for 2 test -d "$MNT/$NS/checkpoints/$ref2"
 ok $? "a new checkpoint appears within 2 s ($(($(ms) - t0)) ms)"
 ok "test -d '$MNT/$NS/containers/$id2/checkpoints/$id2:two'" "... under containers/$id2/checkpoints too"
+# Its tar indexes go into the cache when task/ and rw/ are read ...
+criu2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("criu.tar")) | .digest')
+rw2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("tar+gzip")) | .digest')
+target2=$(target_of "$ref2")
+cached() { sqlite3 "$TENV_DIR/cache.db" "SELECT (SELECT count(*) FROM tar_members WHERE blob_digest IN ('$criu2', '$rw2'))
+  + (SELECT count(*) FROM tar_indexes WHERE blob_digest IN ('$criu2', '$rw2'))
+  + (SELECT count(*) FROM gz_index WHERE blob_digest = '$rw2')
+  + (SELECT count(*) FROM descriptors WHERE parent_digest = '$target2')
+  + (SELECT count(*) FROM blobs WHERE digest IN ('$criu2', '$rw2', '$target2'))"; }
+find "$MNT/$NS/checkpoints/$ref2/task" "$MNT/$NS/checkpoints/$ref2/rw" >/dev/null
+ok "[ \"\$(cached)\" -gt 0 ]" "the cache holds the tar indexes of $ref2 ($(cached) rows)"
 run_ok "ctr images rm" tenv_ctr images rm "$ref2"
 t0=$(ms)
 wait_for 2 test ! -e "$MNT/$NS/checkpoints/$ref2"
 ok $? "a removed checkpoint disappears within 2 s ($(($(ms) - t0)) ms)"
 wait_for 2 test ! -e "$MNT/$NS/containers/$id2/checkpoints/$id2:two"
 ok $? "... from containers/ too ($(($(ms) - t0)) ms)"
+# ... and leave it with the last image that reached them.
+gc_done() { [ "$(cached)" = 0 ]; }
+wait_for 2 gc_done
+ok $? "... and the cache no longer holds its tar members, indexes, descriptors ($(cached) rows left)"
+is "$(sqlite3 "$TENV_DIR/cache.db" "SELECT count(*) FROM tar_indexes WHERE blob_digest = '$criu_d'")" 1 \
+  "... while those of $ref stay"
 
 # ---------------------------------------------------------------- config.json of a checkpoint ckptfs took
 run_ok "a checkpoint taken through the mount" mkdir "$MNT/$NS/containers/$id2/checkpoints/rec"
