@@ -197,6 +197,31 @@ is "$(jq -c keys "$R/config.json")" '["id","image","runtime","snapshotter","spec
 is "$(record "$R/config.json")" "$(ctr_record "$id2")" "ckptfs-made config.json: the record equals ctr c info"
 is "$(stat -c %s "$R/config.json")" "$(wc -c <"$R/config.json")" "ckptfs-made config.json st_size is exact"
 
+# ---------------------------------------------------------------- a re-pointed name
+# The kernel keeps a checkpoint dir's entries and pages for a day: a name
+# that points to another index must get new inodes (salted with the target)
+# and its old entry dropped.
+d_ino() { python3 -c 'import os,sys; print([e.inode() for e in os.scandir(sys.argv[1]) if e.name == sys.argv[2]][0])' "$1" "$2"; }
+rp=ckpt/repoint-$id:x
+P=$MNT/$NS/checkpoints/$rp
+run_ok "ctr images tag of $ref" tenv_ctr images tag "$ref" "$rp"
+ok "wait_for 2 test -d '$P'" "the new name shows"
+run_ok "its index.json is the target of $ref (and now in the kernel's cache)" cmp "$W/index.want" "$P/index.json"
+ino_a=$(stat -c %i "$P" "$P/index.json")
+is "$(d_ino "$(dirname "$P")" "$(basename "$P")")" "$(stat -c %i "$P")" "readdir's d_ino equals stat's for a checkpoint dir"
+new_target=$(target_of "containerd.io/checkpoint/$id2:rec")
+tenv_ctr content get "$new_target" >"$W/index.new"
+run_ok "ctr images tag --force: the name points to another checkpoint" \
+  tenv_ctr images tag --force "containerd.io/checkpoint/$id2:rec" "$rp"
+t0=$(ms)
+wait_for 2 cmp -s "$W/index.new" "$P/index.json"
+ok $? "index.json equals the new target within 2 s ($(($(ms) - t0)) ms)"
+ino_b=$(stat -c %i "$P" "$P/index.json")
+isnt "$ino_b" "$ino_a" "the dir and its files have new inode numbers"
+is "$(d_ino "$(dirname "$P")" "$(basename "$P")")" "$(stat -c %i "$P")" "... which readdir announces too"
+is "$(jq -r .id "$P/config.json")" "$id2" "... and config.json is the new checkpoint's"
+run_ok "ctr images rm of the re-pointed name" tenv_ctr images rm "$rp"
+
 # ---------------------------------------------------------------- containerd frozen: the cached tree
 find "$MNT/$NS/checkpoints" >/dev/null
 kill -STOP "$CKPTFS_TEST_CONTAINERD_PID"
