@@ -5,6 +5,18 @@
 #include <string.h>
 
 int fs_dirents_add(fs_dirents *d, fs_kind kind, const char *name, const char *k0, const char *k1, const char *k2) {
+        return fs_dirents_add_salted(d, kind, name, NULL, k0, k1, k2);
+}
+
+static void dirent_free(fs_dirent *e) {
+        free(e->name);
+        for (int i = 0; i < 3; i++)
+                free(e->key[i]);
+        free(e->salt);
+}
+
+int fs_dirents_add_salted(fs_dirents *d, fs_kind kind, const char *name, const char *salt, const char *k0,
+                          const char *k1, const char *k2) {
         if (d->n == d->cap) {
                 size_t cap = d->cap ? d->cap * 2 : 16;
                 fs_dirent *v = realloc(d->v, cap * sizeof(*v));
@@ -14,16 +26,14 @@ int fs_dirents_add(fs_dirents *d, fs_kind kind, const char *name, const char *k0
                 d->cap = cap;
         }
         fs_dirent *e = &d->v[d->n];
-        *e = (fs_dirent) { .kind = kind, .name = strdup(name) };
+        *e = (fs_dirent) { .kind = kind, .name = strdup(name), .salt = salt ? strdup(salt) : NULL };
         const char *keys[3] = { k0, k1, k2 };
-        bool ok = e->name;
+        bool ok = e->name && (!salt || e->salt);
         for (int i = 0; i < 3; i++)
                 if (keys[i] && !(e->key[i] = strdup(keys[i])))
                         ok = false;
         if (!ok) {
-                free(e->name);
-                for (int i = 0; i < 3; i++)
-                        free(e->key[i]);
+                dirent_free(e);
                 return -ENOMEM;
         }
         d->n++;
@@ -31,11 +41,8 @@ int fs_dirents_add(fs_dirents *d, fs_kind kind, const char *name, const char *k0
 }
 
 void fs_dirents_clear(fs_dirents *d) {
-        for (size_t i = 0; i < d->n; i++) {
-                free(d->v[i].name);
-                for (int k = 0; k < 3; k++)
-                        free(d->v[i].key[k]);
-        }
+        for (size_t i = 0; i < d->n; i++)
+                dirent_free(&d->v[i]);
         free(d->v);
         *d = (fs_dirents) { 0 };
 }
@@ -52,5 +59,6 @@ fs_node_spec fs_dirent_spec(const fs_dirent *e) {
                 .kind = e->kind,
                 .name = e->name,
                 .key = { e->key[0], e->key[1], e->key[2] },
+                .salt = e->salt,
         };
 }

@@ -51,6 +51,7 @@ typedef struct fs_dirent {
         fs_kind kind;
         char *name;
         char *key[3];
+        char *salt;    /* fs_node.salt of the child; NULL: the directory's */
 } fs_dirent;
 
 typedef struct fs_dirents {
@@ -59,6 +60,9 @@ typedef struct fs_dirents {
 } fs_dirents;
 
 int fs_dirents_add(fs_dirents *d, fs_kind kind, const char *name, const char *k0, const char *k1, const char *k2);
+/* The same with the child's salt (fs_node.salt). */
+int fs_dirents_add_salted(fs_dirents *d, fs_kind kind, const char *name, const char *salt, const char *k0,
+                          const char *k1, const char *k2);
 void fs_dirents_clear(fs_dirents *d);
 /* The entry named `name`, or NULL. */
 fs_dirent *fs_dirents_find(const fs_dirents *d, const char *name);

@@ -15,20 +15,34 @@ struct inode_table {
         fs_node *root;
 };
 
-static uint64_t hash_path(const char *s) {
-        /* FNV-1a 64, then a final mix: cheap and stable across versions. */
+static uint64_t hash_path(const char *s, const char *salt) {
+        /* FNV-1a 64, then a final mix: cheap and stable across versions.
+         * Without a salt, the hash of the path alone (as it always was). */
         uint64_t h = 0xcbf29ce484222325ULL;
         for (; *s; s++)
                 h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+        if (salt) {
+                h *= 0x100000001b3ULL; /* a NUL between path and salt */
+                for (; *salt; salt++)
+                        h = (h ^ (unsigned char) *salt) * 0x100000001b3ULL;
+        }
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 33;
         return h;
 }
 
-uint64_t inode_number_for_path(const char *path) {
-        uint64_t h = hash_path(path);
+uint64_t inode_number_for(const char *path, const char *salt) {
+        uint64_t h = hash_path(path, salt);
         return h <= FS_ROOT_INO ? FS_ROOT_INO + 1 : h;
+}
+
+uint64_t inode_number_for_path(const char *path) {
+        return inode_number_for(path, NULL);
+}
+
+static bool same_salt(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 static size_t slot_of(const inode_table *t, uint64_t ino) {
@@ -102,6 +116,7 @@ static fs_node *node_free(fs_node *n) {
         free(n->name);
         for (int i = 0; i < 3; i++)
                 free(n->key[i]);
+        free(n->salt);
         free(n);
         return NULL;
 }
@@ -116,7 +131,8 @@ static fs_node *node_new(const fs_node *parent, const fs_node_spec *spec) {
                 n->path = strdup(n->name ? n->name : "");
         else if (asprintf(&n->path, "%s/%s", parent->path, spec->name) < 0)
                 n->path = NULL;
-        bool ok = n->name && n->path;
+        const char *salt = spec->salt ? spec->salt : parent ? parent->salt : NULL;
+        bool ok = n->name && n->path && (!salt || (n->salt = strdup(salt)));
         for (int i = 0; i < 3; i++)
                 if (spec->key[i] && !(n->key[i] = strdup(spec->key[i])))
                         ok = false;
@@ -168,7 +184,7 @@ int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *s
         fs_node *fresh = node_new(parent, spec);
         if (!fresh)
                 return -ENOMEM;
-        uint64_t ino = hash_path(fresh->path);
+        uint64_t ino = hash_path(fresh->path, fresh->salt);
         pthread_mutex_lock(&t->lock);
         for (;; ino++) {
                 if (ino <= FS_ROOT_INO)
@@ -176,7 +192,7 @@ int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *s
                 fs_node *n = find_locked(t, ino);
                 if (!n)
                         break;
-                if (strcmp(n->path, fresh->path) == 0 && n->kind == fresh->kind) {
+                if (strcmp(n->path, fresh->path) == 0 && n->kind == fresh->kind && same_salt(n->salt, fresh->salt)) {
                         n->nlookup++;
                         pthread_mutex_unlock(&t->lock);
                         node_free(fresh);

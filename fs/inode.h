@@ -1,8 +1,8 @@
 /* The inode table: kernel inode numbers <-> nodes of the virtual tree.
  *
  * Inode numbers are stable across remounts: a node's number is a 64-bit
- * hash of its path below the mount (collisions probe to the next free
- * number, in practice never). A node lives while the kernel holds lookups
+ * hash of its path below the mount and of its salt (fs_node.salt; collisions
+ * probe to the next free number, in practice never). A node lives while the kernel holds lookups
  * on it (real lookup counts: inode_table_ref() on every entry reply,
  * inode_table_forget() from FUSE forget); the root is never freed.
  *
@@ -36,8 +36,11 @@ int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *s
 /* Drops `n` lookups; frees the node when none remain. */
 void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n);
 
-/* The inode number a node at `path` gets (unless its hash collides with
- * another live node's): readdir uses it for d_ino without creating nodes. */
+/* The inode number a node at `path` with `salt` (fs_node.salt, NULL for
+ * none) gets, unless its hash collides with another live node's: readdir
+ * uses it for d_ino without creating nodes. */
+uint64_t inode_number_for(const char *path, const char *salt);
+/* The same without a salt. */
 uint64_t inode_number_for_path(const char *path);
 
 /* Number of live nodes (tests, debug). */

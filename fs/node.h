@@ -47,6 +47,7 @@ typedef struct fs_node_spec {
         fs_kind kind;
         const char *name;      /* the entry name in its parent */
         const char *key[3];    /* kind-specific keys, NULL where unused */
+        const char *salt;      /* see fs_node.salt; NULL: the parent's */
 } fs_node_spec;
 
 typedef struct fs_node {
@@ -57,6 +58,10 @@ typedef struct fs_node {
         char *path;            /* below the mount, "" for the root */
         char *name;
         char *key[3];
+        /* What the inode numbers of this subtree depend on besides the path
+         * (a checkpoint dir: its target digest, so that a re-pointed name
+         * gets new inodes and no stale kernel cache); NULL: the path only. */
+        char *salt;
 } fs_node;
 
 #define NODE_NS(n) ((n)->key[0])

@@ -111,7 +111,8 @@ static int find_child(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dire
         int r = k->list(ctx, dir, &all);
         if (r >= 0) {
                 fs_dirent *e = fs_dirents_find(&all, name);
-                r = e ? fs_dirents_add(out, e->kind, e->name, e->key[0], e->key[1], e->key[2]) : -ENOENT;
+                r = e ? fs_dirents_add_salted(out, e->kind, e->name, e->salt, e->key[0], e->key[1], e->key[2])
+                      : -ENOENT;
         }
         fs_dirents_clear(&all);
         return r;
@@ -259,7 +260,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
                         char *path;
                         if (asprintf(&path, "%s%s%s", dir->path, *dir->path ? "/" : "", e->name) < 0)
                                 break;
-                        st.st_ino = inode_number_for_path(path);
+                        st.st_ino = inode_number_for(path, e->salt ? e->salt : dir->salt);
                         free(path);
                         st.st_mode = fs_kinds[e->kind].mode & S_IFMT;
                         name = e->name;

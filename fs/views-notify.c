@@ -1,4 +1,4 @@
-/* Telling the kernel that checkpoint names changed.
+/* Telling the kernel that checkpoint names, containers or tasks changed.
  *
  * The catalog reports changes from whatever thread synced (its events
  * thread, or a FUSE op that asked for a resync). fuse_lowlevel_notify_inval_*
@@ -47,10 +47,25 @@ static void push(views_notifier *v, const char *parent, const char *name) {
 void views_notify_cb(void *userdata, const char *ns, const char *name, bool containers) {
         views_notifier *v = userdata;
         char path[4096];
+        /* The live view first, so what the kernel then asks for is fresh. */
+        if (containers && v->ctx->live)
+                store_live_invalidate_container(v->ctx->live, ns, name);
         pthread_mutex_lock(&v->lock);
-        if (containers) {
+        if (containers && !ns) {
+                push(v, "", NULL);
+        } else if (containers) {
                 snprintf(path, sizeof(path), "%s/containers", ns);
                 push(v, path, NULL);
+                if (name) {
+                        /* A deleted container's dentry goes; the files'
+                         * cached attributes (sizes) are refetched. */
+                        push(v, path, name);
+                        static const char *const files[] = { "status", "container.json" };
+                        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                                snprintf(path, sizeof(path), "%s/containers/%s/%s", ns, name, files[i]);
+                                push(v, path, NULL);
+                        }
+                }
         } else if (!name) {
                 snprintf(path, sizeof(path), "%s/checkpoints", ns);
                 push(v, path, NULL);

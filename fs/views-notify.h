@@ -1,5 +1,7 @@
-/* Kernel cache invalidation for checkpoint name changes (a queue and a
- * thread of its own: notifications are never sent from inside an op).
+/* Kernel cache invalidation for checkpoint name changes and container and
+ * task events (a queue and a thread of its own: notifications are never
+ * sent from inside an op). Container and task events also drop what the
+ * live view cached about the container, before the kernel is told.
  * Thread-safe. */
 #pragma once
 

@@ -49,14 +49,46 @@ static int container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, cons
 int views_ckpt_of(fs_ctx *ctx, const fs_node *n, store_ckpt *ret) {
         if (!ctx->catalog)
                 return -ENOENT;
+        _cleanup_free_ char *name = NULL;
         if (n->kind == FS_CONTAINER_CKPT) {
-                _cleanup_free_ char *name = NULL;
                 int r = container_ckpt_name(ctx, NODE_NS(n), NODE_ID(n), NODE_KEY3(n), &name);
                 if (r < 0)
                         return r;
-                return store_catalog_get(ctx->catalog, NODE_NS(n), name, ret);
         }
-        return store_catalog_get(ctx->catalog, NODE_NS(n), NODE_ID(n), ret);
+        store_ckpt ck;
+        int r = store_catalog_get(ctx->catalog, NODE_NS(n), name ? name : NODE_ID(n), &ck);
+        if (r < 0)
+                return r;
+        /* A node of the checkpoint the name pointed to before: gone. */
+        if (n->salt && strcmp(n->salt, ck.target.digest) != 0) {
+                store_ckpt_clear(&ck);
+                return -ENOENT;
+        }
+        *ret = ck;
+        return 0;
+}
+
+/* The entry of checkpoint `image` (a checkpoint dir), salted with its
+ * target: its inode numbers change when the name is re-pointed. Adds
+ * nothing when the image is gone. */
+static int add_ckpt_entry(fs_ctx *ctx, fs_dirents *out, fs_kind kind, const char *entry, const char *ns,
+                          const char *image, const char *k1, const char *k2) {
+        store_ckpt ck;
+        int r = store_catalog_get(ctx->catalog, ns, image, &ck);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        r = fs_dirents_add_salted(out, kind, entry, ck.target.digest, ns, k1, k2);
+        store_ckpt_clear(&ck);
+        return r;
+}
+
+int views_container_ckpt_entry(fs_ctx *ctx, const fs_node *dir, const char *tag, fs_dirents *out) {
+        _cleanup_free_ char *image = NULL;
+        int r = container_ckpt_name(ctx, NODE_NS(dir), NODE_ID(dir), tag, &image);
+        size_t n = out->n;
+        if (r >= 0)
+                r = add_ckpt_entry(ctx, out, FS_CONTAINER_CKPT, tag, NODE_NS(dir), image, NODE_ID(dir), tag);
+        return r < 0 ? r : out->n > n ? 0 : -ENOENT;
 }
 
 int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_desc *ret, int64_t *ret_created_ns) {
@@ -122,7 +154,7 @@ static int list_names(fs_ctx *ctx, const char *ns, const char *prefix, fs_dirent
                 const char *slash = strchr(rest, '/');
                 if (!slash) {
                         if (*rest && !fs_dirents_find(out, rest))
-                                r = fs_dirents_add(out, FS_CKPT, rest, ns, names[i], NULL);
+                                r = add_ckpt_entry(ctx, out, FS_CKPT, rest, ns, names[i], names[i], NULL);
                         continue;
                 }
                 _cleanup_free_ char *comp = strndup(rest, (size_t) (slash - rest));
@@ -154,7 +186,7 @@ int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out)
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && names[i]; i++)
-                r = fs_dirents_add(out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), NODE_ID(dir), tags[i]);
+                r = add_ckpt_entry(ctx, out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), names[i], NODE_ID(dir), tags[i]);
         store_strv_free(names);
         store_strv_free(tags);
         return r;
@@ -427,13 +459,26 @@ int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_
         if (r < 0)
                 return r;
         store_descs kids = { 0 };
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len = 0;
+        _cleanup_free_ uint8_t *config = NULL, *rt = NULL, *index = NULL;
+        _cleanup_free_ char *id = NULL;
+        store_config_parts p = { 0 };
         r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
         if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_CONFIG, &buf, &len);
+                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_CONFIG, &config, &p.config_len);
         if (r >= 0)
-                r = buf ? store_decode_config(buf, len, ret, ret_len) : -ENOENT;
+                r = read_typed(ctx, &ck, &kids, STORE_MT_RUNTIME_OPTIONS, &rt, &p.runtime_options_len);
+        if (r >= 0)
+                r = store_blob_read_all(ctx->blobs, ck.ns, ck.target.digest, ck.target.size, MAX_SMALL_BLOB, &index,
+                                        &p.index_len);
+        if (r >= 0 && store_catalog_ckpt_container(ctx->catalog, &ck, &id) < 0)
+                id = NULL;
+        if (r >= 0) {
+                p.id = id;
+                p.config = config;
+                p.index = index;
+                p.runtime_options = rt;
+                r = config ? store_decode_config(&p, ret, ret_len) : -ENOENT;
+        }
         store_descs_clear(&kids);
         store_ckpt_clear(&ck);
         return r;

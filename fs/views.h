@@ -5,7 +5,10 @@
  * (content-addressed) and served with long kernel cache timeouts,
  * cache_readdir and keep_cache; the lists of checkpoints are dynamic (1 s)
  * and a removed or re-pointed name is invalidated on its event
- * (views-notify.c). containers/<id>/checkpoints/<tag>/ stays dynamic.
+ * (views-notify.c). A checkpoint dir's entry is salted with its target
+ * digest (fs_node.salt): a re-pointed name gets new inode numbers for the
+ * whole dir, and nodes of the old target answer ENOENT.
+ * containers/<id>/checkpoints/<tag>/ stays dynamic.
  * Behaviours only: state lives in store/ (catalog, blobs, views). */
 #pragma once
 
@@ -16,6 +19,10 @@ int views_list_ns_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_prefix(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+/* The entry containers/<id>/checkpoints/<tag> of `dir` (containers/<id>/
+ * checkpoints/), also right after the checkpoint was taken through the
+ * mount (the catalog is resynced on a miss); -ENOENT if there is none. */
+int views_container_ckpt_entry(fs_ctx *ctx, const fs_node *dir, const char *tag, fs_dirents *out);
 int views_list_layout(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_layout_blobs(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_layout_sha256(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);

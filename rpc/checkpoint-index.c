@@ -95,12 +95,12 @@ int ckpt_index_build(const ckpt_desc *descs, size_t n, const char *runtime, cons
         if (ok) {
                 const char *kv[6];
                 size_t k = 0;
-                kv[k++] = "io.containerd.checkpoint.runtime";
+                kv[k++] = CKPT_ANN_RUNTIME;
                 kv[k++] = runtime ? runtime : "";
-                kv[k++] = "io.containerd.checkpoint.snapshotter";
+                kv[k++] = CKPT_ANN_SNAPSHOTTER;
                 kv[k++] = snapshotter ? snapshotter : "";
                 if (image_name && *image_name) {
-                        kv[k++] = "org.opencontainers.image.ref.name";
+                        kv[k++] = CKPT_ANN_IMAGE_NAME;
                         kv[k++] = image_name;
                 }
                 json_t *a = sorted_object(kv, k / 2);

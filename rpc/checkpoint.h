@@ -36,6 +36,12 @@
 
 #include "rpc.h"
 
+/* Annotations of a checkpoint index, as containerd's client writes them
+ * (container.Checkpoint): the container's image, runtime and snapshotter. */
+#define CKPT_ANN_IMAGE_NAME "org.opencontainers.image.ref.name"
+#define CKPT_ANN_RUNTIME "io.containerd.checkpoint.runtime"
+#define CKPT_ANN_SNAPSHOTTER "io.containerd.checkpoint.snapshotter"
+
 #include <stdbool.h>
 #include <stddef.h>
 

@@ -158,3 +158,7 @@ int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64
 int rpc_events_open(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
                     rpc_call **ret_call, rpc_error *err);
 int rpc_events_next(rpc_call *call, rpc_envelope **ret, rpc_error *err);
+/* The container a container or task event is about (its payload's
+ * container_id, or a container event's id): *ret_id malloc'd. -ENOENT for
+ * other events (and events naming none), -EBADMSG for a bad payload. */
+int rpc_event_container_id(const rpc_envelope *env, char **ret_id);

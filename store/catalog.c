@@ -617,6 +617,27 @@ static bool list_changed(store_catalog *c, const char *ns, const struct store_im
         return changed;
 }
 
+typedef struct strv_acc {
+        char **v;
+        size_t n;
+} strv_acc;
+
+static int collect_digest(const char *digest, void *userdata) {
+        strv_acc *a = userdata;
+        return strv_push(&a->v, &a->n, digest);
+}
+
+/* Drops what the cache computed from blobs (tar members, gzip indexes,
+ * descriptors) that no image reaches any more: after image lists changed. */
+static void gc_cache(store_catalog *c) {
+        strv_acc gone = { 0 };
+        /* The cache is best effort: what is not collected now is next time. */
+        if (store_db_list_unreached_blobs(c->db, collect_digest, &gone) >= 0)
+                for (size_t i = 0; i < gone.n; i++)
+                        (void) store_db_delete_blob(c->db, gone.v[i]);
+        store_strv_free(gone.v);
+}
+
 static int sync_ns(store_catalog *c, const char *ns) {
         Containerd__Services__Images__V1__ListImagesRequest req =
                 CONTAINERD__SERVICES__IMAGES__V1__LIST_IMAGES_REQUEST__INIT;
@@ -654,8 +675,8 @@ static int sync_ns(store_catalog *c, const char *ns) {
                                 n_keep++;
                 }
         }
-        if (r >= 0 && list_changed(c, ns, rows, n_rows))
-                (void) store_db_replace_images(c->db, ns, rows, n_rows);
+        bool replaced = r >= 0 && list_changed(c, ns, rows, n_rows) &&
+                        store_db_replace_images(c->db, ns, rows, n_rows) >= 0;
         for (size_t i = 0; labels && i < n; i++)
                 free(labels[i]);
         free(labels);
@@ -688,6 +709,8 @@ static int sync_ns(store_catalog *c, const char *ns) {
         for (size_t i = 0; i < n_old; i++)
                 store_ckpt_clear(&old[i]);
         free(old);
+        if (replaced)
+                gc_cache(c);
         return r;
 }
 
@@ -725,6 +748,8 @@ int store_catalog_sync(store_catalog *c, const char *ns) {
                 if (c->cb)
                         c->cb(c->userdata, gone[i], NULL, false);
         }
+        if (n_gone)
+                gc_cache(c);
         store_strv_free(gone);
         return r;
 }
@@ -820,6 +845,39 @@ static int owner_of(store_catalog *c, const char *ns, const store_desc *target, 
         return 0;
 }
 
+/* The container a standard name containerd.io/checkpoint/<id>:<tag> names:
+ * the length of <id> (it starts after the prefix) and *ret_tag, or 0 for
+ * other names. */
+static size_t name_container(const char *name, const char **ret_tag) {
+        size_t plen = strlen(CKPT_NAME_PREFIX);
+        if (strncmp(name, CKPT_NAME_PREFIX, plen) != 0 || strchr(name + plen, '/'))
+                return 0;
+        const char *colon = strchr(name + plen, ':');
+        if (!colon || colon == name + plen)
+                return 0;
+        *ret_tag = colon + 1;
+        return (size_t) (colon - name - plen);
+}
+
+int store_catalog_ckpt_container(store_catalog *c, const store_ckpt *ck, char **ret_id) {
+        const char *tag;
+        size_t idlen = name_container(ck->name, &tag);
+        char *id = NULL;
+        if (idlen)
+                id = strndup(ck->name + strlen(CKPT_NAME_PREFIX), idlen);
+        else {
+                int r = owner_of(c, ck->ns, &ck->target, &id);
+                if (r < 0)
+                        return r;
+                if (!id)
+                        return -ENOENT;
+        }
+        if (!id)
+                return -ENOMEM;
+        *ret_id = id;
+        return 0;
+}
+
 int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *id, char ***ret_names,
                                   char ***ret_tags) {
         /* Snapshot the list, then look at configs without the lock. */
@@ -845,11 +903,11 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const char *name = snap[i].name;
                 _cleanup_free_ char *tag = NULL;
-                size_t plen = strlen(CKPT_NAME_PREFIX), idlen = strlen(id);
-                if (strncmp(name, CKPT_NAME_PREFIX, plen) == 0 && strncmp(name + plen, id, idlen) == 0 &&
-                    name[plen + idlen] == ':') {
-                        tag = strdup(name + plen + idlen + 1);
-                } else if (strncmp(name, CKPT_NAME_PREFIX, plen) != 0) {
+                const char *tag_at = NULL;
+                size_t idlen = name_container(name, &tag_at);
+                if (idlen && idlen == strlen(id) && strncmp(name + strlen(CKPT_NAME_PREFIX), id, idlen) == 0) {
+                        tag = strdup(tag_at);
+                } else if (strncmp(name, CKPT_NAME_PREFIX, strlen(CKPT_NAME_PREFIX)) != 0) {
                         _cleanup_free_ char *owner = NULL;
                         if (owner_of(c, ns, &snap[i].target, &owner) < 0 || !owner || strcmp(owner, id) != 0)
                                 continue;
@@ -904,11 +962,12 @@ static bool sleep_or_stop(store_catalog *c, long ms) {
 
 static void *events_main(void *userdata) {
         store_catalog *c = userdata;
-        static const char *const filters[] = { "topic~=\"^/images/\"", "topic~=\"^/containers/\"" };
+        static const char *const filters[] = { "topic~=\"^/images/\"", "topic~=\"^/containers/\"",
+                                               "topic~=\"^/tasks/\"" };
         for (;;) {
                 rpc_call *call = NULL;
                 rpc_opts o = { .ns = NULL };
-                int r = rpc_events_open(c->rpc, &o, filters, 2, &call, NULL);
+                int r = rpc_events_open(c->rpc, &o, filters, ELEMENTSOF(filters), &call, NULL);
                 pthread_mutex_lock(&c->lock);
                 bool stop = c->stop;
                 if (r >= 0 && !stop)
@@ -921,6 +980,9 @@ static void *events_main(void *userdata) {
                 if (r >= 0) {
                         /* Subscribed first, then resync: nothing falls in between. */
                         (void) store_catalog_sync(c, NULL);
+                        /* Containers and tasks changed unseen while we were away. */
+                        if (c->cb)
+                                c->cb(c->userdata, NULL, NULL, true);
                         for (;;) {
                                 _cleanup_rpc_msg_ rpc_envelope *env = NULL;
                                 r = rpc_events_next(call, &env, NULL);
@@ -930,8 +992,13 @@ static void *events_main(void *userdata) {
                                         continue;
                                 if (strncmp(env->topic, "/images/", 8) == 0)
                                         (void) sync_ns(c, env->namespace_);
-                                else if (c->cb)
-                                        c->cb(c->userdata, env->namespace_, NULL, true);
+                                else if (c->cb) {
+                                        /* A container or task event: about one container. */
+                                        _cleanup_free_ char *id = NULL;
+                                        if (rpc_event_container_id(env, &id) < 0)
+                                                id = NULL;
+                                        c->cb(c->userdata, env->namespace_, id, true);
+                                }
                         }
                         pthread_mutex_lock(&c->lock);
                         c->call = NULL;

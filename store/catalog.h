@@ -6,10 +6,12 @@
  * `ctr c checkpoint` images count too). For each, the catalog knows the
  * image record, the index's descriptors, and every blob the index reaches
  * (recursively through indexes and manifests, where present in the content
- * store). Everything keyed by digest is immutable and kept forever; names
- * are refreshed by store_catalog_sync() and by the events thread
- * (Events.Subscribe on images and containers, full resync after every
- * (re)connect).
+ * store). Everything keyed by digest is immutable; what the cache computed
+ * from a blob goes when no image reaches it any more (after a resync or an
+ * image event changed an image list; the sqlite rows only). Names are
+ * refreshed by store_catalog_sync() and by the events thread
+ * (Events.Subscribe on images, containers and tasks, full resync after
+ * every (re)connect; container and task events only go to the callback).
  *
  * When containerd is away, what was loaded from the database is served.
  *
@@ -67,8 +69,12 @@ typedef struct store_ckpt {
 } store_ckpt;
 void store_ckpt_clear(store_ckpt *c);
 
-/* Change notifications: `name` NULL means "anything in ns may have changed"
- * (after a resync); containers == true for container events. */
+/* Change notifications. containers == false: checkpoint image `name` of
+ * ns changed (NULL: anything in ns may have changed, after a resync).
+ * containers == true: a container or task event about container `name` of
+ * ns (NULL: any container of ns); ns NULL too: anything about containers
+ * anywhere (after every (re)subscription, when events may have been
+ * missed). */
 typedef void (*store_catalog_cb)(void *userdata, const char *ns, const char *name, bool containers);
 
 /* rpc, db and blobs are borrowed and must outlive the catalog. only_ns:
@@ -97,6 +103,10 @@ int store_catalog_get(store_catalog *c, const char *ns, const char *name, store_
  * ret_tags[i] the directory name under containers/<id>/checkpoints/. */
 int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *id, char ***ret_names,
                                   char ***ret_tags);
+/* The container a checkpoint is of: <id> of the name
+ * containerd.io/checkpoint/<id>:<tag>, else the one its config blob's spec
+ * names (linux.cgroupsPath); -ENOENT when neither tells. */
+int store_catalog_ckpt_container(store_catalog *c, const store_ckpt *ck, char **ret_id);
 /* The descriptors of an index or manifest blob (children in order; for a
  * manifest: config, then layers). */
 int store_catalog_children(store_catalog *c, const char *ns, const store_desc *parent, store_descs *ret);

@@ -1113,3 +1113,33 @@ int store_db_delete_gzindex(struct store_db *db, const char *blob_digest) {
         LOCK_OR_RETURN(db);
         return delete_by(db, "DELETE FROM gz_index WHERE blob_digest = ?", blob_digest, NULL);
 }
+
+/* ---- garbage collection ------------------------------------------------ */
+
+static int digest_row_cb(sqlite3_stmt *st, void *cb, void *ud) {
+        const char *d = col_text(st, 0);
+        return d ? ((store_digest_cb) cb)(d, ud) : -ENOMEM;
+}
+
+int store_db_list_unreached_blobs(struct store_db *db, store_digest_cb cb, void *userdata) {
+        /* Reached: image targets, then the children recorded for what is
+         * reached. Candidates: every digest some row is about. */
+        static const char sql[] =
+                "WITH RECURSIVE reached(digest) AS ("
+                "  SELECT target_digest FROM images"
+                "  UNION SELECT d.digest FROM descriptors d JOIN reached r ON d.parent_digest = r.digest)"
+                " SELECT digest FROM ("
+                "  SELECT digest FROM blobs"
+                "  UNION SELECT parent_digest FROM descriptors"
+                "  UNION SELECT blob_digest FROM tar_indexes"
+                "  UNION SELECT blob_digest FROM gz_index)"
+                " WHERE digest NOT IN (SELECT digest FROM reached) ORDER BY digest";
+        int k;
+        LOCK_OR_RETURN(db);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+        if (!cb)
+                return -EINVAL;
+        k = prep(db, sql, &st);
+        return k < 0 ? k : for_each_row(st, digest_row_cb, (void *) cb, userdata);
+}

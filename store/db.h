@@ -178,3 +178,14 @@ int store_db_put_gzindex(struct store_db *db, const char *blob_digest, const str
  * should rebuild the index and put it again). */
 int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gzindex **ret_index);
 int store_db_delete_gzindex(struct store_db *db, const char *blob_digest);
+
+/* ---- garbage collection ------------------------------------------------ */
+
+typedef int (*store_digest_cb)(const char *digest, void *userdata);
+
+/* Digests the cache holds rows about (a blob row, descriptors, a tar member
+ * or gzip index) that no image of any namespace reaches any more: reached
+ * are the images' targets and, recursively, the children recorded for them
+ * in descriptors. Returns their count. Delete each with
+ * store_db_delete_blob() (after the listing: not from the callback). */
+int store_db_list_unreached_blobs(struct store_db *db, store_digest_cb cb, void *userdata);

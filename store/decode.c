@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "cleanup.h"
 #include "google_any.pb-c.h"
 #include "rpc.h"
@@ -144,14 +145,38 @@ static int config_spec(const uint8_t *buf, size_t len, Google__Protobuf__Any **r
         return 0;
 }
 
-int store_decode_config(const uint8_t *buf, size_t len, char **ret_json, size_t *ret_len) {
+/* The string annotation `key` of an index, or JSON null. */
+static json_t *annotation(json_t *index, const char *key) {
+        const char *v = json_string_value(json_object_get(json_object_get(index, "annotations"), key));
+        return v ? json_string(v) : json_null();
+}
+
+int store_decode_config(const store_config_parts *p, char **ret_json, size_t *ret_len) {
         _cleanup_rpc_msg_ Google__Protobuf__Any *any = NULL;
         json_t *spec = NULL;
-        int r = config_spec(buf, len, &any, &spec);
+        int r = config_spec(p->config, p->config_len, &any, &spec);
         if (r < 0)
                 return r;
-        _cleanup_(json_decrefp) json_t *o = json_pack("{s:s,s:o}", "typeUrl", any->type_url, "spec", spec);
+        _cleanup_(json_decrefp) json_t *o = json_pack("{s:o}", "spec", spec);
         if (!o)
+                return -ENOMEM;
+        _cleanup_(json_decrefp) json_t *index = NULL;
+        if (p->index)
+                index = json_loadb((const char *) p->index, p->index_len, 0, NULL);
+        if (p->index && !json_is_object(index))
+                return -EBADMSG;
+        json_t *options = NULL;
+        /* Another runtime's options are not runc's: nothing to show. */
+        if (p->runtime_options &&
+            (r = options_json(p->runtime_options, p->runtime_options_len, &containerd__runc__v1__options__descriptor,
+                              &options)) < 0 && r != -EBADMSG)
+                return r;
+        json_t *runtime = json_pack("{s:o,s:o}", "name", annotation(index, CKPT_ANN_RUNTIME), "options",
+                                    options ? options : json_null());
+        if (!runtime || json_object_set_new(o, "runtime", runtime) < 0 ||
+            json_object_set_new(o, "id", p->id ? json_string(p->id) : json_null()) < 0 ||
+            json_object_set_new(o, "image", annotation(index, CKPT_ANN_IMAGE_NAME)) < 0 ||
+            json_object_set_new(o, "snapshotter", annotation(index, CKPT_ANN_SNAPSHOTTER)) < 0)
                 return -ENOMEM;
         return dump(o, ret_json, ret_len);
 }

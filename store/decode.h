@@ -1,8 +1,13 @@
 /* Decoding the protobuf blobs of a checkpoint into JSON.
  *
- * - config (`application/vnd.containerd.container.checkpoint.config.v1+proto`):
- *   a google.protobuf.Any whose value is the OCI runtime spec as JSON.
- *   Rendered as {"typeUrl": ..., "spec": {...}}.
+ * - config.json, the checkpointed container record, from three blobs: the
+ *   config blob (`application/vnd.containerd.container.checkpoint.config.v1+proto`,
+ *   a google.protobuf.Any whose value is the OCI runtime spec as JSON), the
+ *   checkpoint index (its annotations name the container's image, runtime
+ *   and snapshotter, as containerd's client and rpc/ write them) and the
+ *   runtime options blob (the container's runtime options, an Any).
+ *   Rendered as {"id", "image", "runtime": {"name", "options"},
+ *   "snapshotter", "spec"}; what a blob does not tell is null.
  * - checkpoint options (`...checkpoint.options.v1+proto`): an Any of
  *   containerd.runc.v1.CheckpointOptions; runtime options
  *   (`...checkpoint.runtime.options+proto`): the runc Options message
@@ -18,7 +23,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int store_decode_config(const uint8_t *buf, size_t len, char **ret_json, size_t *ret_len);
+typedef struct store_config_parts {
+        const char *id;                 /* the container id; NULL: unknown */
+        const uint8_t *config;          /* the config blob (required) */
+        size_t config_len;
+        const uint8_t *index;           /* the checkpoint index; NULL: absent */
+        size_t index_len;
+        const uint8_t *runtime_options; /* NULL: absent */
+        size_t runtime_options_len;
+} store_config_parts;
+
+/* -EBADMSG when the config blob or the index do not parse; runtime options
+ * that are not runc's are shown as null. */
+int store_decode_config(const store_config_parts *p, char **ret_json, size_t *ret_len);
 
 /* The container a config blob belongs to, as far as it tells: the last
  * component of linux.cgroupsPath ("/<ns>/<id>" for containers ctr made,

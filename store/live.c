@@ -162,21 +162,39 @@ static void cache_put(store_live *l, const char *key, const char *data, size_t l
         pthread_mutex_unlock(&l->lock);
 }
 
-void store_live_invalidate(store_live *l, const char *ns) {
+/* Keys are "<what>\x1f<ns>\x1f<id>" (the namespace list: an empty ns, lists:
+ * an empty id). Matches: ns NULL: everything; id NULL: all of ns; else the
+ * lists of ns and the files of that container. */
+static bool key_matches(const char *key, const char *ns, const char *id) {
+        const char *sep = strchr(key, '\x1f');
+        size_t n = ns ? strlen(ns) : 0;
+        if (!ns || !sep)
+                return true;
+        if (strncmp(sep + 1, ns, n) != 0 || sep[1 + n] != '\x1f')
+                return false;
+        const char *kid = sep + 2 + n;
+        return !id || !*kid || strcmp(kid, id) == 0;
+}
+
+static void invalidate(store_live *l, const char *ns, const char *id) {
         pthread_mutex_lock(&l->lock);
         for (cache_entry **p = &l->entries; *p;) {
                 cache_entry *e = *p;
-                /* Keys are "<what>\x1f<ns>\x1f<id>" (the namespace list: an empty ns). */
-                const char *sep = strchr(e->key, '\x1f');
-                size_t n = ns ? strlen(ns) : 0;
-                bool match = !ns || !sep || (strncmp(sep + 1, ns, n) == 0 && sep[1 + n] == '\x1f');
-                if (match) {
+                if (key_matches(e->key, ns, id)) {
                         *p = e->next;
                         entry_free(e);
                 } else
                         p = &e->next;
         }
         pthread_mutex_unlock(&l->lock);
+}
+
+void store_live_invalidate(store_live *l, const char *ns) {
+        invalidate(l, ns, NULL);
+}
+
+void store_live_invalidate_container(store_live *l, const char *ns, const char *id) {
+        invalidate(l, ns, id);
 }
 
 static char *make_key(const char *what, const char *ns, const char *id) {

@@ -53,6 +53,44 @@ static void test_paths_and_numbers(void **state) {
         inode_table_free(t);
 }
 
+static fs_node *ref_salted(inode_table *t, const fs_node *parent, fs_kind kind, const char *name, const char *salt) {
+        fs_node *n = NULL;
+        fs_node_spec spec = { .kind = kind, .name = name, .key = { name, NULL, NULL }, .salt = salt };
+        assert_int_equal(inode_table_ref(t, parent, &spec, &n), 0);
+        return n;
+}
+
+/* A checkpoint dir's numbers depend on its target too: a re-pointed name
+ * gets new ones (the whole subtree), still stable across remounts. */
+static void test_salted(void **state) {
+        inode_table *t, *t2;
+        assert_int_equal(inode_table_new(&t), 0);
+        assert_int_equal(inode_table_new(&t2), 0);
+        fs_node *cks = ref(t, inode_table_root(t), FS_NS_CKPTS, "checkpoints");
+        fs_node *a = ref_salted(t, cks, FS_CKPT, "web:v1", "sha256:aaa");
+        fs_node *a_idx = ref(t, a, FS_CK_BLOB, "index.json");
+        assert_string_equal(a_idx->salt, "sha256:aaa");
+        assert_int_equal(a->ino, inode_number_for("checkpoints/web:v1", "sha256:aaa"));
+        assert_int_equal(a_idx->ino, inode_number_for("checkpoints/web:v1/index.json", "sha256:aaa"));
+        assert_true(a->ino != inode_number_for_path("checkpoints/web:v1"));
+        /* The same name re-pointed: other nodes, other numbers. */
+        fs_node *b = ref_salted(t, cks, FS_CKPT, "web:v1", "sha256:bbb");
+        fs_node *b_idx = ref(t, b, FS_CK_BLOB, "index.json");
+        assert_ptr_not_equal(b, a);
+        assert_true(b->ino != a->ino && b_idx->ino != a_idx->ino);
+        assert_ptr_equal(ref_salted(t, cks, FS_CKPT, "web:v1", "sha256:aaa"), a);
+        assert_int_equal(a->nlookup, 2);
+        /* A remount: the same numbers. */
+        fs_node *cks2 = ref(t2, inode_table_root(t2), FS_NS_CKPTS, "checkpoints");
+        fs_node *b2 = ref_salted(t2, cks2, FS_CKPT, "web:v1", "sha256:bbb");
+        assert_int_equal(ref(t2, b2, FS_CK_BLOB, "index.json")->ino, b_idx->ino);
+        /* Unsalted nodes keep the plain path hash. */
+        assert_null(cks->salt);
+        assert_int_equal(cks->ino, inode_number_for_path("checkpoints"));
+        inode_table_free(t2);
+        inode_table_free(t);
+}
+
 static void test_lookup_counts(void **state) {
         inode_table *t;
         assert_int_equal(inode_table_new(&t), 0);
@@ -108,6 +146,7 @@ int main(void) {
                 cmocka_unit_test(test_root),
                 cmocka_unit_test(test_paths_and_numbers),
                 cmocka_unit_test(test_lookup_counts),
+                cmocka_unit_test(test_salted),
                 cmocka_unit_test(test_churn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

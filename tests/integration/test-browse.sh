@@ -98,7 +98,19 @@ is "$(meta "$C/rw")" "$(meta "$W/rw")" "rw/ modes, owners, sizes, mtimes, link t
 is "$(cat "$C/rw/tmp/count" | tr -d '\n')" "$(tar -xzOf "$W/rw.tar.gz" tmp/count | tr -d '\n')" "rw/tmp/count"
 
 # ---------------------------------------------------------------- config.json, options.json
+# config.json is the container record the checkpoint keeps: as `ctr c info` shows the container.
+record() { jq -c '[.id, .image, .runtime.name, .snapshotter, .runtime.options.typeUrl, .spec.process.args]' "$1"; }
+ctr_record() { tenv_ctr containers info "$1" | jq -c '[.ID, .Image, .Runtime.Name, .Snapshotter,
+  (.Runtime.Options.type_url // .Runtime.Options["@type"] // null), .Spec.process.args]'; }
 is "$(jq -r .spec.linux.cgroupsPath "$C/config.json")" "/$NS/$id" "config.json: the spec, decoded"
+is "$(jq -c keys "$C/config.json")" '["id","image","runtime","snapshotter","spec"]' "config.json: the record's keys"
+is "$(record "$C/config.json")" "$(ctr_record "$id")" \
+  "config.json: id, image, runtime name and options, snapshotter, spec equal ctr c info"
+note "config.json record: $(record "$C/config.json")"
+is "$(jq -r '[.image, .runtime.name, .snapshotter, .runtime.options.typeUrl] | join(" ")' "$C/config.json")" \
+  "$CKPTFS_TEST_IMAGE io.containerd.runc.v2 overlayfs containerd.runc.v1.Options" "config.json: none of them null"
+is "$(jq -r '.runtime.options.binary_name' "$C/config.json")" "$(jq -r '.runtime.binary_name' "$C/options.json")" \
+  "config.json: the runtime options, decoded as in options.json"
 is "$(stat -c %s "$C/config.json")" "$(wc -c <"$C/config.json")" "config.json st_size is exact"
 is "$(jq -r '.checkpoint.typeUrl' "$C/options.json")" containerd.runc.v1.CheckpointOptions \
   "options.json: the checkpoint options"
@@ -154,12 +166,61 @@ t0=$(ms)
 wait_for 2 test -d "$MNT/$NS/checkpoints/$ref2"
 ok $? "a new checkpoint appears within 2 s ($(($(ms) - t0)) ms)"
 ok "test -d '$MNT/$NS/containers/$id2/checkpoints/$id2:two'" "... under containers/$id2/checkpoints too"
+# Its tar indexes go into the cache when task/ and rw/ are read ...
+criu2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("criu.tar")) | .digest')
+rw2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("tar+gzip")) | .digest')
+target2=$(target_of "$ref2")
+cached() { sqlite3 "$TENV_DIR/cache.db" "SELECT (SELECT count(*) FROM tar_members WHERE blob_digest IN ('$criu2', '$rw2'))
+  + (SELECT count(*) FROM tar_indexes WHERE blob_digest IN ('$criu2', '$rw2'))
+  + (SELECT count(*) FROM gz_index WHERE blob_digest = '$rw2')
+  + (SELECT count(*) FROM descriptors WHERE parent_digest = '$target2')
+  + (SELECT count(*) FROM blobs WHERE digest IN ('$criu2', '$rw2', '$target2'))"; }
+find "$MNT/$NS/checkpoints/$ref2/task" "$MNT/$NS/checkpoints/$ref2/rw" >/dev/null
+ok "[ \"\$(cached)\" -gt 0 ]" "the cache holds the tar indexes of $ref2 ($(cached) rows)"
 run_ok "ctr images rm" tenv_ctr images rm "$ref2"
 t0=$(ms)
 wait_for 2 test ! -e "$MNT/$NS/checkpoints/$ref2"
 ok $? "a removed checkpoint disappears within 2 s ($(($(ms) - t0)) ms)"
 wait_for 2 test ! -e "$MNT/$NS/containers/$id2/checkpoints/$id2:two"
 ok $? "... from containers/ too ($(($(ms) - t0)) ms)"
+# ... and leave it with the last image that reached them.
+gc_done() { [ "$(cached)" = 0 ]; }
+wait_for 2 gc_done
+ok $? "... and the cache no longer holds its tar members, indexes, descriptors ($(cached) rows left)"
+is "$(sqlite3 "$TENV_DIR/cache.db" "SELECT count(*) FROM tar_indexes WHERE blob_digest = '$criu_d'")" 1 \
+  "... while those of $ref stay"
+
+# ---------------------------------------------------------------- config.json of a checkpoint ckptfs took
+run_ok "a checkpoint taken through the mount" mkdir "$MNT/$NS/containers/$id2/checkpoints/rec"
+R=$MNT/$NS/checkpoints/containerd.io/checkpoint/$id2:rec
+is "$(jq -c keys "$R/config.json")" '["id","image","runtime","snapshotter","spec"]' "ckptfs-made config.json: the same keys"
+is "$(record "$R/config.json")" "$(ctr_record "$id2")" "ckptfs-made config.json: the record equals ctr c info"
+is "$(stat -c %s "$R/config.json")" "$(wc -c <"$R/config.json")" "ckptfs-made config.json st_size is exact"
+
+# ---------------------------------------------------------------- a re-pointed name
+# The kernel keeps a checkpoint dir's entries and pages for a day: a name
+# that points to another index must get new inodes (salted with the target)
+# and its old entry dropped.
+d_ino() { python3 -c 'import os,sys; print([e.inode() for e in os.scandir(sys.argv[1]) if e.name == sys.argv[2]][0])' "$1" "$2"; }
+rp=ckpt/repoint-$id:x
+P=$MNT/$NS/checkpoints/$rp
+run_ok "ctr images tag of $ref" tenv_ctr images tag "$ref" "$rp"
+ok "wait_for 2 test -d '$P'" "the new name shows"
+run_ok "its index.json is the target of $ref (and now in the kernel's cache)" cmp "$W/index.want" "$P/index.json"
+ino_a=$(stat -c %i "$P" "$P/index.json")
+is "$(d_ino "$(dirname "$P")" "$(basename "$P")")" "$(stat -c %i "$P")" "readdir's d_ino equals stat's for a checkpoint dir"
+new_target=$(target_of "containerd.io/checkpoint/$id2:rec")
+tenv_ctr content get "$new_target" >"$W/index.new"
+run_ok "ctr images tag --force: the name points to another checkpoint" \
+  tenv_ctr images tag --force "containerd.io/checkpoint/$id2:rec" "$rp"
+t0=$(ms)
+wait_for 2 cmp -s "$W/index.new" "$P/index.json"
+ok $? "index.json equals the new target within 2 s ($(($(ms) - t0)) ms)"
+ino_b=$(stat -c %i "$P" "$P/index.json")
+isnt "$ino_b" "$ino_a" "the dir and its files have new inode numbers"
+is "$(d_ino "$(dirname "$P")" "$(basename "$P")")" "$(stat -c %i "$P")" "... which readdir announces too"
+is "$(jq -r .id "$P/config.json")" "$id2" "... and config.json is the new checkpoint's"
+run_ok "ctr images rm of the re-pointed name" tenv_ctr images rm "$rp"
 
 # ---------------------------------------------------------------- containerd frozen: the cached tree
 find "$MNT/$NS/checkpoints" >/dev/null

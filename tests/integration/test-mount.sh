@@ -73,6 +73,33 @@ tenv_ctr tasks kill -s SIGKILL "$run_id" >/dev/null
 ok 'wait_for 2 grep -qx "state: stopped" "$c/$run_id/status"' "a task state change shows within 2 s"
 like "$(cat "$c/$run_id/status")" "exit_status: 137" "stopped task: exit status"
 
+# --- task and container events (Events.Subscribe on /tasks/ and /containers/)
+# drop what the live view cached (700 ms) and what the kernel cached (1 s):
+# each change shows at once, not at the end of a cache timeout.
+# ms_until CMD...: milliseconds until CMD succeeds (empty after 2 s).
+ms_until() { local t0; t0=$(_tenv_now_ms); wait_for 2 "$@" && echo $(($(_tenv_now_ms) - t0)); }
+events_flow() {
+  local id t
+  cat "$c/$run2_id/status" >/dev/null   # now cached
+  tenv_ctr tasks pause "$run2_id" >/dev/null
+  t=$(ms_until grep -qx "state: paused" "$c/$run2_id/status")
+  ok "[ -n '$t' ] && [ '$t' -lt 500 ]" "$1ctr task pause: status says paused at once (${t:-no} ms)"
+  cat "$c/$run2_id/status" >/dev/null
+  tenv_ctr tasks resume "$run2_id" >/dev/null
+  t=$(ms_until grep -qx "state: running" "$c/$run2_id/status")
+  ok "[ -n '$t' ] && [ '$t' -lt 500 ]" "$1ctr task resume: status says running at once (${t:-no} ms)"
+  id=$(tenv_uid mnt-ev)
+  ls "$c" >/dev/null
+  tenv_ctr containers create "$CKPTFS_TEST_IMAGE" "$id" sleep 1000 >/dev/null
+  t=$(ms_until test -d "$c/$id")
+  ok "[ -n '$t' ] && [ '$t' -lt 500 ]" "$1ctr c create: the directory appears at once (${t:-no} ms)"
+  stat "$c/$id" "$c/$id/status" >/dev/null   # the kernel holds the entries
+  tenv_ctr containers rm "$id" >/dev/null
+  t=$(ms_until test ! -e "$c/$id")
+  ok "[ -n '$t' ] && [ '$t' -lt 500 ]" "$1ctr c rm: the directory goes at once (${t:-no} ms)"
+}
+events_flow ""
+
 # --- containerd goes away, then comes back
 tenv_daemon_kill KILL
 sleep 1.5   # let cached entries expire
@@ -85,6 +112,22 @@ ok "[ $((t1 - t0)) -lt 10000 ]" "calls fail fast while containerd is down ($((t1
 tenv_daemon_start
 ok $? "containerd restarted"
 ok 'wait_for 5 grep -qx "state: none" "$c/$idle_id/status"' "the same mount works again without remounting"
+# The events thread retries every 300 ms and resubscribes: a task event shows
+# at once again.
+probe() {
+  local i st=1
+  cat "$c/$run2_id/status" >/dev/null
+  tenv_ctr tasks pause "$run2_id" >/dev/null
+  for i in 1 2 3; do
+    grep -qx "state: paused" "$c/$run2_id/status" && { st=0; break; }
+    sleep 0.1
+  done
+  tenv_ctr tasks resume "$run2_id" >/dev/null
+  wait_for 2 grep -qx "state: running" "$c/$run2_id/status"
+  return $st
+}
+ok 'wait_for 10 probe' "the subscription is back after the restart"
+events_flow "after the restart: "
 
 # --- unmount, remount: same inode numbers
 ckptfs_umount "$mnt"

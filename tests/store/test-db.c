@@ -719,6 +719,103 @@ static void test_threads(void **state) {
         assert_int_equal(store_db_list_images(db, "threads", stop_cb, &n), -EINTR);
 }
 
+/* ---- garbage collection ---- */
+
+struct digests {
+        char v[16][64];
+        size_t n;
+};
+
+static int collect_digest(const char *digest, void *userdata) {
+        struct digests *d = userdata;
+        assert_true(d->n < 16);
+        snprintf(d->v[d->n++], 64, "%s", digest);
+        return 0;
+}
+
+/* What the catalog does: list, then delete each. Returns the list joined. */
+static const char *gc(struct store_db *db, char *out, size_t size) {
+        struct digests d = { 0 };
+        out[0] = 0;
+        int n = store_db_list_unreached_blobs(db, collect_digest, &d);
+        assert_int_equal(n, (int) d.n);
+        for (size_t i = 0; i < d.n; i++) {
+                assert_int_equal(store_db_delete_blob(db, d.v[i]), 0);
+                snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", d.v[i]);
+        }
+        return out;
+}
+
+static void put_index(struct store_db *db, const char *parent, const char *const *kids, size_t n) {
+        struct store_descriptor ds[4];
+        assert_true(n <= 4);
+        for (size_t i = 0; i < n; i++)
+                ds[i] = (struct store_descriptor) { .digest = kids[i], .mediatype = "m", .size = 1 };
+        assert_int_equal(store_db_put_descriptors(db, parent, ds, n), 0);
+        assert_int_equal(store_db_put_blob(db, &(struct store_blob) { .digest = parent, .size = 1 }), 0);
+}
+
+static void test_gc(void **state) {
+        struct fixture *f = *state;
+        _cleanup_store_db_ struct store_db *db = NULL;
+        _cleanup_tar_index_ struct tar_index *idx = NULL;
+        _cleanup_store_reader_ struct store_reader *r = NULL;
+        _cleanup_gzindex_ struct gzindex *gzi = NULL, *back = NULL;
+        const struct tar_member ms[1] = { { .path = "pages-1.img", .type = TAR_TYPE_REG, .size = 1,
+                                            .data_offset = 512 } };
+        struct th_buf gz = {};
+        uint8_t plain[4096] = { 0 };
+        char out[1024];
+
+        th_gzip(&gz, plain, sizeof(plain), 6);
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        assert_int_equal(gzindex_build(r, 1024, &gzi), 0);
+        assert_int_equal(store_db_open(f->path, &db), 0);
+        /* ns a: a -> idx1 -> (criu1, man1 -> (cfg, layer)); ns b: b -> idx2 -> (criu2, layer):
+         * the layer is shared. */
+        const struct store_image imgs[] = {
+                { .ns = "a", .name = "ck1", .target_digest = "sha256:idx1", .target_mediatype = "m" },
+                { .ns = "b", .name = "ck2", .target_digest = "sha256:idx2", .target_mediatype = "m" },
+        };
+        assert_int_equal(store_db_replace_images(db, "a", &imgs[0], 1), 0);
+        assert_int_equal(store_db_replace_images(db, "b", &imgs[1], 1), 0);
+        put_index(db, "sha256:idx1", (const char *[]) { "sha256:criu1", "sha256:man1" }, 2);
+        put_index(db, "sha256:man1", (const char *[]) { "sha256:cfg", "sha256:layer" }, 2);
+        put_index(db, "sha256:idx2", (const char *[]) { "sha256:criu2", "sha256:layer" }, 2);
+        assert_int_equal(store_db_put_tar_members(db, "sha256:criu1", ms, 1), 0);
+        assert_int_equal(store_db_put_tar_members(db, "sha256:criu2", ms, 1), 0);
+        assert_int_equal(store_db_put_tar_members(db, "sha256:layer", ms, 1), 0);
+        assert_int_equal(store_db_put_gzindex(db, "sha256:layer", gzi), 0);
+        /* Left over from an image long gone: only a tar index, a gzip index. */
+        assert_int_equal(store_db_put_tar_members(db, "sha256:old", ms, 1), 0);
+        assert_int_equal(store_db_put_gzindex(db, "sha256:oldgz", gzi), 0);
+
+        assert_string_equal(gc(db, out, sizeof(out)), "sha256:old sha256:oldgz");
+        assert_int_equal(store_db_get_gzindex(db, "sha256:oldgz", &back), -ENOENT);
+        assert_string_equal(gc(db, out, sizeof(out)), "");
+
+        /* ck1 goes: its index, CRIU dump and manifest (the config has no rows of
+         * its own); not the shared layer. */
+        assert_int_equal(store_db_replace_images(db, "a", NULL, 0), 0);
+        assert_string_equal(gc(db, out, sizeof(out)), "sha256:criu1 sha256:idx1 sha256:man1");
+        assert_int_equal(store_db_get_tar_members(db, "sha256:criu1", &idx), -ENOENT);
+        assert_int_equal(store_db_get_tar_members(db, "sha256:criu2", &idx), 0);
+        tar_index_free(TAKE_PTR(idx));
+        assert_int_equal(store_db_get_tar_members(db, "sha256:layer", &idx), 0);
+        assert_int_equal(store_db_get_gzindex(db, "sha256:layer", &back), 0);
+        gzindex_free(TAKE_PTR(back));
+        struct descs c = {};
+        assert_int_equal(store_db_list_descriptors(db, "sha256:idx1", collect_desc, &c), 0);
+        assert_int_equal(store_db_list_descriptors(db, "sha256:idx2", collect_desc, &c), 2);
+
+        /* ck2 goes too: nothing is left. */
+        assert_int_equal(store_db_replace_images(db, "b", NULL, 0), 0);
+        assert_string_equal(gc(db, out, sizeof(out)), "sha256:criu2 sha256:idx2 sha256:layer");
+        assert_int_equal(store_db_get_gzindex(db, "sha256:layer", &back), -ENOENT);
+        assert_int_equal(store_db_get_tar_members(db, "sha256:layer", &idx), -ENOENT);
+        th_buf_free(&gz);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_open_modes, setup, teardown),
@@ -729,6 +826,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_tar_members, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tar_members_many, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gzindex, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_untrusted_files, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_threads, setup, teardown),

@@ -42,15 +42,65 @@ static void test_config(void **state) {
         size_t len;
         uint8_t *blob = any("types.containerd.io/opencontainers/runtime-spec/1/Spec", (const uint8_t *) spec,
                             strlen(spec), &len);
+        /* The index as containerd's client writes it, and the container's
+         * runtime options (an Any of the runc options). */
+        const char *index = "{\"schemaVersion\":2,\"manifests\":[],\"annotations\":{"
+                            "\"io.containerd.checkpoint.runtime\":\"io.containerd.runc.v2\","
+                            "\"io.containerd.checkpoint.snapshotter\":\"overlayfs\","
+                            "\"org.opencontainers.image.ref.name\":\"docker.io/library/busybox:latest\"}}\n";
+        Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+        ro.binary_name = "runc";
+        size_t rlen, alen;
+        uint8_t *rbytes = pack(&ro.base, &rlen);
+        uint8_t *rblob = any("containerd.runc.v1.Options", rbytes, rlen, &alen);
+        store_config_parts p = { .id = "web-1", .config = blob, .config_len = len, .index = (const uint8_t *) index,
+                                 .index_len = strlen(index), .runtime_options = rblob, .runtime_options_len = alen };
         char *out;
         size_t out_len;
-        assert_int_equal(store_decode_config(blob, len, &out, &out_len), 0);
+        assert_int_equal(store_decode_config(&p, &out, &out_len), 0);
         json_t *j = parse(out, out_len);
-        assert_string_equal(json_string_value(json_object_get(j, "typeUrl")),
-                            "types.containerd.io/opencontainers/runtime-spec/1/Spec");
+        assert_int_equal(json_object_size(j), 5);
+        assert_string_equal(json_string_value(json_object_get(j, "id")), "web-1");
+        assert_string_equal(json_string_value(json_object_get(j, "image")), "docker.io/library/busybox:latest");
+        assert_string_equal(json_string_value(json_object_get(j, "snapshotter")), "overlayfs");
+        json_t *rt = json_object_get(j, "runtime");
+        assert_string_equal(json_string_value(json_object_get(rt, "name")), "io.containerd.runc.v2");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(rt, "options"), "typeUrl")),
+                            "containerd.runc.v1.Options");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(rt, "options"), "binary_name")), "runc");
         assert_string_equal(json_string_value(json_object_get(json_object_get(j, "spec"), "ociVersion")), "1.0.2");
         json_decref(j);
         free(out);
+
+        /* Only the config blob: what the others would tell is null. */
+        p = (store_config_parts) { .config = blob, .config_len = len };
+        assert_int_equal(store_decode_config(&p, &out, &out_len), 0);
+        j = parse(out, out_len);
+        assert_int_equal(json_object_size(j), 5);
+        assert_true(json_is_null(json_object_get(j, "id")));
+        assert_true(json_is_null(json_object_get(j, "image")));
+        assert_true(json_is_null(json_object_get(j, "snapshotter")));
+        assert_true(json_is_null(json_object_get(json_object_get(j, "runtime"), "name")));
+        assert_true(json_is_null(json_object_get(json_object_get(j, "runtime"), "options")));
+        json_decref(j);
+        free(out);
+
+        /* Another runtime's options: null, the rest stays. */
+        uint8_t *other = any("example.com/other.Options", rbytes, rlen, &alen);
+        p = (store_config_parts) { .config = blob, .config_len = len, .runtime_options = other,
+                                   .runtime_options_len = alen };
+        assert_int_equal(store_decode_config(&p, &out, &out_len), 0);
+        j = parse(out, out_len);
+        assert_true(json_is_null(json_object_get(json_object_get(j, "runtime"), "options")));
+        json_decref(j);
+        free(out);
+        free(other);
+
+        /* An index that is not JSON. */
+        p = (store_config_parts) { .config = blob, .config_len = len, .index = (const uint8_t *) "{x", .index_len = 2 };
+        assert_int_equal(store_decode_config(&p, &out, &out_len), -EBADMSG);
+        free(rblob);
+        free(rbytes);
 
         char *id;
         assert_int_equal(store_decode_config_container(blob, len, &id), 0);
@@ -74,10 +124,12 @@ static void test_config(void **state) {
 
         /* Not JSON inside. */
         blob = any("x/Spec", (const uint8_t *) "{nope", 5, &len);
-        assert_int_equal(store_decode_config(blob, len, &out, &out_len), -EBADMSG);
+        p = (store_config_parts) { .config = blob, .config_len = len };
+        assert_int_equal(store_decode_config(&p, &out, &out_len), -EBADMSG);
         free(blob);
         /* Not a message at all. */
-        assert_int_equal(store_decode_config((const uint8_t *) "\xff\xff\xff", 3, &out, &out_len), -EBADMSG);
+        p = (store_config_parts) { .config = (const uint8_t *) "\xff\xff\xff", .config_len = 3 };
+        assert_int_equal(store_decode_config(&p, &out, &out_len), -EBADMSG);
 }
 
 static void test_options(void **state) {
