@@ -238,40 +238,79 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 handle_free(h);
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+/* The entry of the i-th child of dir for READDIRPLUS: a lookup reference
+ * taken (the kernel counts one per entry it gets) and the attributes. Sets
+ * ep->ino = 0, which the kernel takes as "no attributes, look it up", when
+ * they cannot be had now. */
+static void plus_entry(fs_ctx *ctx, const fs_node *dir, const fs_dirent *e, struct fuse_entry_param *ep) {
+        fs_node_spec spec = fs_dirent_spec(e);
+        fs_node *child;
+        *ep = (struct fuse_entry_param) { .generation = 1 };
+        if (inode_table_ref(ctx->inodes, dir, &spec, &child) < 0)
+                return;
+        if (node_attr(ctx, child, &ep->attr) < 0) {
+                inode_table_forget(ctx->inodes, child->ino, 1);
+                ep->attr = (struct stat) { 0 };
+                return;
+        }
+        ep->ino = child->ino;
+        ep->attr_timeout = ep->entry_timeout = timeout_of(child);
+}
+
+/* READDIR and READDIRPLUS. Offsets: 0 ".", 1 "..", 2+i the i-th child. */
+static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus) {
         GET_NODE(req, ino, dir);
+        fs_ctx *ctx = ctx_of(req);
         fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
         char *buf = malloc(size);
         if (!buf) {
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        /* Offsets: 0 ".", 1 "..", 2+i the i-th child. */
         size_t used = 0;
         for (size_t i = (size_t) off; i < h->dirents.n + 2; i++) {
-                struct stat st = { 0 };
+                struct fuse_entry_param ep = { 0 };
                 const char *name;
                 if (i < 2) {
+                        /* No lookup reference for these: ep.ino stays 0. */
                         name = i == 0 ? "." : "..";
-                        st.st_ino = dir->ino;
-                        st.st_mode = S_IFDIR;
+                        ep.attr.st_ino = dir->ino;
+                        ep.attr.st_mode = S_IFDIR;
                 } else {
                         const fs_dirent *e = &h->dirents.v[i - 2];
-                        char *path;
-                        if (asprintf(&path, "%s%s%s", dir->path, *dir->path ? "/" : "", e->name) < 0)
-                                break;
-                        st.st_ino = inode_number_for(path, e->salt ? e->salt : dir->salt);
-                        free(path);
-                        st.st_mode = fs_kinds[e->kind].mode & S_IFMT;
                         name = e->name;
+                        if (plus)
+                                plus_entry(ctx, dir, e, &ep);
+                        if (!ep.ino) {
+                                char *path;
+                                if (asprintf(&path, "%s%s%s", dir->path, *dir->path ? "/" : "", e->name) < 0)
+                                        break;
+                                ep.attr.st_ino = inode_number_for(path, e->salt ? e->salt : dir->salt);
+                                free(path);
+                                ep.attr.st_mode = fs_kinds[e->kind].mode & S_IFMT;
+                        }
                 }
-                size_t need = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t) (i + 1));
-                if (need > size - used)
+                size_t need = plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &ep, (off_t) (i + 1))
+                                   : fuse_add_direntry(req, buf + used, size - used, name, &ep.attr, (off_t) (i + 1));
+                if (need > size - used) {
+                        if (ep.ino)   /* not sent: the kernel will not count it */
+                                inode_table_forget(ctx->inodes, ep.ino, 1);
                         break;
+                }
                 used += need;
         }
         fuse_reply_buf(req, buf, used);
         free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        reply_dir(req, ino, size, off, fi, false);
+}
+
+/* Attributes with the names: a first walk (`ls -l`, `find -printf`, rsync)
+ * needs no LOOKUP per entry. */
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+        reply_dir(req, ino, size, off, fi, true);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -540,6 +579,7 @@ const struct fuse_lowlevel_ops fs_ops = {
         .setattr = op_setattr,
         .opendir = op_opendir,
         .readdir = op_readdir,
+        .readdirplus = op_readdirplus,
         .releasedir = op_releasedir,
         .open = op_open,
         .read = op_read,
