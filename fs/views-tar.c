@@ -5,7 +5,9 @@
  * parents that the archive does not list are directories (0755), a hard
  * link is a regular file with its target's data, and whiteouts
  * (`.wh.NAME`, `.wh..wh..opq`) are the plain empty files they are in the
- * layer. Node key: "<blob digest>/<path in the archive>". */
+ * layer. Node key: "<blob digest>/<path in the archive>". Listing a
+ * directory and looking a name up go through the index's tree (see
+ * tarindex.h): O(children) and O(1), not a scan of the whole archive. */
 #include "views.h"
 
 #include <errno.h>
@@ -48,14 +50,42 @@ static int tar_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const str
         return r;
 }
 
+/* NULL: a directory the archive does not list. */
 static fs_kind kind_of(const struct tar_member *m) {
-        switch (m->type) {
+        switch (m ? m->type : TAR_TYPE_DIR) {
         case TAR_TYPE_DIR: return FS_CK_TAR_DIR;
         case TAR_TYPE_SYMLINK: return FS_CK_TAR_SYMLINK;
         case TAR_TYPE_REG:
         case TAR_TYPE_HARDLINK: return FS_CK_TAR_FILE;
         default: return FS_CK_TAR_SPECIAL;
         }
+}
+
+/* A tar directory's children, as dirents. */
+typedef struct tar_lister {
+        const fs_node *dir;
+        const char *digest;
+        const char *path;      /* of the directory in the archive */
+        fs_dirents *out;
+} tar_lister;
+
+static int add_child(const char *name, const struct tar_member *m, void *userdata) {
+        const tar_lister *l = userdata;
+        _cleanup_free_ char *key = NULL;
+        if (asprintf(&key, "%s/%s%s%s", l->digest, l->path, *l->path ? "/" : "", name) < 0)
+                return -ENOMEM;
+        return fs_dirents_add(l->out, kind_of(m), name, NODE_NS(l->dir), NODE_ID(l->dir), key);
+}
+
+/* Backups skip the expanded copy (the blob is in layout/ already): the
+ * root has a CACHEDIR.TAG unless the archive has one. */
+static bool wants_cachedir_tag(const struct tar_index *tar, const char *path) {
+        const struct tar_member *m;
+        return !*path && tar_index_lookup(tar, "CACHEDIR.TAG", &m) == -ENOENT;
+}
+
+static int add_cachedir_tag(const tar_lister *l) {
+        return fs_dirents_add(l->out, FS_CK_CACHEDIR_TAG, "CACHEDIR.TAG", NODE_NS(l->dir), NODE_ID(l->dir), NULL);
 }
 
 int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
@@ -65,41 +95,30 @@ int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         int r = tar_of(ctx, dir, &d, &tar, &path, NULL);
         if (r < 0)
                 return r;
-        size_t plen = strlen(path);
-        for (size_t i = 0; r >= 0 && i < tar->n; i++) {
-                const struct tar_member *m = &tar->members[i];
-                const char *rest = m->path;
-                if (plen) {
-                        if (strncmp(rest, path, plen) != 0 || rest[plen] != '/')
-                                continue;
-                        rest += plen + 1;
-                }
-                if (!*rest)
-                        continue;
-                const char *slash = strchr(rest, '/');
-                _cleanup_free_ char *comp = slash ? strndup(rest, (size_t) (slash - rest)) : strdup(rest);
-                if (!comp) {
-                        r = -ENOMEM;
-                        break;
-                }
-                fs_kind kind = slash ? FS_CK_TAR_DIR : kind_of(m);
-                fs_dirent *e = fs_dirents_find(out, comp);
-                if (e) {
-                        /* A later member of the same path replaces it. */
-                        if (!slash)
-                                e->kind = kind;
-                        continue;
-                }
-                _cleanup_free_ char *key = NULL;
-                if (asprintf(&key, "%s/%s%s%s", d.digest, path, plen ? "/" : "", comp) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                r = fs_dirents_add(out, kind, comp, NODE_NS(dir), NODE_ID(dir), key);
-        }
-        /* Backups skip the expanded copy: the blob is in layout/ already. */
-        if (r >= 0 && plen == 0 && !fs_dirents_find(out, "CACHEDIR.TAG"))
-                r = fs_dirents_add(out, FS_CK_CACHEDIR_TAG, "CACHEDIR.TAG", NODE_NS(dir), NODE_ID(dir), NULL);
+        tar_lister l = { .dir = dir, .digest = d.digest, .path = path, .out = out };
+        r = tar_index_foreach_child(tar, path, add_child, &l);
+        if (r >= 0 && wants_cachedir_tag(tar, path))
+                r = add_cachedir_tag(&l);
+        store_desc_clear(&d);
+        return r;
+}
+
+int views_lookup_tar(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
+        store_desc d;
+        const struct tar_index *tar;
+        const char *path;
+        int r = tar_of(ctx, dir, &d, &tar, &path, NULL);
+        if (r < 0)
+                return r;
+        tar_lister l = { .dir = dir, .digest = d.digest, .path = path, .out = out };
+        _cleanup_free_ char *child = NULL;
+        const struct tar_member *m;
+        if (asprintf(&child, "%s%s%s", path, *path ? "/" : "", name) < 0)
+                r = -ENOMEM;
+        else if ((r = tar_index_lookup(tar, child, &m)) >= 0)
+                r = add_child(name, m, &l);
+        else if (r == -ENOENT && strcmp(name, "CACHEDIR.TAG") == 0 && wants_cachedir_tag(tar, path))
+                r = add_cachedir_tag(&l);
         store_desc_clear(&d);
         return r;
 }

@@ -39,6 +39,8 @@ int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret
 
 /* fs/views-tar.c: task/ and rw/ */
 int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+/* One child by name: O(1) (a directory index of the member tree). */
+int views_lookup_tar(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
 int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
@@ -78,7 +80,8 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_CONFIG_JSON] = { .mode = FS_REG_RO, .content = views_content_config, .attr = views_ckpt_attr }, \
         [FS_CK_OPTIONS_JSON] = { .mode = FS_REG_RO, .content = views_content_options,                          \
                                  .attr = views_ckpt_attr },                                                    \
-        [FS_CK_TAR_DIR] = { .mode = FS_DIR_RO, .list = views_list_tar_dir, .attr = views_tar_attr },          \
+        [FS_CK_TAR_DIR] = { .mode = FS_DIR_RO, .list = views_list_tar_dir, .lookup = views_lookup_tar,        \
+                            .attr = views_tar_attr },                                                  \
         [FS_CK_TAR_FILE] = { .mode = FS_REG_RO, .attr = views_tar_attr, .open_reader = views_tar_open },      \
         [FS_CK_TAR_SYMLINK] = { .mode = S_IFLNK | 0777, .attr = views_tar_attr,                                \
                                 .readlink = views_tar_readlink },                                              \

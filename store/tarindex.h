@@ -84,23 +84,34 @@ typedef int (*tar_member_cb)(const struct tar_member *m, void *userdata);
  * (see above). Callbacks already made for earlier members are not undone. */
 int tarindex_scan(struct store_reader *r, tar_member_cb cb, void *userdata);
 
+struct tar_tree;
+
 /* An owned array of members. Duplicated paths are kept in archive order (the
  * last one wins when the archive is extracted).
- * Threads: a finished index (see tar_index_finish()) is immutable and may be
- * read from any number of threads; appending needs exclusive access. */
+ *
+ * A finished index also holds the tree `tar -x` would make of the members
+ * (see tar_index_finish()): every member path, plus the parent directories
+ * the archive does not list ("implicit" directories: "a/b/c" alone makes
+ * "a" and "a/b"), each path once, carrying the last member of that path.
+ * Paths look up in O(1) and a directory lists in O(its children).
+ *
+ * Threads: a finished index is immutable and may be read from any number
+ * of threads; appending needs exclusive access. */
 struct tar_index {
         struct tar_member *members;
         size_t n;
-        size_t n_allocated; /* capacity of members[] */
-        size_t *by_path;    /* private: lookup order, NULL until finished */
+        size_t n_allocated;    /* capacity of members[] */
+        struct tar_tree *tree; /* private: the tree, NULL until finished */
 };
 
 /* tarindex_scan() collecting into a new, finished tar_index. */
 int tarindex_build(struct store_reader *r, struct tar_index **ret_index);
 
-/* Builds the path lookup table used by tar_index_find(). tarindex_build()
- * and store_db_get_tar_members() return finished indexes; call it yourself
- * after tar_index_append(). Returns 0 or -ENOMEM. */
+/* Builds the tree used by tar_index_find(), tar_index_lookup() and
+ * tar_index_foreach_child(), in O(total length of the paths).
+ * tarindex_build() and store_db_get_tar_members() return finished indexes;
+ * call it yourself after tar_index_append(). Returns 0, -ENOMEM, or -E2BIG
+ * (2^32 - 2 paths or more). */
 int tar_index_finish(struct tar_index *idx);
 
 /* Deep-copies m into *ret_copy (whose old contents are not freed). Returns 0
@@ -112,9 +123,30 @@ void tar_member_done(struct tar_member *m);   /* frees the strings of *m */
  * -ENOMEM. */
 int tar_index_append(struct tar_index *idx, const struct tar_member *m);
 
-/* The last member with exactly this (normalised) path, or NULL. O(log n) on a
- * finished index, linear otherwise. */
+/* The last member with exactly this (normalised) path, or NULL (also for an
+ * implicit directory). O(1) on a finished index, linear otherwise. */
 const struct tar_member *tar_index_find(const struct tar_index *idx, const char *path);
+
+/* Whether (normalised) `path` is in the tree of a finished index ("" is the
+ * root, always there). Returns 0 with *ret_member the last member of that
+ * path, or NULL for an implicit directory (and for a root the archive does
+ * not list); -ENOENT when the path is not in the tree; -EINVAL when the
+ * index is not finished. */
+int tar_index_lookup(const struct tar_index *idx, const char *path, const struct tar_member **ret_member);
+
+/* One child of a directory: its name (NUL-terminated, valid during the
+ * call) and the member as tar_index_lookup() gives it. Return 0 to go on,
+ * or a negative errno to stop. */
+typedef int (*tar_child_cb)(const char *name, const struct tar_member *member, void *userdata);
+
+/* Calls cb for each child of directory `dir` (normalised, "" for the root)
+ * of a finished index, in the order in which the archive first mentions
+ * them (a child first mentioned as the parent of a later member comes where
+ * that member is), in O(children). Members of the path `dir` itself do not
+ * matter: the children of a path that is a file in the archive are listed
+ * too. Returns 0, -ENOENT when dir is not in the tree, -EINVAL when the
+ * index is not finished, or the callback's error. */
+int tar_index_foreach_child(const struct tar_index *idx, const char *dir, tar_child_cb cb, void *userdata);
 
 void tar_index_free(struct tar_index *idx);
 static inline void tar_index_freep(struct tar_index **p) {

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "cleanup.h"
 #include "db.h"
 #include "views.h"
+#include "../store/views.h"
 
 #define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 #define IDX D("1")
@@ -180,6 +182,70 @@ static void test_ckpt_dir(void **state) {
         assert_int_equal(views_blob_attr(&e->ctx, &b, &st), -ENOENT);
 }
 
+/* task/: listing and lookups through the member index's tree (members
+ * from the sqlite cache: no blob is read). */
+static void test_tar_dir(void **state) {
+        env *e = *state;
+        const char *name = "containerd.io/checkpoint/web:11-25-2026-10:38:53";
+        struct tar_member members[] = {
+                { .path = (char *) "", .type = TAR_TYPE_DIR, .mode = 0755 },
+                { .path = (char *) "pstree.img", .type = TAR_TYPE_REG, .mode = 0600, .size = 3 },
+                { .path = (char *) "a/b/c", .type = TAR_TYPE_REG, .mode = 0644 }, /* a, a/b not listed */
+                { .path = (char *) "a/h", .type = TAR_TYPE_HARDLINK, .link_target = (char *) "pstree.img" },
+                { .path = (char *) "s", .type = TAR_TYPE_SYMLINK, .link_target = (char *) "a" },
+                { .path = (char *) "p", .type = TAR_TYPE_FIFO },
+                { .path = (char *) "s", .type = TAR_TYPE_REG }, /* the last one wins */
+        };
+        fs_dirents out = { 0 };
+        struct stat st = { 0 };
+
+        assert_int_equal(store_db_put_tar_members(e->db, CRIU, members, ELEMENTSOF(members)), 0);
+        assert_int_equal(store_views_new(e->db, e->blobs, &e->ctx.views), 0);
+
+        fs_node n = node(FS_CK_TAR_DIR, "ns1", name, CRIU "/");
+        assert_int_equal(views_list_tar_dir(&e->ctx, &n, &out), 0);
+        assert_string_equal(names_of(&out), "pstree.img a s p CACHEDIR.TAG ");
+        assert_int_equal(out.v[0].kind, FS_CK_TAR_FILE);
+        assert_int_equal(out.v[1].kind, FS_CK_TAR_DIR);
+        assert_string_equal(out.v[1].key[2], CRIU "/a");
+        assert_int_equal(out.v[2].kind, FS_CK_TAR_FILE);
+        assert_int_equal(out.v[3].kind, FS_CK_TAR_SPECIAL);
+        assert_int_equal(out.v[4].kind, FS_CK_CACHEDIR_TAG);
+        fs_dirents_clear(&out);
+
+        assert_int_equal(views_lookup_tar(&e->ctx, &n, "a", &out), 0);
+        assert_int_equal(out.n, 1);
+        assert_int_equal(out.v[0].kind, FS_CK_TAR_DIR);
+        assert_string_equal(out.v[0].key[2], CRIU "/a");
+        fs_dirents_clear(&out);
+        assert_int_equal(views_lookup_tar(&e->ctx, &n, "CACHEDIR.TAG", &out), 0);
+        assert_int_equal(out.v[0].kind, FS_CK_CACHEDIR_TAG);
+        fs_dirents_clear(&out);
+        assert_int_equal(views_lookup_tar(&e->ctx, &n, "b", &out), -ENOENT);
+        assert_int_equal(out.n, 0);
+
+        n = node(FS_CK_TAR_DIR, "ns1", name, CRIU "/a");
+        assert_int_equal(views_list_tar_dir(&e->ctx, &n, &out), 0);
+        assert_string_equal(names_of(&out), "b h ");
+        assert_int_equal(out.v[0].kind, FS_CK_TAR_DIR);
+        assert_int_equal(out.v[1].kind, FS_CK_TAR_FILE);
+        assert_string_equal(out.v[1].key[2], CRIU "/a/h");
+        fs_dirents_clear(&out);
+        assert_int_equal(views_lookup_tar(&e->ctx, &n, "CACHEDIR.TAG", &out), -ENOENT);
+        assert_int_equal(views_lookup_tar(&e->ctx, &n, "b", &out), 0);
+        assert_string_equal(out.v[0].key[2], CRIU "/a/b");
+        fs_dirents_clear(&out);
+
+        /* A parent the archive does not list; a hard link shows its target. */
+        assert_int_equal(views_tar_attr(&e->ctx, &n, &st), 0);
+        assert_int_equal(st.st_mode, S_IFDIR | 0755);
+        n = node(FS_CK_TAR_FILE, "ns1", name, CRIU "/a/h");
+        assert_int_equal(views_tar_attr(&e->ctx, &n, &st), 0);
+        assert_int_equal(st.st_mode & S_IFMT, S_IFREG);
+        assert_int_equal(st.st_size, 3);
+        e->ctx.views = store_views_free(e->ctx.views);
+}
+
 static void test_layout_index(void **state) {
         env *e = *state;
         const char *name = "containerd.io/checkpoint/web:11-25-2026-10:38:53";
@@ -204,6 +270,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_name_tree, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ckpt_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tar_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layout_index, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,12 @@ NS=$CKPTFS_TEST_NS
 id=$(tenv_uid web)
 run_ok "a container counting in /tmp/count" tenv_run "$id" memhog 8 /tmp/count
 wait_for 15 count_at_least "$id" 3
+# A rw layer with a tree to browse: 1,000 files in 20 nested directories, a
+# hard link, a symlink to a directory, empty nested directories.
+run_ok "1,000 files in nested directories in the container" tenv_exec "$id" /bin/sh -c '
+  a=0; while [ $a -lt 5 ]; do b=0; while [ $b -lt 4 ]; do d=/srv/tree/a$a/b$b; mkdir -p $d; f=0
+    while [ $f -lt 50 ]; do echo "$a $b $f" > $d/f$f; f=$((f + 1)); done; b=$((b + 1)); done; a=$((a + 1)); done
+  ln /srv/tree/a0/b0/f1 /srv/tree/hard; ln -s a1/b1 /srv/tree/sym; mkdir -p /srv/tree/empty/deeper/deepest'
 ref=ckpt/$id:one
 run_ok "ctr c checkpoint --task --rw --image" tenv_ctr containers checkpoint --task --rw --image "$id" "$ref"
 at_ckpt=$(count_of "$id")
@@ -95,6 +101,16 @@ run_ok "rw/ has the files of tar -xzf of the layer" diff -r --no-dereference --e
 meta() { (cd "$1" && find . -mindepth 1 -path ./CACHEDIR.TAG -prune -o \
   \( -type d -printf '%p %y %m %U %G - %T@\n' \) -o -printf '%p %y %m %U %G %s %T@ %l\n' | sort); }
 is "$(meta "$C/rw")" "$(meta "$W/rw")" "rw/ modes, owners, sizes, mtimes, link targets equal tar -xzf"
+T=$C/rw/srv/tree
+is "$(ls "$T" | tr '\n' ' ')" "a0 a1 a2 a3 a4 empty hard sym " "rw/srv/tree lists its entries"
+is "$(ls "$T/a3/b2" | wc -l)" 50 "... a nested directory lists its 50 files"
+is "$(find "$T" -type f | wc -l)" 1001 "... find sees the 1,001 files of the tree"
+is "$(cat "$T/a3/b2/f49")" "3 2 49" "... a nested file reads"
+is "$(cat "$T/hard")" "0 0 1" "... the hard link reads as its target"
+is "$(ls "$T/sym/" | wc -l)" 50 "... the symlink leads to a directory of the tree"
+is "$(find "$T/empty" | wc -l)" 3 "... empty nested directories"
+fails_with ENOENT stat "$T/a3/b2/f50"
+fails_with ENOENT stat "$T/a5"
 is "$(cat "$C/rw/tmp/count" | tr -d '\n')" "$(tar -xzOf "$W/rw.tar.gz" tmp/count | tr -d '\n')" "rw/tmp/count"
 
 # ---------------------------------------------------------------- config.json, options.json

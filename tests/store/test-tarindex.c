@@ -270,7 +270,7 @@ static void test_find(void **state) {
                 th_tar_header(&tar, &(struct th_hdr) { .name = names[i], .mtime = (int64_t) i });
         th_tar_end(&tar);
         assert_int_equal(index_mem(&tar, &idx), 0);
-        assert_non_null(idx->by_path);
+        assert_non_null(idx->tree);
         assert_int_equal(tar_index_find(idx, "b")->mtime_sec, 6);
         assert_int_equal(tar_index_find(idx, "a/x")->mtime_sec, 5);
         assert_int_equal(tar_index_find(idx, "a")->mtime_sec, 3);
@@ -281,7 +281,7 @@ static void test_find(void **state) {
         assert_null(tar_index_find(idx, "0"));
         /* Appending unfinishes; lookups stay right (linear) and finish again. */
         assert_int_equal(tar_index_append(idx, &extra), 0);
-        assert_null(idx->by_path);
+        assert_null(idx->tree);
         assert_int_equal(tar_index_find(idx, "b")->type, TAR_TYPE_FIFO);
         assert_int_equal(tar_index_finish(idx), 0);
         assert_int_equal(tar_index_find(idx, "b")->type, TAR_TYPE_FIFO);
@@ -626,6 +626,272 @@ static void test_system_tar(void **state) {
         th_rm_rf(dir);
 }
 
+/* ---- the tree: listings against the old linear scan ---- */
+
+/* One child as listed: its name and the last member of its path. */
+struct child {
+        char *name;
+        const struct tar_member *m;
+};
+struct listing {
+        struct child *v;
+        size_t n;
+};
+
+static void listing_add(struct listing *l, const char *name, size_t len, const struct tar_member *m) {
+        l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+        assert_non_null(l->v);
+        l->v[l->n++] = (struct child) { .name = strndup(name, len), .m = m };
+}
+
+static void listing_free(struct listing *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].name);
+        free(l->v);
+        *l = (struct listing) {};
+}
+
+/* The listing as fs/ computed it before the tree: a scan of every member,
+ * children in order of first mention, the last member of a path winning. */
+static void scan_list(const struct tar_index *idx, const char *dir, struct listing *out) {
+        size_t plen = strlen(dir);
+
+        for (size_t i = 0; i < idx->n; i++) {
+                const char *rest = idx->members[i].path, *slash;
+                size_t len, j;
+
+                if (plen) {
+                        if (strncmp(rest, dir, plen) != 0 || rest[plen] != '/')
+                                continue;
+                        rest += plen + 1;
+                }
+                if (!*rest)
+                        continue;
+                slash = strchr(rest, '/');
+                len = slash ? (size_t) (slash - rest) : strlen(rest);
+                for (j = 0; j < out->n; j++)
+                        if (strlen(out->v[j].name) == len && memcmp(out->v[j].name, rest, len) == 0)
+                                break;
+                if (j == out->n)
+                        listing_add(out, rest, len, NULL);
+                if (!slash)
+                        out->v[j].m = &idx->members[i];
+        }
+}
+
+static int collect_child(const char *name, const struct tar_member *m, void *userdata) {
+        listing_add(userdata, name, strlen(name), m);
+        return 0;
+}
+
+static void assert_same_listing(const struct tar_index *idx, const char *dir) {
+        struct listing want = {}, got = {};
+
+        scan_list(idx, dir, &want);
+        assert_int_equal(tar_index_foreach_child(idx, dir, collect_child, &got), 0);
+        assert_int_equal(got.n, want.n);
+        for (size_t i = 0; i < want.n; i++) {
+                _cleanup_free_ char *path = NULL;
+                const struct tar_member *m = (void *) 1;
+
+                assert_string_equal(got.v[i].name, want.v[i].name);
+                assert_ptr_equal(got.v[i].m, want.v[i].m);
+                assert_int_not_equal(asprintf(&path, "%s%s%s", dir, *dir ? "/" : "", want.v[i].name), -1);
+                assert_int_equal(tar_index_lookup(idx, path, &m), 0);
+                assert_ptr_equal(m, want.v[i].m);
+                assert_ptr_equal(tar_index_find(idx, path), want.v[i].m);
+        }
+        listing_free(&want);
+        listing_free(&got);
+}
+
+/* Every directory of the tree (every proper prefix of a member path, and
+ * every member path) lists as the scan did. */
+static void assert_same_tree(const struct tar_index *idx) {
+        assert_same_listing(idx, "");
+        for (size_t i = 0; i < idx->n; i++) {
+                _cleanup_free_ char *p = strdup(idx->members[i].path);
+                char *slash;
+
+                assert_same_listing(idx, p);
+                while ((slash = strrchr(p, '/'))) {
+                        *slash = '\0';
+                        assert_same_listing(idx, p);
+                }
+        }
+}
+
+static void assert_children(const struct tar_index *idx, const char *dir, const char *want) {
+        struct listing got = {};
+        _cleanup_free_ char *names = calloc(1, 1);
+
+        assert_int_equal(tar_index_foreach_child(idx, dir, collect_child, &got), 0);
+        for (size_t i = 0; i < got.n; i++) {
+                char *s = NULL;
+                assert_int_not_equal(asprintf(&s, "%s%s%s", names, i ? " " : "", got.v[i].name), -1);
+                free(names);
+                names = s;
+        }
+        assert_string_equal(names, want);
+        listing_free(&got);
+}
+
+static void assert_implicit(const struct tar_index *idx, const char *path) {
+        const struct tar_member *m = (void *) 1;
+
+        assert_int_equal(tar_index_lookup(idx, path, &m), 0);
+        assert_null(m);
+}
+
+static int stop_at_second_child(const char *name, const struct tar_member *m, void *userdata) {
+        int *calls = userdata;
+
+        (void) name;
+        (void) m;
+        return ++*calls == 2 ? -ECANCELED : 0;
+}
+
+/* Parents the archive does not list, "./" prefixes, duplicates (the last
+ * wins), a file that later gets children, hard links, whiteouts, names that
+ * share a prefix. */
+static void test_tree_edge_cases(void **state) {
+        struct th_buf tar = {};
+        _cleanup_tar_index_ struct tar_index *idx = NULL;
+        const struct tar_member *m;
+        int calls = 0;
+        static const struct th_hdr hdrs[] = {
+                { .name = "a/b/c", .mtime = 1 },         /* a, a/b implicit */
+                { .name = "./x", .mtime = 2 },
+                { .name = "./", .type = '5' },           /* the root, listed late */
+                { .name = "./d/y", .mtime = 3 },         /* d implicit ... */
+                { .name = "./d/", .type = '5', .mtime = 4 }, /* ... until here */
+                { .name = "x", .type = '6', .mtime = 5 }, /* a duplicate: the fifo wins */
+                { .name = "a-b", .mtime = 6 },           /* sorts between "a" and "a/" */
+                { .name = "ab/", .type = '5' },
+                { .name = "a/b/c/deep/er", .mtime = 7 }, /* a file with children */
+                { .name = "h", .type = '1', .linkname = "./a-b" },
+                { .name = "d/.wh.gone" },
+                { .name = "d/.wh..wh..opq" },
+                { .name = "a/b/c", .type = '5', .mtime = 8 }, /* now a directory */
+                { .name = "s", .type = '2', .linkname = "a/b/c/deep" },
+                { .name = "d/", .type = '5', .mtime = 9 },
+                { .name = "e/f/g/", .type = '5' },       /* implicit parents of a dir */
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(hdrs); i++)
+                th_tar_header(&tar, &hdrs[i]);
+        th_tar_end(&tar);
+        assert_int_equal(index_mem(&tar, &idx), 0);
+        assert_same_tree(idx);
+
+        assert_children(idx, "", "a x d a-b ab h s e");
+        assert_children(idx, "a", "b");
+        assert_children(idx, "a/b", "c");
+        assert_children(idx, "a/b/c", "deep");
+        assert_children(idx, "d", "y .wh.gone .wh..wh..opq");
+        assert_children(idx, "e/f", "g");
+        assert_children(idx, "e/f/g", "");
+        assert_children(idx, "x", "");
+        assert_implicit(idx, "a");
+        assert_implicit(idx, "a/b");
+        assert_implicit(idx, "a/b/c/deep");
+        assert_implicit(idx, "e");
+        assert_null(tar_index_find(idx, "a"));
+        assert_int_equal(tar_index_find(idx, "x")->type, TAR_TYPE_FIFO);
+        assert_int_equal(tar_index_find(idx, "d")->mtime_sec, 9);
+        assert_int_equal(tar_index_find(idx, "a/b/c")->type, TAR_TYPE_DIR);
+        assert_int_equal(tar_index_find(idx, "a/b/c/deep/er")->mtime_sec, 7);
+        assert_string_equal(tar_index_find(idx, "h")->link_target, "a-b");
+        assert_int_equal(tar_index_find(idx, "d/.wh.gone")->flags, TAR_MEMBER_WHITEOUT);
+        assert_non_null(m = tar_index_find(idx, ""));
+        assert_int_equal(m->type, TAR_TYPE_DIR);
+        assert_int_equal(tar_index_lookup(idx, "", &m), 0);
+        assert_ptr_equal(m, tar_index_find(idx, ""));
+
+        /* Not in the tree: unnormalised and missing paths. */
+        assert_int_equal(tar_index_lookup(idx, "a/", &m), -ENOENT);
+        assert_int_equal(tar_index_lookup(idx, "./x", &m), -ENOENT);
+        assert_int_equal(tar_index_lookup(idx, "a/b/c/d", &m), -ENOENT);
+        assert_int_equal(tar_index_lookup(idx, "e/f/g/h", &m), -ENOENT);
+        assert_int_equal(tar_index_foreach_child(idx, "nope", collect_child, NULL), -ENOENT);
+        assert_int_equal(tar_index_foreach_child(idx, "", stop_at_second_child, &calls), -ECANCELED);
+        assert_int_equal(calls, 2);
+
+        /* Appending unfinishes: the tree needs tar_index_finish() again. */
+        assert_int_equal(tar_index_append(idx, &(struct tar_member) { .path = (char *) "n/o" }), 0);
+        assert_int_equal(tar_index_lookup(idx, "x", &m), -EINVAL);
+        assert_int_equal(tar_index_foreach_child(idx, "", collect_child, NULL), -EINVAL);
+        assert_int_equal(tar_index_finish(idx), 0);
+        assert_children(idx, "", "a x d a-b ab h s e n");
+        assert_implicit(idx, "n");
+        assert_same_tree(idx);
+        th_buf_free(&tar);
+
+        /* An empty archive has a root without children. */
+        th_tar_end(&tar);
+        tar_index_free(TAKE_PTR(idx));
+        assert_int_equal(index_mem(&tar, &idx), 0);
+        assert_children(idx, "", "");
+        assert_implicit(idx, "");
+        th_buf_free(&tar);
+}
+
+/* 50,000 members in 500 directories, interleaved (the members of a
+ * directory are spread over the whole archive), some parents implicit. */
+static void test_tree_big(void **state) {
+        enum { DIRS = 500, FILES = 50000 };
+        struct th_buf tar = {};
+        _cleanup_tar_index_ struct tar_index *idx = NULL;
+        char name[64];
+
+        (void) state;
+        for (int d = 0; d < DIRS; d++)
+                if (d % 2 == 0) {
+                        snprintf(name, sizeof(name), "g%d/d%03d/", d % 10, d);
+                        th_tar_header(&tar, &(struct th_hdr) { .name = name, .type = '5' });
+                }
+        for (int i = 0; i < FILES; i++) {
+                snprintf(name, sizeof(name), "./g%d/d%03d/f%05d", i % DIRS % 10, i % DIRS, i);
+                th_tar_header(&tar, &(struct th_hdr) { .name = name, .mtime = i });
+        }
+        th_tar_end(&tar);
+        assert_int_equal(index_mem(&tar, &idx), 0);
+        assert_int_equal(idx->n, DIRS / 2 + FILES);
+
+        assert_children(idx, "", "g0 g2 g4 g6 g8 g1 g3 g5 g7 g9");
+        for (int d = 0; d < DIRS; d++) {
+                struct listing got = {};
+                const struct tar_member *m;
+                char dir[32];
+
+                snprintf(dir, sizeof(dir), "g%d/d%03d", d % 10, d);
+                assert_int_equal(tar_index_foreach_child(idx, dir, collect_child, &got), 0);
+                assert_int_equal(got.n, FILES / DIRS);
+                for (size_t j = 0; j < got.n; j++) {
+                        int i = d + (int) j * DIRS;
+                        snprintf(name, sizeof(name), "f%05d", i);
+                        assert_string_equal(got.v[j].name, name);
+                        assert_int_equal(got.v[j].m->mtime_sec, i);
+                        assert_int_equal(got.v[j].m->type, TAR_TYPE_REG);
+                }
+                assert_int_equal(tar_index_lookup(idx, dir, &m), 0);
+                if (d % 2)
+                        assert_null(m);
+                else
+                        assert_int_equal(m->type, TAR_TYPE_DIR);
+                if (d % 50 == 0)
+                        assert_same_listing(idx, dir);
+                listing_free(&got);
+        }
+        for (int g = 0; g < 10; g++) {
+                snprintf(name, sizeof(name), "g%d", g);
+                assert_same_listing(idx, name);
+                assert_implicit(idx, name);
+        }
+        th_buf_free(&tar);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ustar_types),
@@ -642,6 +908,8 @@ int main(void) {
                 cmocka_unit_test(test_callback_stop),
                 cmocka_unit_test(test_mutations),
                 cmocka_unit_test(test_system_tar),
+                cmocka_unit_test(test_tree_edge_cases),
+                cmocka_unit_test(test_tree_big),
         };
         return cmocka_run_group_tests_name("store-tarindex", tests, NULL, NULL);
 }
