@@ -13,7 +13,7 @@
  * nearest point before the wanted offset: at most ~span bytes of extra work.
  *
  * The index is immutable once built and may be shared by any number of
- * threads. It serialises in two parts for storage in the database: the access
+ * threads (a deserialised one guards its window cache itself). It serialises in two parts for storage in the database: the access
  * points (offsets, a CRC of each window) in one small self-checking blob, and
  * each point's 32 KiB window on its own (deflated when that is smaller). A
  * deserialised index holds only the points and fetches a window through its
@@ -82,7 +82,7 @@ bool gzindex_damaged(const struct gzindex *idx);
 
 /* Reads up to len uncompressed bytes at uoff from gz, starting at the
  * nearest access point. Returns the count (short only at the end of the
- * data) or -errno. Thread-safe (no state is kept between calls). */
+ * data) or -errno. Thread-safe (no cursor is kept between calls). */
 ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_t uoff,
                      void *buf, size_t len);
 

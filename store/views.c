@@ -72,7 +72,7 @@ static tar_entry *find_entry(store_views *v, const char *digest) {
  * the blob once, and stored. */
 static int load_gzindex(store_views *v, const store_desc *d, struct store_reader *blob, bool rebuild,
                         struct gzindex **ret) {
-        struct gzindex *gz = NULL;
+        struct gzindex *gz = NULL, *stored = NULL;
         int r = rebuild ? -ENOENT : store_db_get_gzindex(v->db, d->digest, &gz);
         if (r == 0 && gzindex_csize(gz) == d->size) {
                 *ret = gz;
@@ -83,7 +83,14 @@ static int load_gzindex(store_views *v, const store_desc *d, struct store_reader
         r = gzindex_build(blob, 0, &gz);
         if (r < 0)
                 return r;
-        (void) store_db_put_gzindex(v->db, d->digest, gz);
+        /* Once stored, keep only the points in memory (32 KiB a MiB of
+         * incompressible data otherwise). A rebuilt index stays whole: the
+         * stored one just failed us. */
+        if (store_db_put_gzindex(v->db, d->digest, gz) >= 0 && !rebuild &&
+            store_db_get_gzindex(v->db, d->digest, &stored) >= 0) {
+                gzindex_free(gz);
+                gz = stored;
+        }
         *ret = gz;
         return 0;
 }
