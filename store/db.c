@@ -690,7 +690,8 @@ int store_db_delete_blob(struct store_db *db, const char *digest) {
         static const char *const derived[] = {
                 "DELETE FROM tar_members WHERE blob_digest = ?",
                 "DELETE FROM tar_indexes WHERE blob_digest = ?",
-                "DELETE FROM gz_index WHERE blob_digest = ?",
+                "DELETE FROM gz_indexes WHERE blob_digest = ?",
+                "DELETE FROM gz_windows WHERE blob_digest = ?",
                 "DELETE FROM descriptors WHERE parent_digest = ?",
         };
         int k;
@@ -1025,85 +1026,143 @@ int store_db_find_tar_member(struct store_db *db, const char *blob_digest, const
         return tar_member_copy(&m, ret_member);
 }
 
-int store_db_delete_tar_members(struct store_db *db, const char *blob_digest) {
+/* Deletes an index of blob_digest stored as one row saying it exists
+ * (-ENOENT if none) plus any number of rows, in one transaction. Called with
+ * the lock held. */
+static int delete_index(struct store_db *db, const char *marker_sql, const char *rows_sql,
+                        const char *blob_digest) {
         int k;
-        LOCK_OR_RETURN(db);
 
         if (!blob_digest)
                 return -EINVAL;
         k = txn_begin(db);
         if (k < 0)
                 return k;
-        k = delete_by(db, "DELETE FROM tar_indexes WHERE blob_digest = ?", blob_digest, NULL);
+        k = delete_by(db, marker_sql, blob_digest, NULL);
         if (k >= 0) {
-                int r = delete_by(db, "DELETE FROM tar_members WHERE blob_digest = ?", blob_digest, NULL);
+                int r = delete_by(db, rows_sql, blob_digest, NULL);
                 if (r < 0 && r != -ENOENT)
                         k = r;
         }
         return txn_end(db, k);
 }
 
+int store_db_delete_tar_members(struct store_db *db, const char *blob_digest) {
+        LOCK_OR_RETURN(db);
+        return delete_index(db, "DELETE FROM tar_indexes WHERE blob_digest = ?",
+                            "DELETE FROM tar_members WHERE blob_digest = ?", blob_digest);
+}
+
 /* ---- gzip indexes ------------------------------------------------------ */
+
+/* gzindex_window_put over a prepared insert whose ?1 is the digest. */
+static int put_window(void *userdata, uint32_t point, const void *data, size_t len) {
+        sqlite3_stmt *ins = userdata;
+        int k;
+
+        if (len > INT_MAX)
+                return -E2BIG;
+        k = bind_i64(ins, 2, point);
+        k = k ?: store_sqlite_errno(sqlite3_bind_blob(ins, 3, data, (int) len, SQLITE_STATIC));
+        k = k ?: step_done(ins);
+        sqlite3_reset(ins);
+        return k;
+}
 
 int store_db_put_gzindex(struct store_db *db, const char *blob_digest, const struct gzindex *idx) {
         _cleanup_free_ void *buf = NULL;
-        size_t len;
+        size_t len = 0;
         int k;
         LOCK_OR_RETURN(db);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL, *st = NULL;
 
         if (!blob_digest || !idx)
                 return -EINVAL;
-        k = gzindex_serialize(idx, &buf, &len);
-        if (k < 0)
-                return k;
-        if (len > INT_MAX)
-                return -E2BIG;
-        k = prep(db, "INSERT OR REPLACE INTO gz_index (blob_digest, usize, index_blob) VALUES (?,?,?)", &st);
+        k = prep(db, "DELETE FROM gz_windows WHERE blob_digest = ?", &del);
+        k = k ?: prep(db, "INSERT INTO gz_windows (blob_digest, point, window) VALUES (?,?,?)", &ins);
+        k = k ?: prep(db, "INSERT OR REPLACE INTO gz_indexes (blob_digest, usize, points) VALUES (?,?,?)", &st);
+        k = k ?: bind_text(del, 1, blob_digest);
+        k = k ?: bind_text(ins, 1, blob_digest);
         k = k ?: bind_text(st, 1, blob_digest);
         k = k ?: bind_u64(st, 2, gzindex_usize(idx));
+        k = k ?: txn_begin(db);
+        if (k < 0)
+                return k;
+        k = step_done(del);
+        k = k ?: gzindex_serialize(idx, put_window, ins, &buf, &len);
+        if (k >= 0 && len > INT_MAX)
+                k = -E2BIG;
         k = k ?: store_sqlite_errno(sqlite3_bind_blob(st, 3, buf, (int) len, SQLITE_STATIC));
-        return k ?: step_done(st);
+        k = k ?: step_done(st);
+        return txn_end(db, k);
+}
+
+/* The loader of an index from store_db_get_gzindex(). */
+struct window_loader {
+        struct store_db *db;
+        char digest[];
+};
+
+static int load_window(void *userdata, uint32_t point, void *buf, size_t len) {
+        struct window_loader *l = userdata;
+        const void *data;
+        int k, rc;
+        LOCK_OR_RETURN(l->db);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+        k = prep(l->db, "SELECT window FROM gz_windows WHERE blob_digest = ? AND point = ?", &st);
+        k = k ?: bind_text(st, 1, l->digest);
+        k = k ?: bind_i64(st, 2, point);
+        if (k < 0)
+                return k;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        data = sqlite3_column_blob(st, 0);
+        if ((size_t) sqlite3_column_bytes(st, 0) != len)
+                return -EBADMSG;
+        if (len > 0 && !data)
+                return -ENOMEM;
+        memcpy(buf, data, len);
+        return 0;
 }
 
 int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gzindex **ret_index) {
         _cleanup_gzindex_ struct gzindex *idx = NULL;
-        _cleanup_free_ void *buf = NULL;
-        sqlite3_blob *blob = NULL;
+        _cleanup_free_ struct window_loader *l = NULL;
+        const void *points;
+        size_t dlen;
         int k, rc, len;
         LOCK_OR_RETURN(db);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
         if (!blob_digest || !ret_index)
                 return -EINVAL;
-        /* Read straight into the buffer the index keeps (no copy by sqlite,
-         * none of the windows): an index of incompressible data is MiBs,
-         * and touching fresh memory is what a cold load costs. */
-        k = prep(db, "SELECT rowid, usize FROM gz_index WHERE blob_digest = ?", &st);
+        /* Only the access points: each window is loaded when a read needs it. */
+        k = prep(db, "SELECT usize, points FROM gz_indexes WHERE blob_digest = ?", &st);
         k = k ?: bind_text(st, 1, blob_digest);
         if (k < 0)
                 return k;
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
                 return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
-        rc = sqlite3_blob_open(db->h, "main", "gz_index", "index_blob", sqlite3_column_int64(st, 0), 0, &blob);
-        if (rc != SQLITE_OK) {
-                sqlite3_blob_close(blob);
-                return store_sqlite_errno(rc);
-        }
-        len = sqlite3_blob_bytes(blob);
-        buf = len > 0 ? malloc((size_t) len) : NULL;
-        rc = !buf ? SQLITE_NOMEM : sqlite3_blob_read(blob, buf, len, 0);
-        sqlite3_blob_close(blob);
-        if (len <= 0)
+        points = sqlite3_column_blob(st, 1);
+        len = sqlite3_column_bytes(st, 1);
+        if (!points || len <= 0)
                 return -EBADMSG;
-        if (rc != SQLITE_OK)
-                return store_sqlite_errno(rc);
-        k = gzindex_deserialize_take(buf, (size_t) len, &idx);
+        dlen = strlen(blob_digest) + 1;
+        l = malloc(sizeof(*l) + dlen);
+        if (!l)
+                return -ENOMEM;
+        l->db = db;
+        memcpy(l->digest, blob_digest, dlen);
+        k = gzindex_deserialize(points, (size_t) len,
+                                &(struct gzindex_loader) { .load = load_window, .free = free, .userdata = l },
+                                &idx);
         if (k < 0)
                 return k;
-        buf = NULL; /* owned by idx now */
-        if ((int64_t) gzindex_usize(idx) != sqlite3_column_int64(st, 1))
+        l = NULL; /* owned by idx now */
+        if ((int64_t) gzindex_usize(idx) != sqlite3_column_int64(st, 0))
                 return -EBADMSG;
         *ret_index = TAKE_PTR(idx);
         return 0;
@@ -1111,7 +1170,8 @@ int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gz
 
 int store_db_delete_gzindex(struct store_db *db, const char *blob_digest) {
         LOCK_OR_RETURN(db);
-        return delete_by(db, "DELETE FROM gz_index WHERE blob_digest = ?", blob_digest, NULL);
+        return delete_index(db, "DELETE FROM gz_indexes WHERE blob_digest = ?",
+                            "DELETE FROM gz_windows WHERE blob_digest = ?", blob_digest);
 }
 
 /* ---- garbage collection ------------------------------------------------ */
@@ -1132,7 +1192,7 @@ int store_db_list_unreached_blobs(struct store_db *db, store_digest_cb cb, void 
                 "  SELECT digest FROM blobs"
                 "  UNION SELECT parent_digest FROM descriptors"
                 "  UNION SELECT blob_digest FROM tar_indexes"
-                "  UNION SELECT blob_digest FROM gz_index)"
+                "  UNION SELECT blob_digest FROM gz_indexes)"
                 " WHERE digest NOT IN (SELECT digest FROM reached) ORDER BY digest";
         int k;
         LOCK_OR_RETURN(db);

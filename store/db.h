@@ -3,7 +3,7 @@
 
 /*
  * store_db: the sqlite metadata cache (images, blobs, index descriptors,
- * containers, tar member indexes, gzip access points).
+ * containers, tar member indexes, gzip access points and their windows).
  *
  * It is a cache: everything in it can be recomputed from containerd, so a
  * file that cannot be trusted is moved aside and rebuilt empty rather than
@@ -172,10 +172,16 @@ int store_db_delete_tar_members(struct store_db *db, const char *blob_digest);
 
 /* ---- gzip indexes ------------------------------------------------------ */
 
-/* Stores idx (serialised) as the gzip index of blob_digest, replacing any. */
+/* Stores idx as the gzip index of blob_digest, replacing any: its access
+ * points in one row, each window in a row of its own, in one transaction.
+ * idx must not be an index loaded from this db (its windows would be loaded
+ * through db meanwhile: -EDEADLK). */
 int store_db_put_gzindex(struct store_db *db, const char *blob_digest, const struct gzindex *idx);
-/* -ENOENT if none; -EBADMSG if the stored blob does not parse (the caller
- * should rebuild the index and put it again). */
+/* Loads the access points only: the index loads each window from db when a
+ * read first needs it, so db must outlive the index (and may be used from
+ * any thread meanwhile). -ENOENT if none; -EBADMSG if the stored points do
+ * not parse (the caller should rebuild the index and put it again). A
+ * missing or damaged window shows later, as gzindex_damaged(). */
 int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gzindex **ret_index);
 int store_db_delete_gzindex(struct store_db *db, const char *blob_digest);
 

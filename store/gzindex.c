@@ -15,6 +15,7 @@
 #define IN_CHUNK (64u << 10)
 #define SCRATCH (32u << 10)
 #define N_CURSORS 4
+#define N_CACHED 8 /* windows a deserialised index keeps (as stored) */
 
 enum point_kind {
         POINT_MEMBER = 0, /* start of a gzip member: inflate with the gzip wrapper, no history */
@@ -27,31 +28,91 @@ struct gz_point {
         uint8_t kind;
         uint8_t bits;    /* unused high bits of byte coff-1 that belong to the next block */
         uint32_t wlen;   /* bytes of history */
-        uint32_t zlen;   /* 0: window holds wlen raw bytes; else zlen bytes deflated (zlib) */
-        uint8_t *window; /* NULL when wlen == 0 */
+        /* Deserialised points: how the window is stored (0: wlen raw bytes;
+         * else zlen bytes of zlib data) and the CRC32 of those bytes. */
+        uint32_t zlen, wcrc;
+        uint8_t *window; /* built points: the wlen raw bytes (NULL when wlen == 0);
+                          * deserialised ones: NULL, fetched through the loader */
+};
+
+/* The windows a deserialised index fetched, as stored, and those it cannot
+ * get. Behind a pointer: it changes under a const (shared) index. */
+struct window_cache {
+        pthread_mutex_t lock;
+        uint64_t clock;
+        bool damaged;
+        uint8_t *bad; /* per point: its window is missing or corrupt */
+        struct {
+                uint8_t *data; /* NULL: free slot */
+                uint32_t point;
+                uint64_t stamp;
+        } slots[N_CACHED];
 };
 
 struct gzindex {
         uint64_t span, usize, csize;
         size_t n, n_allocated;
         struct gz_point *points;
-        bool borrowed;   /* the windows point into backing (not owned one by one) */
-        void *backing;
+        struct gzindex_loader loader; /* deserialised indexes only */
+        struct window_cache *cache;   /* ditto */
 };
 
 uint64_t gzindex_usize(const struct gzindex *idx) { return idx->usize; }
 uint64_t gzindex_csize(const struct gzindex *idx) { return idx->csize; }
 size_t gzindex_n_points(const struct gzindex *idx) { return idx->n; }
 
+static void window_cache_free(struct window_cache *wc) {
+        if (!wc)
+                return;
+        for (size_t s = 0; s < N_CACHED; s++)
+                free(wc->slots[s].data);
+        free(wc->bad);
+        pthread_mutex_destroy(&wc->lock);
+        free(wc);
+}
+
+static int window_cache_new(size_t n_points, struct window_cache **ret) {
+        struct window_cache *wc = calloc(1, sizeof(*wc));
+        int k;
+
+        if (!wc)
+                return -ENOMEM;
+        wc->bad = calloc(n_points, 1);
+        if (!wc->bad) {
+                free(wc);
+                return -ENOMEM;
+        }
+        k = pthread_mutex_init(&wc->lock, NULL);
+        if (k != 0) {
+                free(wc->bad);
+                free(wc);
+                return -k;
+        }
+        *ret = wc;
+        return 0;
+}
+
 void gzindex_free(struct gzindex *idx) {
         if (!idx)
                 return;
-        if (!idx->borrowed)
-                for (size_t i = 0; i < idx->n; i++)
-                        free(idx->points[i].window);
-        free(idx->backing);
+        for (size_t i = 0; i < idx->n; i++)
+                free(idx->points[i].window);
+        window_cache_free(idx->cache);
+        if (idx->loader.free)
+                idx->loader.free(idx->loader.userdata);
         free(idx->points);
         free(idx);
+}
+
+bool gzindex_damaged(const struct gzindex *idx) {
+        bool d = false;
+
+        if (idx && idx->cache) {
+                pthread_mutex_lock(&idx->cache->lock);
+                d = idx->cache->damaged;
+                pthread_mutex_unlock(&idx->cache->lock);
+        }
+        return d;
 }
 
 static int add_point(struct gzindex *idx, const struct gz_point *p) {
@@ -155,7 +216,99 @@ static uint64_t cursor_coff(const struct gz_cursor *c) {
         return c->cpos - c->zs.avail_in;
 }
 
-static int cursor_seek(struct gz_cursor *c, const struct gz_point *p, struct store_reader *src) {
+/* Copies the stored bytes of deserialised point i's window into buf (room
+ * for WINDOW bytes): from the cache, else through the loader, checked against
+ * the point's CRC and then cached. A missing or corrupt window is remembered,
+ * so that later seeks skip it without asking the loader again. */
+static int fetch_stored(const struct gzindex *idx, size_t i, uint8_t *buf) {
+        const struct gz_point *p = &idx->points[i];
+        struct window_cache *wc = idx->cache;
+        size_t len = p->zlen ? p->zlen : p->wlen;
+        uint8_t *copy;
+        int k, victim = 0;
+
+        pthread_mutex_lock(&wc->lock);
+        k = wc->bad[i] ? -EBADMSG : -ENOENT;
+        for (int s = 0; k == -ENOENT && s < N_CACHED; s++)
+                if (wc->slots[s].data && wc->slots[s].point == i) {
+                        memcpy(buf, wc->slots[s].data, len);
+                        wc->slots[s].stamp = ++wc->clock;
+                        k = 0;
+                }
+        pthread_mutex_unlock(&wc->lock);
+        if (k != -ENOENT)
+                return k;
+
+        /* Not under the lock: the loader may take a while (sqlite). */
+        k = idx->loader.load(idx->loader.userdata, (uint32_t) i, buf, len);
+        if (k >= 0 && crc32_z(0, buf, len) != p->wcrc)
+                k = -EBADMSG;
+        if (k < 0 && k != -EBADMSG && k != -ENOENT)
+                return k; /* maybe transient: ask again next time */
+        copy = k >= 0 ? malloc(len) : NULL;
+        if (copy)
+                memcpy(copy, buf, len);
+
+        pthread_mutex_lock(&wc->lock);
+        if (k < 0) {
+                wc->bad[i] = 1;
+                wc->damaged = true;
+        }
+        for (int s = 0; copy && s < N_CACHED; s++) {
+                if (wc->slots[s].data && wc->slots[s].point == i) {
+                        free(TAKE_PTR(copy)); /* a racing fetch cached it first */
+                        break;
+                }
+                if (!wc->slots[s].data || (wc->slots[victim].data && wc->slots[s].stamp < wc->slots[victim].stamp))
+                        victim = s;
+        }
+        if (copy) {
+                free(wc->slots[victim].data);
+                wc->slots[victim].data = copy;
+                wc->slots[victim].point = (uint32_t) i;
+                wc->slots[victim].stamp = ++wc->clock;
+        }
+        pthread_mutex_unlock(&wc->lock);
+        return k;
+}
+
+/* Point i's window, for inflateSetDictionary: in memory (built index), or
+ * fetched into c->window. *ret is NULL when the point has none. */
+static int point_window(const struct gzindex *idx, size_t i, struct gz_cursor *c, const uint8_t **ret) {
+        const struct gz_point *p = &idx->points[i];
+        int k, z;
+
+        if (p->window || p->wlen == 0) {
+                *ret = p->window;
+                return 0;
+        }
+        _Static_assert(SCRATCH >= WINDOW, "a stored window fits in scratch");
+        k = fetch_stored(idx, i, p->zlen ? c->scratch : c->window);
+        if (k < 0)
+                return k;
+        if (p->zlen) {
+                if (!c->zwin_ready) {
+                        z = inflateInit(&c->zwin);
+                        if (z != Z_OK)
+                                return zerr(z);
+                        c->zwin_ready = true;
+                } else if ((z = inflateReset(&c->zwin)) != Z_OK)
+                        return zerr(z);
+                c->zwin.next_in = c->scratch;
+                c->zwin.avail_in = p->zlen;
+                c->zwin.next_out = c->window;
+                c->zwin.avail_out = WINDOW;
+                z = inflate(&c->zwin, Z_FINISH);
+                if (z != Z_STREAM_END || WINDOW - c->zwin.avail_out != p->wlen)
+                        return -EBADMSG;
+        }
+        *ret = c->window;
+        return 0;
+}
+
+/* Positions c at p, whose window (wlen bytes, NULL if none) is w. */
+static int cursor_seek(struct gz_cursor *c, const struct gz_point *p, const uint8_t *w,
+                       struct store_reader *src) {
         int z, k;
 
         c->eof = false;
@@ -181,32 +334,25 @@ static int cursor_seek(struct gz_cursor *c, const struct gz_point *p, struct sto
                 if (z != Z_OK)
                         return zerr(z);
         }
-        if (p->zlen) {
-                /* Windows stay compressed in memory until a read needs one. */
-                if (!c->zwin_ready) {
-                        z = inflateInit(&c->zwin);
-                        if (z != Z_OK)
-                                return zerr(z);
-                        c->zwin_ready = true;
-                } else if ((z = inflateReset(&c->zwin)) != Z_OK)
-                        return zerr(z);
-                c->zwin.next_in = p->window;
-                c->zwin.avail_in = p->zlen;
-                c->zwin.next_out = c->window;
-                c->zwin.avail_out = WINDOW;
-                z = inflate(&c->zwin, Z_FINISH);
-                if (z != Z_STREAM_END || WINDOW - c->zwin.avail_out != p->wlen)
-                        return -EBADMSG;
-                z = inflateSetDictionary(&c->zs, c->window, p->wlen);
-                if (z != Z_OK)
-                        return zerr(z);
-        } else if (p->wlen) {
-                z = inflateSetDictionary(&c->zs, p->window, p->wlen);
+        if (w) {
+                z = inflateSetDictionary(&c->zs, w, p->wlen);
                 if (z != Z_OK)
                         return zerr(z);
         }
         c->cpos = p->coff;
         return 0;
+}
+
+/* Positions c at point i, or, when i's window cannot be had, at the nearest
+ * earlier point whose window can: only slower (point 0 needs no window). */
+static int cursor_seek_point(struct gz_cursor *c, const struct gzindex *idx, size_t i,
+                             struct store_reader *src) {
+        const uint8_t *w;
+        int k;
+
+        while ((k = point_window(idx, i, c, &w)) < 0 && k != -ENOMEM && i > 0)
+                i--;
+        return k < 0 ? k : cursor_seek(c, &idx->points[i], w, src);
 }
 
 /* Called at Z_STREAM_END: moves to the next member, or marks the end. */
@@ -416,8 +562,8 @@ out:
 
 /* ---- reading ----------------------------------------------------------- */
 
-/* The last point at or before uoff. */
-static const struct gz_point *find_point(const struct gzindex *idx, uint64_t uoff) {
+/* The index of the last point at or before uoff. */
+static size_t find_point(const struct gzindex *idx, uint64_t uoff) {
         size_t lo = 0, hi = idx->n;
 
         while (hi - lo > 1) {
@@ -427,7 +573,7 @@ static const struct gz_point *find_point(const struct gzindex *idx, uint64_t uof
                 else
                         hi = mid;
         }
-        return &idx->points[lo];
+        return lo;
 }
 
 ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_t uoff,
@@ -447,20 +593,24 @@ ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_
         k = cursor_new(&c);
         if (k < 0)
                 return k;
-        k = cursor_seek(c, find_point(idx, uoff), gz);
+        k = cursor_seek_point(c, idx, find_point(idx, uoff), gz);
         n = k < 0 ? k : cursor_read(c, gz, uoff, buf, len);
         cursor_free(c);
         return n;
 }
 
 /* ---- serialisation ----------------------------------------------------- *
- * "CKGZIDX1", u32 version, u32 n, u64 span, u64 usize, u64 csize, then per
- * point: u64 uoff, u64 coff, u8 kind, u8 bits, u16 0, u32 wlen, u32 zlen and
- * zlen deflated window bytes (zlen 0: wlen raw bytes); finally u32 CRC32 of
- * all that precedes. Little-endian. */
+ * The points: "CKGZIDX1", u32 version, u32 n, u64 span, u64 usize, u64 csize,
+ * then per point u64 uoff, u64 coff, u8 kind, u8 bits, u16 0, u32 wlen,
+ * u32 zlen, u32 wcrc; finally u32 CRC32 of all that precedes. Little-endian.
+ * Each window (wlen > 0) goes to put_window as stored: zlen bytes of zlib
+ * data when that is smaller than its wlen raw bytes (else zlen is 0), wcrc
+ * being the CRC32 of those stored bytes. */
 
 #define MAGIC "CKGZIDX1"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u /* 1: one blob, windows inline */
+#define HEADER_SIZE 40
+#define POINT_SIZE 32
 
 struct buf {
         uint8_t *p;
@@ -505,12 +655,13 @@ static uint64_t get_le(const uint8_t *p, unsigned bytes) {
         return v;
 }
 
-int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len) {
+int gzindex_serialize(const struct gzindex *idx, gzindex_window_put put_window, void *userdata,
+                      void **ret_buf, size_t *ret_len) {
         struct buf b = {};
         uint8_t z[WINDOW + WINDOW / 16 + 64]; /* > compressBound(WINDOW) */
         int k;
 
-        if (!idx || !ret_buf || !ret_len)
+        if (!idx || !put_window || !ret_buf || !ret_len)
                 return -EINVAL;
         _Static_assert(sizeof(z) >= WINDOW + (WINDOW >> 12) + (WINDOW >> 14) + (WINDOW >> 25) + 13,
                        "room for compressBound(WINDOW)");
@@ -522,25 +673,31 @@ int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len
         k = k ?: put_le(&b, idx->csize, 8);
         for (size_t i = 0; k == 0 && i < idx->n; i++) {
                 const struct gz_point *p = &idx->points[i];
-                uLongf zlen = sizeof(z);
+                uLongf zlen = p->zlen;
                 const uint8_t *w = z;
 
-                /* Windows of compressible data shrink a lot; store raw when not. */
-                if (p->zlen) {
-                        w = p->window; /* already compressed (a deserialised index) */
-                        zlen = p->zlen;
-                } else if (p->wlen == 0 ||
-                           compress2(z, &zlen, p->window, p->wlen, Z_DEFAULT_COMPRESSION) != Z_OK ||
-                           zlen >= p->wlen)
-                        zlen = 0;
-                k = put_le(&b, p->uoff, 8);
+                if (p->wlen == 0)
+                        w = NULL;
+                else if (!p->window)
+                        k = fetch_stored(idx, i, z); /* a deserialised index: as it was stored */
+                else {
+                        /* Windows of compressible data shrink a lot; stored raw when not. */
+                        zlen = sizeof(z);
+                        if (compress2(z, &zlen, p->window, p->wlen, Z_DEFAULT_COMPRESSION) != Z_OK ||
+                            zlen >= p->wlen) {
+                                zlen = 0;
+                                w = p->window;
+                        }
+                }
+                k = k ?: (w ? put_window(userdata, (uint32_t) i, w, zlen ? zlen : p->wlen) : 0);
+                k = k ?: put_le(&b, p->uoff, 8);
                 k = k ?: put_le(&b, p->coff, 8);
                 k = k ?: put_le(&b, p->kind, 1);
                 k = k ?: put_le(&b, p->bits, 1);
                 k = k ?: put_le(&b, 0, 2);
                 k = k ?: put_le(&b, p->wlen, 4);
                 k = k ?: put_le(&b, zlen, 4);
-                k = k ?: (zlen ? buf_put(&b, w, zlen) : buf_put(&b, p->window, p->wlen));
+                k = k ?: put_le(&b, w ? crc32_z(0, w, zlen ? zlen : p->wlen) : 0, 4);
         }
         k = k ?: put_le(&b, crc32_z(0, b.p, b.len), 4);
         if (k < 0) {
@@ -552,98 +709,65 @@ int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len
         return 0;
 }
 
-/* borrow: windows point into data (the caller hands data over on success)
- * instead of being copied: a big index in fresh memory costs page faults. */
-static int deserialize(const void *data, size_t len, bool borrow, struct gzindex **ret_index) {
+int gzindex_deserialize(const void *data, size_t len, const struct gzindex_loader *loader,
+                        struct gzindex **ret_index) {
         _cleanup_gzindex_ struct gzindex *idx = NULL;
         const uint8_t *p = data, *end;
         uint32_t n;
+        int k;
 
-        if (!data || !ret_index)
+        if (!data || !loader || !loader->load || !ret_index)
                 return -EINVAL;
-        if (len < 44 || memcmp(p, MAGIC, 8) != 0)
+        if (len < HEADER_SIZE + 4 || memcmp(p, MAGIC, 8) != 0)
                 return -EBADMSG;
         if (get_le(p + len - 4, 4) != crc32_z(0, p, len - 4))
                 return -EBADMSG;
         if (get_le(p + 8, 4) != FORMAT_VERSION)
                 return -EBADMSG;
         n = (uint32_t) get_le(p + 12, 4);
+        end = p + len - 4;
+        if (n == 0 || (size_t) (end - p - HEADER_SIZE) != (size_t) n * POINT_SIZE)
+                return -EBADMSG;
         idx = calloc(1, sizeof(*idx));
         if (!idx)
                 return -ENOMEM;
-        idx->borrowed = borrow;
         idx->span = get_le(p + 16, 8);
         idx->usize = get_le(p + 24, 8);
         idx->csize = get_le(p + 32, 8);
-        end = p + len - 4;
-        p += 40;
-        if (n == 0 || n > (size_t) (end - p) / 28)
-                return -EBADMSG;
+        idx->points = calloc(n, sizeof(*idx->points));
+        if (!idx->points)
+                return -ENOMEM;
+        idx->n_allocated = n;
+        k = window_cache_new(n, &idx->cache);
+        if (k < 0)
+                return k;
 
-        for (uint32_t i = 0; i < n; i++) {
-                struct gz_point pt;
-                uint32_t zlen;
-
-                if (end - p < 28)
-                        return -EBADMSG;
-                pt = (struct gz_point) {
+        p += HEADER_SIZE;
+        for (uint32_t i = 0; i < n; i++, p += POINT_SIZE) {
+                struct gz_point pt = {
                         .uoff = get_le(p, 8),
                         .coff = get_le(p + 8, 8),
                         .kind = p[16],
                         .bits = p[17],
                         .wlen = (uint32_t) get_le(p + 20, 4),
+                        .zlen = (uint32_t) get_le(p + 24, 4),
+                        .wcrc = (uint32_t) get_le(p + 28, 4),
                 };
-                zlen = (uint32_t) get_le(p + 24, 4);
-                p += 28;
-                /* Points must be usable as they are: no overreads, no backward jumps. */
-                if (pt.kind > POINT_BLOCK || pt.bits > 7 || pt.wlen > WINDOW || zlen > 2 * WINDOW ||
+
+                /* Points must be usable as they are: no overreads, no backward
+                 * jumps; a window stored deflated is smaller than raw. */
+                if (pt.kind > POINT_BLOCK || pt.bits > 7 || pt.wlen > WINDOW ||
+                    (pt.zlen && pt.zlen >= pt.wlen) || (pt.wlen == 0 && pt.wcrc) ||
                     pt.uoff > idx->usize || pt.coff > idx->csize ||
                     (i == 0 && (pt.uoff != 0 || pt.coff != 0 || pt.kind != POINT_MEMBER)) ||
                     (i > 0 && (pt.uoff <= idx->points[i - 1].uoff || pt.coff < idx->points[i - 1].coff)) ||
                     (pt.kind == POINT_MEMBER && (pt.wlen || pt.bits)) ||
                     (pt.bits && pt.coff == 0))
                         return -EBADMSG;
-                if ((size_t) (end - p) < (zlen ? zlen : pt.wlen))
-                        return -EBADMSG;
-                if (pt.wlen) {
-                        /* Kept as stored: compressed windows are inflated when used
-                         * (the CRC above already vouches for their bytes). */
-                        size_t stored = zlen ? zlen : pt.wlen;
-                        pt.zlen = zlen;
-                        if (borrow)
-                                pt.window = (uint8_t *) p;
-                        else {
-                                pt.window = malloc(stored);
-                                if (!pt.window)
-                                        return -ENOMEM;
-                                memcpy(pt.window, p, stored);
-                        }
-                } else if (zlen)
-                        return -EBADMSG;
-                p += zlen ? zlen : pt.wlen;
-                if (add_point(idx, &pt) < 0) {
-                        if (!borrow)
-                                free(pt.window);
-                        return -ENOMEM;
-                }
+                idx->points[idx->n++] = pt;
         }
-        if (p != end)
-                return -EBADMSG;
+        idx->loader = *loader; /* only now: gzindex_free() releases it */
         *ret_index = TAKE_PTR(idx);
-        return 0;
-}
-
-int gzindex_deserialize(const void *data, size_t len, struct gzindex **ret_index) {
-        return deserialize(data, len, false, ret_index);
-}
-
-int gzindex_deserialize_take(void *data, size_t len, struct gzindex **ret_index) {
-        struct gzindex *idx = NULL;
-        int k = deserialize(data, len, true, &idx);
-        if (k < 0)
-                return k;
-        idx->backing = data;
-        *ret_index = idx;
         return 0;
 }
 
@@ -719,8 +843,8 @@ static void put_cursor(struct gzreader *g, struct gz_cursor *c) {
 
 static ssize_t gzreader_pread(void *ctx, void *buf, size_t len, uint64_t off) {
         struct gzreader *g = ctx;
-        const struct gz_point *p;
         struct gz_cursor *c;
+        size_t p;
         bool positioned;
         ssize_t n;
         int k;
@@ -734,7 +858,7 @@ static ssize_t gzreader_pread(void *ctx, void *buf, size_t len, uint64_t off) {
         p = find_point(g->idx, off);
 
         pthread_mutex_lock(&g->lock);
-        c = take_cursor(g, off, p->uoff, &positioned);
+        c = take_cursor(g, off, g->idx->points[p].uoff, &positioned);
         pthread_mutex_unlock(&g->lock);
 
         if (!c) {
@@ -743,7 +867,7 @@ static ssize_t gzreader_pread(void *ctx, void *buf, size_t len, uint64_t off) {
                         return k;
         }
         if (!positioned) {
-                k = cursor_seek(c, p, g->src);
+                k = cursor_seek_point(c, g->idx, p, g->src);
                 if (k < 0) {
                         cursor_free(c);
                         return k;

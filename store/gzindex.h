@@ -13,8 +13,17 @@
  * nearest point before the wanted offset: at most ~span bytes of extra work.
  *
  * The index is immutable once built and may be shared by any number of
- * threads. It serialises to a self-checking byte blob (windows deflated, CRC
- * over everything) for storage in the database.
+ * threads (a deserialised one guards its window cache itself). It serialises in two parts for storage in the database: the access
+ * points (offsets, a CRC of each window) in one small self-checking blob, and
+ * each point's 32 KiB window on its own (deflated when that is smaller). A
+ * deserialised index holds only the points and fetches a window through its
+ * loader when a read first needs it, keeping the last few in a small cache:
+ * opening a big index costs one small blob, a read one window.
+ *
+ * A window that cannot be had (the loader fails, or its bytes do not match
+ * their CRC) costs speed, not correctness: the read starts from an earlier
+ * point instead (point 0 needs no window), and gzindex_damaged() turns true so
+ * that the owner can rebuild the index.
  *
  * An index describes one exact compressed blob: reading with a different blob
  * gives -EBADMSG at best and wrong bytes at worst; gzindex_reader_new() checks
@@ -22,6 +31,7 @@
  * truncated stream, corrupt serialised index), -ENOMEM, reader errors.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -40,18 +50,39 @@ uint64_t gzindex_usize(const struct gzindex *idx);   /* total uncompressed bytes
 uint64_t gzindex_csize(const struct gzindex *idx);   /* size of the compressed blob */
 size_t gzindex_n_points(const struct gzindex *idx);
 
-/* Serialises into a new malloc()ed buffer. Returns 0 or -ENOMEM. */
-int gzindex_serialize(const struct gzindex *idx, void **ret_buf, size_t *ret_len);
+/* Receives one window as stored, for access points with a window, in point
+ * order. Returns 0 or -errno (which stops the serialisation). */
+typedef int (*gzindex_window_put)(void *userdata, uint32_t point, const void *data, size_t len);
 
-/* Parses and validates a serialised index. Returns 0, -EBADMSG or -ENOMEM. */
-int gzindex_deserialize(const void *buf, size_t len, struct gzindex **ret_index);
-/* The same, keeping buf (malloc()ed) as the windows' storage instead of
- * copying them: on success the index owns buf; on failure the caller does. */
-int gzindex_deserialize_take(void *buf, size_t len, struct gzindex **ret_index);
+/* Serialises the access points into a new malloc()ed buffer, handing every
+ * window to put_window on the way. A deserialised index fetches its windows
+ * through its loader for this. Returns 0, -ENOMEM, or put_window's error. */
+int gzindex_serialize(const struct gzindex *idx, gzindex_window_put put_window, void *userdata,
+                      void **ret_buf, size_t *ret_len);
+
+/* Where a deserialised index gets its windows. load copies the stored bytes
+ * of window `point` (exactly len of them, as put_window received them) into
+ * buf and returns 0, or -ENOENT (no such window), -EBADMSG (stored with
+ * another size), -errno. It is called from any thread, concurrently, without
+ * locks of the index held. free (may be NULL) releases userdata. */
+struct gzindex_loader {
+        int (*load)(void *userdata, uint32_t point, void *buf, size_t len);
+        void (*free)(void *userdata);
+        void *userdata;
+};
+
+/* Parses and validates serialised access points; no window is loaded. On
+ * success the index owns loader->userdata (released by gzindex_free()); on
+ * failure it stays the caller's. Returns 0, -EBADMSG or -ENOMEM. */
+int gzindex_deserialize(const void *buf, size_t len, const struct gzindex_loader *loader,
+                        struct gzindex **ret_index);
+
+/* True once a window failed to load or verify (see above). Thread-safe. */
+bool gzindex_damaged(const struct gzindex *idx);
 
 /* Reads up to len uncompressed bytes at uoff from gz, starting at the
  * nearest access point. Returns the count (short only at the end of the
- * data) or -errno. Thread-safe (no state is kept between calls). */
+ * data) or -errno. Thread-safe (no cursor is kept between calls). */
 ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_t uoff,
                      void *buf, size_t len);
 

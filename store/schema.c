@@ -86,11 +86,30 @@ static const char migration_2[] =
         "  index_blob BLOB NOT NULL"
         ");";
 
+static const char migration_3[] =
+        /* v3: gzip indexes in two parts, so that a read loads only the window
+         * it needs: the access points (small), and each point's window. The
+         * v2 single blobs are dropped, not converted: they are rebuilt on use. */
+        "DROP TABLE gz_index;"
+        "CREATE TABLE gz_indexes ("
+        "  blob_digest TEXT NOT NULL PRIMARY KEY,"
+        "  usize INTEGER NOT NULL CHECK (usize >= 0),"
+        "  points BLOB NOT NULL"
+        ");"
+        /* A rowid table: windows are up to 32 KiB, too big for WITHOUT ROWID. */
+        "CREATE TABLE gz_windows ("
+        "  blob_digest TEXT NOT NULL,"
+        "  point INTEGER NOT NULL CHECK (point >= 0),"
+        "  window BLOB NOT NULL,"
+        "  PRIMARY KEY (blob_digest, point)"
+        ");";
+
 /* Index i holds the migration to version i + 1. Append only; never edit a
  * migration that has shipped. */
 static const char *const migrations[] = {
         migration_1,
         migration_2,
+        migration_3,
 };
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_LATEST, "one migration per version");
 

@@ -20,9 +20,12 @@ typedef struct tar_entry {
 struct store_views {
         struct store_db *db;
         store_blobs *blobs;
-        pthread_mutex_t lock;  /* guards entries */
+        pthread_mutex_t lock;  /* guards entries and retired */
         tar_entry *v;
         size_t n;
+        /* Replaced damaged gzip indexes: member readers may still borrow them. */
+        struct gzindex **retired;
+        size_t n_retired;
 };
 
 int store_views_new(struct store_db *db, store_blobs *blobs, store_views **ret) {
@@ -45,6 +48,9 @@ store_views *store_views_free(store_views *v) {
                 gzindex_free(v->v[i].gz);
         }
         free(v->v);
+        for (size_t i = 0; i < v->n_retired; i++)
+                gzindex_free(v->retired[i]);
+        free(v->retired);
         pthread_mutex_destroy(&v->lock);
         free(v);
         return NULL;
@@ -62,11 +68,12 @@ static tar_entry *find_entry(store_views *v, const char *digest) {
         return NULL;
 }
 
-/* The gzip index of d: database, else built by inflating the blob once. */
-static int load_gzindex(store_views *v, const char *ns, const store_desc *d, struct store_reader *blob,
+/* The gzip index of d: database (unless rebuild), else built by inflating
+ * the blob once, and stored. */
+static int load_gzindex(store_views *v, const store_desc *d, struct store_reader *blob, bool rebuild,
                         struct gzindex **ret) {
-        struct gzindex *gz = NULL;
-        int r = store_db_get_gzindex(v->db, d->digest, &gz);
+        struct gzindex *gz = NULL, *stored = NULL;
+        int r = rebuild ? -ENOENT : store_db_get_gzindex(v->db, d->digest, &gz);
         if (r == 0 && gzindex_csize(gz) == d->size) {
                 *ret = gz;
                 return 0;
@@ -76,7 +83,14 @@ static int load_gzindex(store_views *v, const char *ns, const store_desc *d, str
         r = gzindex_build(blob, 0, &gz);
         if (r < 0)
                 return r;
-        (void) store_db_put_gzindex(v->db, d->digest, gz);
+        /* Once stored, keep only the points in memory (32 KiB a MiB of
+         * incompressible data otherwise). A rebuilt index stays whole: the
+         * stored one just failed us. */
+        if (store_db_put_gzindex(v->db, d->digest, gz) >= 0 && !rebuild &&
+            store_db_get_gzindex(v->db, d->digest, &stored) >= 0) {
+                gzindex_free(gz);
+                gz = stored;
+        }
         *ret = gz;
         return 0;
 }
@@ -102,7 +116,7 @@ int store_views_tar(store_views *v, const char *ns, const store_desc *d, const s
         if (r == -ENOENT) {
                 if ((r = store_blob_open(v->blobs, ns, d->digest, d->size, &blob)) < 0)
                         return r;
-                if (gzip && (r = load_gzindex(v, ns, d, blob, &gz)) < 0)
+                if (gzip && (r = load_gzindex(v, d, blob, false, &gz)) < 0)
                         return r;
                 struct store_reader *src = blob, *un = NULL;
                 if (gzip && (r = gzindex_reader_new(gz, blob, 0, &un)) < 0) {
@@ -204,19 +218,26 @@ int store_views_member_reader(store_views *v, const char *ns, const store_desc *
                 tar_entry *e = find_entry(v, d->digest);
                 struct gzindex *gz = e ? e->gz : NULL;
                 pthread_mutex_unlock(&v->lock);
-                if (!gz) {
+                if (!gz || gzindex_damaged(gz)) {
                         /* First read of this layer: its seek points, from
-                         * the database (or inflated once). */
-                        struct gzindex *loaded = NULL;
-                        r = load_gzindex(v, ns, d, blob, &loaded);
+                         * the database (or inflated once). Or the cached
+                         * windows were damaged: index again, heal the cache. */
+                        struct gzindex *loaded = NULL, *old = gz;
+                        r = load_gzindex(v, d, blob, old != NULL, &loaded);
                         if (r < 0) {
                                 store_reader_free(blob);
                                 return r;
                         }
                         pthread_mutex_lock(&v->lock);
                         e = find_entry(v, d->digest);
-                        if (e && !e->gz)
+                        struct gzindex **nr = old ? realloc(v->retired, (v->n_retired + 1) * sizeof(*nr)) : NULL;
+                        if (nr)
+                                v->retired = nr;
+                        if (e && e->gz == old && (!old || nr)) {
+                                if (old)
+                                        v->retired[v->n_retired++] = old;
                                 e->gz = TAKE_PTR(loaded);
+                        }
                         gz = e ? e->gz : NULL;
                         pthread_mutex_unlock(&v->lock);
                         gzindex_free(loaded);

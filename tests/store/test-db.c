@@ -442,6 +442,28 @@ static void test_tar_members_many(void **state) {
         free(ms);
 }
 
+static int count_rows(const char *path, const char *sql) {
+        sqlite3 *h;
+        sqlite3_stmt *st;
+        int n;
+
+        assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+        return n;
+}
+
+static void exec_sql(const char *path, const char *sql) {
+        sqlite3 *h;
+
+        assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+}
+
 static void test_gzindex(void **state) {
         struct fixture *f = *state;
         _cleanup_store_db_ struct store_db *db = NULL;
@@ -451,7 +473,7 @@ static void test_gzindex(void **state) {
         const size_t plen = 3 << 20;
         uint8_t *plain = malloc(plen), buf[1000];
         uint64_t seed = 5;
-        sqlite3 *h;
+        int n_windows;
 
         th_fill(&seed, plain, plen, 20);
         th_gzip(&gz, plain, plen, 6);
@@ -461,27 +483,67 @@ static void test_gzindex(void **state) {
         assert_int_equal(store_db_open(f->path, &db), 0);
         assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), -ENOENT);
         assert_int_equal(store_db_put_gzindex(db, "sha256:gz", idx), 0);
+        /* One row per window (not the first point: the stream's start). */
+        n_windows = count_rows(f->path, "SELECT count(*) FROM gz_windows WHERE blob_digest = 'sha256:gz'");
+        assert_int_equal(n_windows, gzindex_n_points(idx) - 1);
         assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), 0);
         assert_int_equal(gzindex_usize(back), plen);
         assert_int_equal(gzindex_n_points(back), gzindex_n_points(idx));
         assert_int_equal(gzindex_read(back, r, plen - 1000, buf, 1000), 1000);
         assert_memory_equal(buf, plain + plen - 1000, 1000);
+        assert_false(gzindex_damaged(back));
+        /* An index from this db cannot be put into it (its windows load through it). */
+        assert_int_equal(store_db_put_gzindex(db, "sha256:gz", back), -EDEADLK);
+        assert_int_equal(count_rows(f->path, "SELECT count(*) FROM gz_windows"), n_windows);
+        gzindex_free(TAKE_PTR(back));
+        /* Putting again replaces every row. */
+        assert_int_equal(store_db_put_gzindex(db, "sha256:gz", idx), 0);
+        assert_int_equal(count_rows(f->path, "SELECT count(*) FROM gz_windows"), n_windows);
         store_db_close(TAKE_PTR(db));
 
-        /* A damaged stored index is reported, not used. */
-        assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(h, "UPDATE gz_index SET index_blob = "
-                                         "substr(index_blob, 1, 100) || x'00' || substr(index_blob, 102)",
-                                      NULL, NULL, NULL), SQLITE_OK);
-        sqlite3_close(h);
+        /* Damaged stored points are reported, not used. */
+        exec_sql(f->path, "UPDATE gz_indexes SET points = "  /* point 1's offset */
+                          "substr(points, 1, 73) || x'ff' || substr(points, 75)");
         assert_int_equal(store_db_open(f->path, &db), 0);
-        gzindex_free(TAKE_PTR(back));
         assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), -EBADMSG);
         assert_null(back);
         assert_int_equal(store_db_put_gzindex(db, "sha256:gz", idx), 0);
-        assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), 0);
+        store_db_close(TAKE_PTR(db));
+
+        /* A damaged or missing window: the index loads (lazily), reads stay
+         * right from an earlier point, and it says it is damaged; putting it
+         * again (re-indexing) heals the cache. */
+        for (int pass = 0; pass < 2; pass++) {
+                exec_sql(f->path, pass == 0 ? "UPDATE gz_windows SET window = "
+                                              "substr(window, 1, 100) || x'00' || substr(window, 102) "
+                                              "WHERE point = (SELECT max(point) FROM gz_windows)"
+                                            : "DELETE FROM gz_windows WHERE point = (SELECT max(point) FROM gz_windows)");
+                assert_int_equal(store_db_open(f->path, &db), 0);
+                assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), 0);
+                assert_false(gzindex_damaged(back));
+                assert_int_equal(gzindex_read(back, r, plen - 1000, buf, 1000), 1000);
+                assert_memory_equal(buf, plain + plen - 1000, 1000);
+                assert_true(gzindex_damaged(back));
+                gzindex_free(TAKE_PTR(back));
+                assert_int_equal(store_db_put_gzindex(db, "sha256:gz", idx), 0);
+                assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), 0);
+                assert_int_equal(gzindex_read(back, r, plen - 1000, buf, 1000), 1000);
+                assert_memory_equal(buf, plain + plen - 1000, 1000);
+                assert_false(gzindex_damaged(back));
+                gzindex_free(TAKE_PTR(back));
+                store_db_close(TAKE_PTR(db));
+        }
+
+        assert_int_equal(store_db_open(f->path, &db), 0);
         assert_int_equal(store_db_delete_gzindex(db, "sha256:gz"), 0);
         assert_int_equal(store_db_delete_gzindex(db, "sha256:gz"), -ENOENT);
+        assert_int_equal(count_rows(f->path, "SELECT count(*) FROM gz_windows"), 0);
+        /* Deleting the blob takes its gzip index along. */
+        assert_int_equal(store_db_put_blob(db, &(struct store_blob) { .digest = "sha256:gz", .size = gz.len }), 0);
+        assert_int_equal(store_db_put_gzindex(db, "sha256:gz", idx), 0);
+        assert_int_equal(store_db_delete_blob(db, "sha256:gz"), 0);
+        assert_int_equal(store_db_get_gzindex(db, "sha256:gz", &back), -ENOENT);
+        assert_int_equal(count_rows(f->path, "SELECT count(*) FROM gz_windows"), 0);
         th_buf_free(&gz);
         free(plain);
 }
@@ -535,6 +597,46 @@ static void test_migrations(void **state) {
         assert_int_equal(store_schema_migrate(h, 1), -ESTALE);
         assert_int_equal(store_schema_migrate(h, STORE_SCHEMA_LATEST + 1), -EINVAL);
         sqlite3_close(h);
+}
+
+/* v2 -> v3: the one-blob gzip indexes are dropped (rebuilt on use), the
+ * rest stays. */
+static void test_migration_v3(void **state) {
+        struct fixture *f = *state;
+        _cleanup_store_db_ struct store_db *db = NULL;
+        _cleanup_tar_index_ struct tar_index *tidx = NULL;
+        struct gzindex *gidx = NULL;
+        const struct tar_member m = { .path = "x", .type = TAR_TYPE_REG };
+        sqlite3 *h;
+        int v = -1;
+
+        assert_int_equal(store_db_open(f->path, &db), 0); /* creates the directory */
+        store_db_close(TAKE_PTR(db));
+        assert_int_equal(unlink(f->path), 0);
+        assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+        assert_int_equal(store_schema_migrate(h, 2), 0);
+        assert_int_equal(store_schema_version(h, &v), 0);
+        assert_int_equal(v, 2);
+        assert_int_equal(sqlite3_exec(h, "INSERT INTO tar_indexes VALUES ('sha256:t', 1);"
+                                         "INSERT INTO tar_members (blob_digest, idx, path, type, mode, uid, gid, "
+                                         "  size, mtime_sec, mtime_nsec, header_offset, data_offset) "
+                                         "VALUES ('sha256:t', 0, 'x', 0, 420, 0, 0, 0, 0, 0, 0, 512);"
+                                         "INSERT INTO gz_index VALUES ('sha256:t', 10, x'434b475a49445831');",
+                                      NULL, NULL, NULL), SQLITE_OK);
+        assert_int_not_equal(sqlite3_exec(h, "SELECT * FROM gz_windows", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+
+        assert_int_equal(store_db_open(f->path, &db), 0);
+        assert_null(store_db_moved_aside(db));
+        assert_int_equal(store_db_schema_version(db), 3);
+        assert_int_equal(store_db_get_tar_members(db, "sha256:t", &tidx), 0);
+        assert_int_equal(tidx->n, 1);
+        assert_string_equal(tidx->members[0].path, "x");
+        assert_int_equal(store_db_get_gzindex(db, "sha256:t", &gidx), -ENOENT);
+        assert_int_equal(store_db_put_tar_members(db, "sha256:u", &m, 1), 0);
+        store_db_close(TAKE_PTR(db));
+        assert_int_equal(count_rows(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'gz_index'"), 0);
+        assert_int_equal(count_rows(f->path, "SELECT count(*) FROM gz_indexes"), 0);
 }
 
 /* Checks that the file was moved aside and a fresh database is in place. */
@@ -828,6 +930,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_gzindex, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_migration_v3, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_untrusted_files, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         };

@@ -42,6 +42,83 @@ static void make_plain(uint8_t **ret, size_t len, uint64_t seed, unsigned random
         *ret = p;
 }
 
+/* Windows kept in memory by point, with a loader that counts its calls and
+ * can be told to fail. */
+struct windows {
+        pthread_mutex_t lock;
+        struct th_buf *w;
+        size_t n;
+        int *loads;      /* per point */
+        int fail_point;  /* -1: none */
+        int fail_errno;  /* its load returns this (0: flips a byte instead) */
+        int freed;
+};
+
+static void windows_init(struct windows *ws, size_t n_points) {
+        *ws = (struct windows) { .n = n_points, .fail_point = -1 };
+        pthread_mutex_init(&ws->lock, NULL);
+        ws->w = calloc(n_points, sizeof(*ws->w));
+        ws->loads = calloc(n_points, sizeof(*ws->loads));
+        assert_non_null(ws->w);
+        assert_non_null(ws->loads);
+}
+
+static void windows_done(struct windows *ws) {
+        for (size_t i = 0; i < ws->n; i++)
+                th_buf_free(&ws->w[i]);
+        free(ws->w);
+        free(ws->loads);
+        pthread_mutex_destroy(&ws->lock);
+}
+
+static int windows_put(void *userdata, uint32_t point, const void *data, size_t len) {
+        struct windows *ws = userdata;
+
+        assert_true(point < ws->n);
+        assert_int_equal(ws->w[point].len, 0); /* once each */
+        assert_true(len > 0 && len <= 32768);
+        th_buf_put(&ws->w[point], data, len);
+        return 0;
+}
+
+static int windows_load(void *userdata, uint32_t point, void *buf, size_t len) {
+        struct windows *ws = userdata;
+        int k = 0;
+
+        pthread_mutex_lock(&ws->lock);
+        if (point >= ws->n || ws->w[point].len == 0)
+                k = -ENOENT;
+        else if (ws->w[point].len != len)
+                k = -EBADMSG;
+        else if ((int) point == ws->fail_point && ws->fail_errno)
+                k = ws->fail_errno;
+        else {
+                memcpy(buf, ws->w[point].p, len);
+                if ((int) point == ws->fail_point)
+                        ((uint8_t *) buf)[len / 2] ^= 0x01; /* damaged on the way */
+        }
+        ws->loads[point < ws->n ? point : 0]++;
+        pthread_mutex_unlock(&ws->lock);
+        return k;
+}
+
+static void windows_free(void *userdata) {
+        ((struct windows *) userdata)->freed++;
+}
+
+static const struct gzindex_loader *windows_loader(struct windows *ws) {
+        static _Thread_local struct gzindex_loader l;
+        l = (struct gzindex_loader) { .load = windows_load, .free = windows_free, .userdata = ws };
+        return &l;
+}
+
+static int windows_total_loads(struct windows *ws) {
+        int t = 0;
+        for (size_t i = 0; i < ws->n; i++)
+                t += ws->loads[i];
+        return t;
+}
+
 static void test_single_member(void **state) {
         static const int levels[] = { 1, 6, 9, 0 };
         const size_t plen = 6 << 20;
@@ -87,6 +164,20 @@ static void test_multi_member(void **state) {
         assert_int_equal(gzindex_build(r, 100000, &idx), 0);
         assert_int_equal(gzindex_usize(idx), all.len);
         check_random_reads(idx, r, all.p, all.len, 5, 600);
+        /* Member-start points survive serialisation. */
+        {
+                _cleanup_free_ void *blob = NULL;
+                struct gzindex *back = NULL;
+                struct windows ws;
+                size_t len;
+
+                windows_init(&ws, gzindex_n_points(idx));
+                assert_int_equal(gzindex_serialize(idx, windows_put, &ws, &blob, &len), 0);
+                assert_int_equal(gzindex_deserialize(blob, len, windows_loader(&ws), &back), 0);
+                check_random_reads(back, r, all.p, all.len, 7, 300);
+                gzindex_free(back);
+                windows_done(&ws);
+        }
         /* A huge span: one point; reads cross every member boundary. */
         assert_int_equal(gzindex_build(r, UINT64_MAX, &idx2), 0);
         assert_int_equal(gzindex_n_points(idx2), 1);
@@ -99,9 +190,11 @@ static void test_serialize(void **state) {
         const size_t plen = 3 << 20;
         struct th_buf gz = {};
         _cleanup_store_reader_ struct store_reader *r = NULL;
-        _cleanup_gzindex_ struct gzindex *idx = NULL, *back = NULL;
+        _cleanup_gzindex_ struct gzindex *idx = NULL;
+        struct gzindex *back;
         _cleanup_free_ void *blob = NULL, *blob2 = NULL;
-        size_t len, len2;
+        struct windows ws, ws2;
+        size_t len, len2, stored = 0, n;
         uint8_t *plain;
 
         (void) state;
@@ -109,44 +202,131 @@ static void test_serialize(void **state) {
         th_gzip(&gz, plain, plen, 6);
         assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
         assert_int_equal(gzindex_build(r, 128 << 10, &idx), 0);
-        assert_int_equal(gzindex_serialize(idx, &blob, &len), 0);
-        /* Windows of compressible data are stored compressed. */
-        assert_true(len < gzindex_n_points(idx) * 32768 / 2);
-        assert_int_equal(gzindex_deserialize(blob, len, &back), 0);
+        n = gzindex_n_points(idx);
+        windows_init(&ws, n);
+        assert_int_equal(gzindex_serialize(idx, windows_put, &ws, &blob, &len), 0);
+        /* The points are small; windows of compressible data are stored compressed. */
+        assert_true(len <= 64 + n * 32);
+        for (size_t i = 0; i < n; i++)
+                stored += ws.w[i].len;
+        assert_int_equal(ws.w[0].len, 0); /* the start of the stream needs none */
+        assert_true(stored > 0 && stored < n * 32768 / 2);
+
+        /* Deserialising loads no window; a read loads the one it needs. */
+        assert_int_equal(gzindex_deserialize(blob, len, windows_loader(&ws), &back), 0);
+        assert_int_equal(windows_total_loads(&ws), 0);
         assert_int_equal(gzindex_usize(back), plen);
-        assert_int_equal(gzindex_n_points(back), gzindex_n_points(idx));
+        assert_int_equal(gzindex_csize(back), gz.len);
+        assert_int_equal(gzindex_n_points(back), n);
+        {
+                uint8_t buf[4096];
+                assert_int_equal(gzindex_read(back, r, plen - sizeof(buf), buf, sizeof(buf)), sizeof(buf));
+                assert_memory_equal(buf, plain + plen - sizeof(buf), sizeof(buf));
+                assert_int_equal(windows_total_loads(&ws), 1);
+                assert_int_equal(ws.loads[n - 1], 1);
+                /* Again: from the cache. */
+                assert_int_equal(gzindex_read(back, r, plen - sizeof(buf), buf, sizeof(buf)), sizeof(buf));
+                assert_int_equal(windows_total_loads(&ws), 1);
+        }
         check_random_reads(back, r, plain, plen, 12, 200);
-        assert_int_equal(gzindex_serialize(back, &blob2, &len2), 0);
+        assert_false(gzindex_damaged(back));
+        /* The cache is bounded: reading everything again loads windows again. */
+        {
+                int before = windows_total_loads(&ws);
+                check_random_reads(back, r, plain, plen, 12, 200);
+                assert_true(windows_total_loads(&ws) > before);
+        }
+
+        /* A deserialised index serialises to the same points and windows. */
+        windows_init(&ws2, n);
+        assert_int_equal(gzindex_serialize(back, windows_put, &ws2, &blob2, &len2), 0);
         assert_int_equal(len2, len);
         assert_memory_equal(blob2, blob, len);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(ws2.w[i].len, ws.w[i].len);
+                if (ws.w[i].len)
+                        assert_memory_equal(ws2.w[i].p, ws.w[i].p, ws.w[i].len);
+        }
+        windows_done(&ws2);
+        assert_int_equal(ws.freed, 0);
+        gzindex_free(back);
+        assert_int_equal(ws.freed, 1); /* the index owned the loader */
 
-        /* Taking the buffer: same index, the windows read in place; a bad
-         * buffer stays the caller's. */
+        /* Any damage is detected, never trusted; the loader stays the caller's. */
+        for (size_t i = 0; i < len; i++) {
+                struct gzindex *bad = NULL;
+                ((uint8_t *) blob)[i] ^= 0x20;
+                assert_int_equal(gzindex_deserialize(blob, len, windows_loader(&ws), &bad), -EBADMSG);
+                assert_null(bad);
+                ((uint8_t *) blob)[i] ^= 0x20;
+        }
+        for (size_t cut = 0; cut < len; cut++) {
+                struct gzindex *bad = NULL;
+                assert_int_equal(gzindex_deserialize(blob, cut, windows_loader(&ws), &bad), -EBADMSG);
+        }
+        assert_int_equal(ws.freed, 1);
+        windows_done(&ws);
+        th_buf_free(&gz);
+        free(plain);
+}
+
+/* A window that cannot be had: reads stay right (from an earlier point), the
+ * index says it is damaged, and a known-bad window is not asked for again. */
+static void test_lazy_damage(void **state) {
+        static const int errs[] = { -ENOENT, 0 /* corrupt bytes */, -EBADMSG, -EIO };
+        const size_t plen = 3 << 20;
+        struct th_buf gz = {};
+        _cleanup_store_reader_ struct store_reader *r = NULL;
+        _cleanup_gzindex_ struct gzindex *idx = NULL;
+        _cleanup_free_ void *blob = NULL;
+        struct windows ws;
+        size_t len, n;
+        uint8_t *plain, buf[4096];
+
+        (void) state;
+        make_plain(&plain, plen, 41, 60); /* mostly random: windows stored raw */
+        th_gzip(&gz, plain, plen, 6);
+        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        assert_int_equal(gzindex_build(r, 128 << 10, &idx), 0);
+        n = gzindex_n_points(idx);
+        assert_true(n > 4);
+        windows_init(&ws, n);
+        assert_int_equal(gzindex_serialize(idx, windows_put, &ws, &blob, &len), 0);
+
+        for (size_t e = 0; e < ELEMENTSOF(errs); e++) {
+                _cleanup_gzindex_ struct gzindex *back = NULL;
+                bool transient = errs[e] == -EIO;
+
+                memset(ws.loads, 0, n * sizeof(*ws.loads));
+                ws.fail_point = (int) n - 1;
+                ws.fail_errno = errs[e];
+                assert_int_equal(gzindex_deserialize(blob, len, windows_loader(&ws), &back), 0);
+                for (int i = 0; i < 3; i++) {
+                        assert_int_equal(gzindex_read(back, r, plen - sizeof(buf), buf, sizeof(buf)), sizeof(buf));
+                        assert_memory_equal(buf, plain + plen - sizeof(buf), sizeof(buf));
+                }
+                /* The previous point served instead. */
+                assert_int_equal(ws.loads[n - 2], 1);
+                assert_int_equal(ws.loads[n - 1], transient ? 3 : 1);
+                assert_int_equal(gzindex_damaged(back), !transient);
+                check_random_reads(back, r, plain, plen, 50 + e, 100);
+        }
+
+        /* Every window missing: reads go back to the start of the stream. */
         {
-                _cleanup_gzindex_ struct gzindex *taken = NULL;
-                struct gzindex *bad = NULL;
-                ((uint8_t *) blob2)[len2 / 2] ^= 0x20;
-                assert_int_equal(gzindex_deserialize_take(blob2, len2, &bad), -EBADMSG);
-                assert_null(bad);
-                ((uint8_t *) blob2)[len2 / 2] ^= 0x20;
-                assert_int_equal(gzindex_deserialize_take(blob2, len2, &taken), 0);
-                blob2 = NULL;
-                assert_int_equal(gzindex_n_points(taken), gzindex_n_points(idx));
-                check_random_reads(taken, r, plain, plen, 13, 200);
-        }
+                _cleanup_gzindex_ struct gzindex *back = NULL;
+                struct windows none;
 
-        /* Any damage is detected, never trusted. */
-        for (size_t i = 0; i < len; i += 1 + len / 300) {
-                struct gzindex *bad = NULL;
-                ((uint8_t *) blob)[i] ^= 0x20;
-                assert_int_equal(gzindex_deserialize(blob, len, &bad), -EBADMSG);
-                assert_null(bad);
-                ((uint8_t *) blob)[i] ^= 0x20;
+                windows_init(&none, n);
+                assert_int_equal(gzindex_deserialize(blob, len, windows_loader(&none), &back), 0);
+                check_random_reads(back, r, plain, plen, 60, 20);
+                assert_true(gzindex_damaged(back));
+                for (size_t i = 1; i < n; i++)
+                        assert_true(none.loads[i] <= 1);
+                gzindex_free(TAKE_PTR(back));
+                windows_done(&none);
         }
-        for (size_t cut = 0; cut < len; cut += 1 + len / 100) {
-                struct gzindex *bad = NULL;
-                assert_int_equal(gzindex_deserialize(blob, cut, &bad), -EBADMSG);
-        }
+        windows_done(&ws);
         th_buf_free(&gz);
         free(plain);
 }
@@ -278,20 +458,30 @@ static void *worker_main(void *arg) {
         return NULL;
 }
 
-static void test_reader_threads(void **state) {
+/* Six threads reading through one gzip reader; lazy: over a deserialised
+ * index, whose windows (a few cached) are loaded concurrently. */
+static void reader_threads(bool lazy) {
         const size_t plen = 4 << 20;
         struct th_buf gz = {};
         _cleanup_store_reader_ struct store_reader *src = NULL, *u = NULL;
+        _cleanup_free_ void *blob = NULL;
         struct gzindex *idx = NULL;
+        struct windows ws = {};
         struct worker w[6];
         pthread_t t[6];
         uint8_t *plain;
+        size_t len;
 
-        (void) state;
         make_plain(&plain, plen, 23, 25);
         th_gzip(&gz, plain, plen, 6);
         assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
-        assert_int_equal(gzindex_build(src, 256 << 10, &idx), 0);
+        assert_int_equal(gzindex_build(src, lazy ? 64 << 10 : 256 << 10, &idx), 0);
+        if (lazy) {
+                windows_init(&ws, gzindex_n_points(idx));
+                assert_int_equal(gzindex_serialize(idx, windows_put, &ws, &blob, &len), 0);
+                gzindex_free(idx);
+                assert_int_equal(gzindex_deserialize(blob, len, windows_loader(&ws), &idx), 0);
+        }
         /* The reader owns both: freeing it frees the index and the source. */
         assert_int_equal(gzindex_reader_new(idx, TAKE_PTR(src), GZREADER_OWN_INDEX | GZREADER_OWN_SOURCE, &u), 0);
         for (int i = 0; i < 6; i++) {
@@ -303,8 +493,23 @@ static void test_reader_threads(void **state) {
                 assert_int_equal(w[i].failures, 0);
         }
         store_reader_free(TAKE_PTR(u));
+        if (lazy) {
+                assert_int_equal(ws.freed, 1);
+                assert_true(windows_total_loads(&ws) > 0);
+                windows_done(&ws);
+        }
         th_buf_free(&gz);
         free(plain);
+}
+
+static void test_reader_threads(void **state) {
+        (void) state;
+        reader_threads(false);
+}
+
+static void test_reader_threads_lazy(void **state) {
+        (void) state;
+        reader_threads(true);
 }
 
 /* tar + gzip: index the tar through the gzip reader and read members. */
@@ -352,9 +557,11 @@ int main(void) {
                 cmocka_unit_test(test_single_member),
                 cmocka_unit_test(test_multi_member),
                 cmocka_unit_test(test_serialize),
+                cmocka_unit_test(test_lazy_damage),
                 cmocka_unit_test(test_corrupt_gzip),
                 cmocka_unit_test(test_reader),
                 cmocka_unit_test(test_reader_threads),
+                cmocka_unit_test(test_reader_threads_lazy),
                 cmocka_unit_test(test_tar_gz),
         };
         return cmocka_run_group_tests_name("store-gzindex", tests, NULL, NULL);
