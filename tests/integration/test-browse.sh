@@ -195,7 +195,8 @@ rw2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select
 target2=$(target_of "$ref2")
 cached() { sqlite3 "$TENV_DIR/cache.db" "SELECT (SELECT count(*) FROM tar_members WHERE blob_digest IN ('$criu2', '$rw2'))
   + (SELECT count(*) FROM tar_indexes WHERE blob_digest IN ('$criu2', '$rw2'))
-  + (SELECT count(*) FROM gz_index WHERE blob_digest = '$rw2')
+  + (SELECT count(*) FROM gz_indexes WHERE blob_digest = '$rw2')
+  + (SELECT count(*) FROM gz_windows WHERE blob_digest = '$rw2')
   + (SELECT count(*) FROM descriptors WHERE parent_digest = '$target2')
   + (SELECT count(*) FROM blobs WHERE digest IN ('$criu2', '$rw2', '$target2'))"; }
 find "$MNT/$NS/checkpoints/$ref2/task" "$MNT/$NS/checkpoints/$ref2/rw" >/dev/null
