@@ -60,7 +60,8 @@ struct store_catalog {
         /* events thread */
         pthread_t thread;
         bool started, stop;
-        pthread_cond_t wake;
+        bool first_sync_done;    /* the first resync was tried (either way) */
+        pthread_cond_t wake, first_sync;
         rpc_call *call;
         store_catalog_cb cb;
         void *userdata;
@@ -532,6 +533,7 @@ int store_catalog_new(rpc_client *rpc, struct store_db *db, store_blobs *blobs, 
         c->blobs = blobs;
         pthread_mutex_init(&c->lock, NULL);
         pthread_cond_init(&c->wake, NULL);
+        pthread_cond_init(&c->first_sync, NULL);
         if (only_ns && !(c->only_ns = strdup(only_ns))) {
                 store_catalog_free(c);
                 return -ENOMEM;
@@ -756,11 +758,33 @@ int store_catalog_sync(store_catalog *c, const char *ns) {
 
 /* ---- queries ------------------------------------------------------------- */
 
+/* Right after the start, the lists may not hold what containerd has yet
+ * (an empty or old cache): callers wait for the first resync, which
+ * reports either way, up to FIRST_SYNC_WAIT_MS. Called with c->lock held. */
+#define FIRST_SYNC_WAIT_MS 5000
+static void wait_first_sync(store_catalog *c) {
+        if (!c->started || c->first_sync_done)
+                return;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += FIRST_SYNC_WAIT_MS / 1000;
+        while (!c->first_sync_done && !c->stop && pthread_cond_timedwait(&c->first_sync, &c->lock, &until) == 0)
+                ;
+}
+
+static void first_sync_tried(store_catalog *c) {
+        pthread_mutex_lock(&c->lock);
+        c->first_sync_done = true;
+        pthread_cond_broadcast(&c->first_sync);
+        pthread_mutex_unlock(&c->lock);
+}
+
 int store_catalog_namespaces(store_catalog *c, char ***ret) {
         char **v = calloc(1, sizeof(char *));
         size_t n = 0;
         int r = v ? 0 : -ENOMEM;
         pthread_mutex_lock(&c->lock);
+        wait_first_sync(c);
         for (size_t i = 0; r >= 0 && i < c->n_ns; i++)
                 r = strv_push(&v, &n, c->ns[i].ns);
         pthread_mutex_unlock(&c->lock);
@@ -777,6 +801,7 @@ int store_catalog_names(store_catalog *c, const char *ns, char ***ret) {
         size_t n = 0;
         int r = v ? 0 : -ENOMEM;
         pthread_mutex_lock(&c->lock);
+        wait_first_sync(c);
         ns_entry *e = find_ns(c, ns);
         for (size_t i = 0; r >= 0 && e && i < e->n; i++)
                 r = strv_push(&v, &n, e->v[i].name);
@@ -791,6 +816,7 @@ int store_catalog_names(store_catalog *c, const char *ns, char ***ret) {
 
 int store_catalog_get(store_catalog *c, const char *ns, const char *name, store_ckpt *ret) {
         pthread_mutex_lock(&c->lock);
+        wait_first_sync(c);
         const store_ckpt *k = find_ckpt(find_ns(c, ns), name);
         int r = k ? ckpt_copy(ret, k) : -ENOENT;
         pthread_mutex_unlock(&c->lock);
@@ -885,6 +911,7 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
         size_t n = 0;
         int r = 0;
         pthread_mutex_lock(&c->lock);
+        wait_first_sync(c);
         ns_entry *e = find_ns(c, ns);
         if (e && e->n) {
                 snap = calloc(e->n, sizeof(*snap));
@@ -980,6 +1007,7 @@ static void *events_main(void *userdata) {
                 if (r >= 0) {
                         /* Subscribed first, then resync: nothing falls in between. */
                         (void) store_catalog_sync(c, NULL);
+                        first_sync_tried(c);
                         /* Containers and tasks changed unseen while we were away. */
                         if (c->cb)
                                 c->cb(c->userdata, NULL, NULL, true);
@@ -1005,6 +1033,7 @@ static void *events_main(void *userdata) {
                         pthread_mutex_unlock(&c->lock);
                         rpc_call_free(call);
                 }
+                first_sync_tried(c);   /* or not reachable: the cache is what there is */
                 /* Daemon away or stream broken: retry soon. */
                 if (sleep_or_stop(c, 300))
                         break;
@@ -1058,6 +1087,7 @@ store_catalog *store_catalog_free(store_catalog *c) {
         free(c->only_ns);
         pthread_mutex_destroy(&c->lock);
         pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->first_sync);
         free(c);
         return NULL;
 }

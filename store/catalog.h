@@ -92,6 +92,11 @@ int store_catalog_sync(store_catalog *c, const char *ns);
  * be NULL. */
 int store_catalog_start(store_catalog *c, store_catalog_cb cb, void *userdata);
 
+/* The queries below wait, once the catalog is started, until its first
+ * resync was tried (at most 5 s): a fresh mount lists what containerd has,
+ * not an empty or old cache. With containerd away, that try fails at once
+ * and the cache is served. */
+
 /* Namespaces holding checkpoints or seen in the last sync (NULL-terminated,
  * sorted; free with strv_free() from live.h or store_strv_free()). */
 int store_catalog_namespaces(store_catalog *c, char ***ret);
