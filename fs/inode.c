@@ -121,17 +121,35 @@ static fs_node *node_free(fs_node *n) {
         return NULL;
 }
 
+/* A child's path (NULL on ENOMEM) and salt: its own, else its parent's. */
+static char *child_path(const fs_node *parent, const char *name) {
+        char *path = NULL;
+        if (!parent || !*parent->path)
+                return strdup(name);
+        return asprintf(&path, "%s/%s", parent->path, name) < 0 ? NULL : path;
+}
+
+static const char *child_salt(const fs_node *parent, const char *salt) {
+        return salt ? salt : parent ? parent->salt : NULL;
+}
+
+int inode_number_of_child(const fs_node *parent, const char *name, const char *salt, uint64_t *ret) {
+        char *path = child_path(parent, name);
+        if (!path)
+                return -ENOMEM;
+        *ret = inode_number_for(path, child_salt(parent, salt));
+        free(path);
+        return 0;
+}
+
 static fs_node *node_new(const fs_node *parent, const fs_node_spec *spec) {
         fs_node *n = calloc(1, sizeof(*n));
         if (!n)
                 return NULL;
         n->kind = spec->kind;
         n->name = strdup(spec->name ? spec->name : "");
-        if (!parent || !*parent->path)
-                n->path = strdup(n->name ? n->name : "");
-        else if (asprintf(&n->path, "%s/%s", parent->path, spec->name) < 0)
-                n->path = NULL;
-        const char *salt = spec->salt ? spec->salt : parent ? parent->salt : NULL;
+        n->path = n->name ? child_path(parent, n->name) : NULL;
+        const char *salt = child_salt(parent, spec->salt);
         bool ok = n->name && n->path && (!salt || (n->salt = strdup(salt)));
         for (int i = 0; i < 3; i++)
                 if (spec->key[i] && !(n->key[i] = strdup(spec->key[i])))

@@ -42,6 +42,9 @@ void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n);
 uint64_t inode_number_for(const char *path, const char *salt);
 /* The same without a salt. */
 uint64_t inode_number_for_path(const char *path);
+/* inode_number_for() of the child `name` of `parent` with the child's own
+ * salt (NULL: the parent's). Returns 0 or -ENOMEM. */
+int inode_number_of_child(const fs_node *parent, const char *name, const char *salt, uint64_t *ret);
 
 /* Number of live nodes (tests, debug). */
 size_t inode_table_size(inode_table *t);

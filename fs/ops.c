@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "blob.h"
+#include "cleanup.h"
 #include "passthrough.h"
 #include "reader.h"
 
@@ -118,27 +119,34 @@ static int find_child(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dire
         return r;
 }
 
-/* Replies with an entry for `e` under `parent`, taking the lookup reference
- * the reply hands to the kernel (and dropping it if the reply is lost). */
-static void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *e) {
-        fs_ctx *ctx = ctx_of(req);
+/* The entry of child `e` of `parent` with the lookup reference a reply
+ * hands to the kernel (the caller drops it with inode_table_forget() if the
+ * reply is not sent). Returns 0 or -errno (no reference then). */
+static int entry_of(fs_ctx *ctx, const fs_node *parent, const fs_dirent *e, struct fuse_entry_param *ret) {
         fs_node_spec spec = fs_dirent_spec(e);
         fs_node *child;
         int r = inode_table_ref(ctx->inodes, parent, &spec, &child);
-        if (r < 0) {
-                fuse_reply_err(req, -r);
-                return;
-        }
+        if (r < 0)
+                return r;
         struct fuse_entry_param ep = { .ino = child->ino, .generation = 1 };
         r = node_attr(ctx, child, &ep.attr);
         if (r < 0) {
                 inode_table_forget(ctx->inodes, child->ino, 1);
-                fuse_reply_err(req, -r);
-                return;
+                return r;
         }
         ep.attr_timeout = ep.entry_timeout = timeout_of(child);
-        if (fuse_reply_entry(req, &ep) != 0)
-                inode_table_forget(ctx->inodes, child->ino, 1);
+        *ret = ep;
+        return 0;
+}
+
+static void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *e) {
+        fs_ctx *ctx = ctx_of(req);
+        struct fuse_entry_param ep;
+        int r = entry_of(ctx, parent, e, &ep);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else if (fuse_reply_entry(req, &ep) != 0)
+                inode_table_forget(ctx->inodes, ep.ino, 1);
 }
 
 #define GET_NODE(req, ino, n)                                   \
@@ -238,25 +246,6 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 handle_free(h);
 }
 
-/* The entry of the i-th child of dir for READDIRPLUS: a lookup reference
- * taken (the kernel counts one per entry it gets) and the attributes. Sets
- * ep->ino = 0, which the kernel takes as "no attributes, look it up", when
- * they cannot be had now. */
-static void plus_entry(fs_ctx *ctx, const fs_node *dir, const fs_dirent *e, struct fuse_entry_param *ep) {
-        fs_node_spec spec = fs_dirent_spec(e);
-        fs_node *child;
-        *ep = (struct fuse_entry_param) { .generation = 1 };
-        if (inode_table_ref(ctx->inodes, dir, &spec, &child) < 0)
-                return;
-        if (node_attr(ctx, child, &ep->attr) < 0) {
-                inode_table_forget(ctx->inodes, child->ino, 1);
-                ep->attr = (struct stat) { 0 };
-                return;
-        }
-        ep->ino = child->ino;
-        ep->attr_timeout = ep->entry_timeout = timeout_of(child);
-}
-
 /* READDIR and READDIRPLUS. Offsets: 0 ".", 1 "..", 2+i the i-th child. */
 static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus) {
         GET_NODE(req, ino, dir);
@@ -267,7 +256,11 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        size_t used = 0;
+        /* READDIRPLUS: the nodes referenced, to drop if the reply is lost. */
+        _cleanup_free_ fuse_ino_t *refs = plus ? calloc(h->dirents.n + 1, sizeof(*refs)) : NULL;
+        size_t used = 0, n_refs = 0;
+        if (plus && !refs)
+                plus = false;   /* names only: the kernel looks them up */
         for (size_t i = (size_t) off; i < h->dirents.n + 2; i++) {
                 struct fuse_entry_param ep = { 0 };
                 const char *name;
@@ -279,14 +272,13 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
                 } else {
                         const fs_dirent *e = &h->dirents.v[i - 2];
                         name = e->name;
-                        if (plus)
-                                plus_entry(ctx, dir, e, &ep);
-                        if (!ep.ino) {
-                                char *path;
-                                if (asprintf(&path, "%s%s%s", dir->path, *dir->path ? "/" : "", e->name) < 0)
+                        /* Without attributes (ep.ino 0), the kernel looks it up. */
+                        if (!plus || entry_of(ctx, dir, e, &ep) < 0) {
+                                ep = (struct fuse_entry_param) { 0 };
+                                uint64_t ino_nr;
+                                if (inode_number_of_child(dir, e->name, e->salt, &ino_nr) < 0)
                                         break;
-                                ep.attr.st_ino = inode_number_for(path, e->salt ? e->salt : dir->salt);
-                                free(path);
+                                ep.attr.st_ino = ino_nr;
                                 ep.attr.st_mode = fs_kinds[e->kind].mode & S_IFMT;
                         }
                 }
@@ -298,8 +290,12 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
                         break;
                 }
                 used += need;
+                if (ep.ino)
+                        refs[n_refs++] = ep.ino;
         }
-        fuse_reply_buf(req, buf, used);
+        if (fuse_reply_buf(req, buf, used) != 0)
+                for (size_t i = 0; i < n_refs; i++)
+                        inode_table_forget(ctx->inodes, refs[i], 1);
         free(buf);
 }
 
@@ -318,9 +314,10 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
         fuse_reply_err(req, 0);
 }
 
-static void release_handle(fuse_req_t req, fuse_ino_t ino, fs_handle *h) {
+/* req: NULL once a reply was tried (libfuse frees the request either way). */
+static void release_handle(fs_ctx *ctx, fuse_req_t req, fuse_ino_t ino, fs_handle *h) {
         if (h->io_counted)
-                fs_passthrough_release(ctx_of(req)->pt, req, ino, h->io);
+                fs_passthrough_release(ctx->pt, req, ino, h->io);
         handle_free(h);
 }
 
@@ -375,7 +372,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         if (acc == O_RDONLY && k->open_reader) {
                 int r = open_reader(ctx_of(req), req, n, h, &backing_id);
                 if (r < 0) {
-                        release_handle(req, ino, h);
+                        release_handle(ctx_of(req), req, ino, h);
                         fuse_reply_err(req, -r);
                         return;
                 }
@@ -398,8 +395,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 /* Pages of a blob not yet known good are dropped at the
                  * next open: a failed check must not leave them served. */
                 fi->keep_cache = h->ver == NULL;
+        fs_ctx *ctx = ctx_of(req);
         if (fuse_reply_open(req, fi) != 0)
-                release_handle(req, n->ino, h);
+                release_handle(ctx, NULL, n->ino, h);
 }
 
 /* Reads of immutable big files: from the blob's fd (splice where the
@@ -484,7 +482,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        release_handle(req, ino, (fs_handle *) (uintptr_t) fi->fh);
+        release_handle(ctx_of(req), req, ino, (fs_handle *) (uintptr_t) fi->fh);
         fuse_reply_err(req, 0);
 }
 

@@ -11,12 +11,13 @@ typedef struct pt_inode {
         struct pt_inode *next;
         fuse_ino_t ino;
         unsigned cached, passthrough;   /* open files in each mode */
-        int backing_id;                 /* > 0 while passthrough > 0 */
+        int backing_id;                 /* > 0 while passthrough > 0 (or kept, see release) */
 } pt_inode;
 
 struct fs_passthrough {
         pthread_mutex_t lock;
         bool enabled;
+        bool worked;   /* the kernel took a backing file once */
         pt_inode *buckets[PT_BUCKETS];   /* only inodes with open files */
 };
 
@@ -42,13 +43,6 @@ fs_passthrough *fs_passthrough_free(fs_passthrough *pt) {
                 free(pt);
         }
         return NULL;
-}
-
-bool fs_passthrough_enabled(fs_passthrough *pt) {
-        pthread_mutex_lock(&pt->lock);
-        bool on = pt->enabled;
-        pthread_mutex_unlock(&pt->lock);
-        return on;
 }
 
 static pt_inode **slot_of(fs_passthrough *pt, fuse_ino_t ino) {
@@ -88,33 +82,33 @@ fs_io_mode fs_passthrough_open(fs_passthrough *pt, fuse_req_t req, fuse_ino_t in
                 *slot = e;
         }
         if (!e) {
-                /* Out of memory: no bookkeeping, so no passthrough anywhere
-                 * for this inode either; direct I/O mixes with any mode. */
+                /* Out of memory: no bookkeeping, so no passthrough open of
+                 * this inode either (it would have an entry); direct I/O
+                 * mixes with cached opens. */
                 pthread_mutex_unlock(&pt->lock);
                 return FS_IO_DIRECT;
         }
-        if (backing_fd >= 0 && pt->enabled && e->cached == 0) {
-                if (e->passthrough == 0) {
+        if (e->passthrough > 0)
+                /* The kernel refuses any other mode now; it reads the file
+                 * registered first, whatever this open's reader has. */
+                mode = FS_IO_PASSTHROUGH;
+        else if (e->cached == 0 && (e->backing_id > 0 || (backing_fd >= 0 && pt->enabled))) {
+                if (e->backing_id == 0) {
                         int id = backing_open(req, backing_fd);
-                        if (id > 0)
+                        if (id > 0) {
                                 e->backing_id = id;
-                        else
-                                pt->enabled = false;  /* the kernel said no; it will again */
+                                pt->worked = true;
+                        } else if (!pt->worked)
+                                pt->enabled = false;   /* refused from the start: it will be again */
                 }
                 if (e->backing_id > 0)
                         mode = FS_IO_PASSTHROUGH;
         }
-        if (mode == FS_IO_CACHED && e->passthrough > 0)
-                mode = FS_IO_DIRECT;
         if (mode == FS_IO_PASSTHROUGH) {
                 e->passthrough++;
                 *ret_backing_id = e->backing_id;
-        } else if (mode == FS_IO_CACHED)
+        } else
                 e->cached++;
-        if (e->cached == 0 && e->passthrough == 0) {
-                *slot = e->next;
-                free(e);
-        }
         pthread_mutex_unlock(&pt->lock);
         return mode;
 }
@@ -128,11 +122,13 @@ void fs_passthrough_release(fs_passthrough *pt, fuse_req_t req, fuse_ino_t ino, 
         if (e) {
                 if (mode == FS_IO_CACHED && e->cached > 0)
                         e->cached--;
-                if (mode == FS_IO_PASSTHROUGH && e->passthrough > 0 && --e->passthrough == 0) {
+                if (mode == FS_IO_PASSTHROUGH && e->passthrough > 0 && --e->passthrough == 0 && req) {
                         backing_close(req, e->backing_id);
                         e->backing_id = 0;
                 }
-                if (e->cached == 0 && e->passthrough == 0) {
+                /* Without a request the backing id cannot be closed: it
+                 * stays with the entry for the next open of the inode. */
+                if (e->cached == 0 && e->passthrough == 0 && e->backing_id == 0) {
                         *slot = e->next;
                         free(e);
                 }

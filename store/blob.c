@@ -15,8 +15,6 @@
 #include "containerd.h"
 #include "google_empty.pb-c.h"
 
-#define SHA256_EMPTY "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
 /* A local blob file that was read whole and matched its digest. */
 typedef struct verified_file {
         char digest[7 + 64 + 1];
@@ -151,12 +149,8 @@ int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
                         off += (uint64_t) n;
                 }
         }
-        /* An empty blob never completes the verifier: the empty digest is
-         * the only match. */
-        if (r == 0 && st.st_size == 0 && strcmp(digest, SHA256_EMPTY) != 0)
-                r = -EIO;
-        if (r == 0 && st.st_size > 0 && !store_blob_verifier_matched(v))
-                r = -EIO;
+        if (r == 0 && !store_blob_verifier_matched(v))
+                r = -EIO;   /* a failed hash, or a file shorter than it said */
         store_blob_verifier_free(v);
         return r < 0 ? r : mark_verified(b, digest, fd);
 }
@@ -365,10 +359,8 @@ int store_blob_read_all(store_blobs *b, const char *ns, const char *digest, uint
         if (r < 0)
                 return r;
         r = store_blob_verifier_feed(v, buf, size, 0);
-        if (size == 0) {
-                /* feed() never completes an empty blob: check it here. */
-                r = strcmp(digest, SHA256_EMPTY) == 0 ? 0 : -EIO;
-        }
+        if (r == 0 && !store_blob_verifier_matched(v))
+                r = -EIO;
         store_blob_verifier_free(v);
         if (r < 0)
                 return r;

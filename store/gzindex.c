@@ -456,6 +456,7 @@ static int point_block(struct gz_cursor *c, struct gz_point *p) {
         z = inflateGetDictionary(&c->zs, p->window, &wlen);
         if (z != Z_OK) {
                 free(p->window);
+                p->window = NULL;   /* the caller frees it on error too */
                 return zerr(z);
         }
         p->wlen = wlen;

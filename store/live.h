@@ -42,7 +42,7 @@ int store_live_container_json(store_live *l, const char *ns, const char *id, cha
 /* Forgets everything cached about `ns` (NULL: everything), e.g. after a
  * checkpoint was taken through the mount. */
 void store_live_invalidate(store_live *l, const char *ns);
-/* Forgets the lists of `ns` (namespaces, containers) and the files of
+/* Forgets the container list of `ns` and the files of
  * container `id` (NULL: of every container of ns; ns NULL: everything),
  * e.g. on a container or task event. */
 void store_live_invalidate_container(store_live *l, const char *ns, const char *id);

@@ -98,9 +98,11 @@ static int load_gzindex(store_views *v, const store_desc *d, struct store_reader
 int store_views_tar(store_views *v, const char *ns, const store_desc *d, const struct tar_index **ret) {
         pthread_mutex_lock(&v->lock);
         tar_entry *e = find_entry(v, d->digest);
+        /* Read under the lock: an insert may move the array. */
+        const struct tar_index *known = e ? e->tar : NULL;
         pthread_mutex_unlock(&v->lock);
-        if (e) {
-                *ret = e->tar;
+        if (known) {
+                *ret = known;
                 return 0;
         }
 

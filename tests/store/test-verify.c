@@ -42,6 +42,16 @@ static void test_in_order(void **state) {
         assert_false(store_blob_verifier_matched(v));
         store_blob_verifier_free(v);
         assert_int_equal(store_blob_verifier_new("md5:x", 6, &v), -EINVAL);
+        /* An empty blob has its verdict at once: no chunk will come. */
+        assert_int_equal(store_blob_verifier_new("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                                                 0, &v), 0);
+        assert_true(store_blob_verifier_matched(v));
+        assert_int_equal(store_blob_verifier_feed(v, data, 0, 0), 0);
+        store_blob_verifier_free(v);
+        assert_int_equal(store_blob_verifier_new(good, 0, &v), 0);
+        assert_false(store_blob_verifier_matched(v));
+        assert_int_equal(store_blob_verifier_feed(v, data, 0, 0), -EIO);
+        store_blob_verifier_free(v);
 }
 
 /* Every order of 64 chunks of 4 KiB, as FUSE threads may deliver them, with
