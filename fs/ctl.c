@@ -6,9 +6,8 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "catalog.h"
 #include "views.h"
-
-#define CKPT_PREFIX "containerd.io/checkpoint/"
 
 /* Takes the checkpoint a parsed command asks for. `r` and `msg` are what
  * the parser returned: a refused command is noted where `cat checkpoint`
@@ -62,7 +61,7 @@ int ctl_checkpoint_mkdir(fs_ctx *ctx, const fs_node *dir, const char *name, fs_d
 
 int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
         char *image;
-        if (asprintf(&image, CKPT_PREFIX "%s:%s", NODE_ID(dir), name) < 0)
+        if (asprintf(&image, STORE_CKPT_NAME_PREFIX "%s:%s", NODE_ID(dir), name) < 0)
                 return -ENOMEM;
         int r = ckpt_delete_image(ctx->rpc, NODE_NS(dir), image, NULL);
         free(image);

@@ -89,13 +89,13 @@ void views_notify_cb(void *userdata, const char *ns, const char *name, bool cont
                         p = slash + 1;
                 }
                 /* containers/<id>/checkpoints/<tag> of the standard names. */
-                const char *pre = "containerd.io/checkpoint/";
-                const char *colon = strrchr(name, ':');
-                if (strncmp(name, pre, strlen(pre)) == 0 && colon && !strchr(name + strlen(pre), '/')) {
-                        snprintf(path, sizeof(path), "%s/containers/%.*s/checkpoints", ns,
-                                 (int) (colon - name - (int) strlen(pre)), name + strlen(pre));
+                const char *tag;
+                size_t idlen = store_ckpt_name_container(name, &tag);
+                if (idlen) {
+                        snprintf(path, sizeof(path), "%s/containers/%.*s/checkpoints", ns, (int) idlen,
+                                 name + strlen(STORE_CKPT_NAME_PREFIX));
                         push(v, path, NULL);
-                        push(v, path, colon + 1);
+                        push(v, path, tag);
                 }
         }
         pthread_cond_signal(&v->cond);

@@ -14,7 +14,6 @@
 #include "db.h"
 #include "decode.h"
 
-#define CKPT_NAME_PREFIX "containerd.io/checkpoint/"
 /* Index and manifest blobs are small; anything bigger is not one. */
 #define MAX_INDEX_BLOB (4 * 1024 * 1024)
 
@@ -871,13 +870,11 @@ static int owner_of(store_catalog *c, const char *ns, const store_desc *target, 
         return 0;
 }
 
-/* The container a standard name containerd.io/checkpoint/<id>:<tag> names:
- * the length of <id> (it starts after the prefix) and *ret_tag, or 0 for
- * other names. */
-static size_t name_container(const char *name, const char **ret_tag) {
-        size_t plen = strlen(CKPT_NAME_PREFIX);
-        if (strncmp(name, CKPT_NAME_PREFIX, plen) != 0 || strchr(name + plen, '/'))
+size_t store_ckpt_name_container(const char *name, const char **ret_tag) {
+        size_t plen = strlen(STORE_CKPT_NAME_PREFIX);
+        if (strncmp(name, STORE_CKPT_NAME_PREFIX, plen) != 0 || strchr(name + plen, '/'))
                 return 0;
+        /* The first colon: ids have none, the default tags do. */
         const char *colon = strchr(name + plen, ':');
         if (!colon || colon == name + plen)
                 return 0;
@@ -887,10 +884,10 @@ static size_t name_container(const char *name, const char **ret_tag) {
 
 int store_catalog_ckpt_container(store_catalog *c, const store_ckpt *ck, char **ret_id) {
         const char *tag;
-        size_t idlen = name_container(ck->name, &tag);
+        size_t idlen = store_ckpt_name_container(ck->name, &tag);
         char *id = NULL;
         if (idlen)
-                id = strndup(ck->name + strlen(CKPT_NAME_PREFIX), idlen);
+                id = strndup(ck->name + strlen(STORE_CKPT_NAME_PREFIX), idlen);
         else {
                 int r = owner_of(c, ck->ns, &ck->target, &id);
                 if (r < 0)
@@ -931,10 +928,10 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
                 const char *name = snap[i].name;
                 _cleanup_free_ char *tag = NULL;
                 const char *tag_at = NULL;
-                size_t idlen = name_container(name, &tag_at);
-                if (idlen && idlen == strlen(id) && strncmp(name + strlen(CKPT_NAME_PREFIX), id, idlen) == 0) {
+                size_t idlen = store_ckpt_name_container(name, &tag_at);
+                if (idlen && idlen == strlen(id) && strncmp(name + strlen(STORE_CKPT_NAME_PREFIX), id, idlen) == 0) {
                         tag = strdup(tag_at);
-                } else if (strncmp(name, CKPT_NAME_PREFIX, strlen(CKPT_NAME_PREFIX)) != 0) {
+                } else if (strncmp(name, STORE_CKPT_NAME_PREFIX, strlen(STORE_CKPT_NAME_PREFIX)) != 0) {
                         _cleanup_free_ char *owner = NULL;
                         if (owner_of(c, ns, &snap[i].target, &owner) < 0 || !owner || strcmp(owner, id) != 0)
                                 continue;

@@ -112,6 +112,12 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
  * containerd.io/checkpoint/<id>:<tag>, else the one its config blob's spec
  * names (linux.cgroupsPath); -ENOENT when neither tells. */
 int store_catalog_ckpt_container(store_catalog *c, const store_ckpt *ck, char **ret_id);
+
+/* The standard checkpoint names: STORE_CKPT_NAME_PREFIX "<id>:<tag>". */
+#define STORE_CKPT_NAME_PREFIX "containerd.io/checkpoint/"
+/* For such a name, the length of <id> (which starts right after the prefix)
+ * and *ret_tag (the rest after the first colon); 0 for other names. */
+size_t store_ckpt_name_container(const char *name, const char **ret_tag);
 /* The descriptors of an index or manifest blob (children in order; for a
  * manifest: config, then layers). */
 int store_catalog_children(store_catalog *c, const char *ns, const store_desc *parent, store_descs *ret);
