@@ -68,15 +68,10 @@ static verified_file *find_verified(store_blobs *b, const char *digest, const st
         return NULL;
 }
 
-static int mark_verified(store_blobs *b, const char *digest, int fd) {
-        struct stat st;
-        if (!store_digest_valid(digest))
-                return -EINVAL;
-        if (fstat(fd, &st) < 0)
-                return -errno;
+static int mark_verified(store_blobs *b, const char *digest, const struct stat *st) {
         int r = 0;
         pthread_mutex_lock(&b->verified_lock);
-        if (!find_verified(b, digest, &st)) {
+        if (!find_verified(b, digest, st)) {
                 if (b->n_verified == b->cap_verified) {
                         size_t cap = b->cap_verified ? 2 * b->cap_verified : 16;
                         verified_file *v = reallocarray(b->verified, cap, sizeof(*v));
@@ -90,22 +85,19 @@ static int mark_verified(store_blobs *b, const char *digest, int fd) {
                 if (r == 0) {
                         verified_file *v = &b->verified[b->n_verified++];
                         snprintf(v->digest, sizeof(v->digest), "%s", digest);
-                        v->dev = st.st_dev;
-                        v->ino = st.st_ino;
-                        v->size = st.st_size;
-                        v->ctime = st.st_ctim;
+                        v->dev = st->st_dev;
+                        v->ino = st->st_ino;
+                        v->size = st->st_size;
+                        v->ctime = st->st_ctim;
                 }
         }
         pthread_mutex_unlock(&b->verified_lock);
         return r;
 }
 
-static bool is_verified(store_blobs *b, const char *digest, int fd) {
-        struct stat st;
-        if (!store_digest_valid(digest) || fstat(fd, &st) < 0)
-                return false;
+static bool is_verified(store_blobs *b, const char *digest, const struct stat *st) {
         pthread_mutex_lock(&b->verified_lock);
-        bool found = find_verified(b, digest, &st) != NULL;
+        bool found = find_verified(b, digest, st) != NULL;
         pthread_mutex_unlock(&b->verified_lock);
         return found;
 }
@@ -124,11 +116,15 @@ bool store_digest_valid(const char *digest) {
 }
 
 int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
-        if (is_verified(b, digest, fd))
-                return 0;
+        /* The identity from before the read is what gets remembered: a file
+         * changed meanwhile no longer matches it and is read again. */
         struct stat st;
+        if (!store_digest_valid(digest))
+                return -EINVAL;
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (is_verified(b, digest, &st))
+                return 0;
         store_blob_verifier *v;
         int r = store_blob_verifier_new(digest, (uint64_t) st.st_size, &v);
         if (r < 0)
@@ -152,7 +148,7 @@ int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
         if (r == 0 && !store_blob_verifier_matched(v))
                 r = -EIO;   /* a failed hash, or a file shorter than it said */
         store_blob_verifier_free(v);
-        return r < 0 ? r : mark_verified(b, digest, fd);
+        return r < 0 ? r : mark_verified(b, digest, &st);
 }
 
 /* The generated code has no Introspection service (its proto needs
