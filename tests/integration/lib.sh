@@ -480,6 +480,46 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 
 
+# ---------------------------------------------------------------- helpers of the tests that checkpoint
+# memhog's counter in container ID
+count_of() { tenv_cat "$1" /tmp/count 2>/dev/null | tr -d '\n'; }
+count_at_least() { local c; c=$(count_of "$1"); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$2" ]; }
+freezer() { tenv_freezer_state "$CKPTFS_TEST_NS" "$1" 2>/dev/null; }
+# the target digest of image NAME
+image_digest() { tenv_ctr images ls | awk -v r="$1" '$1 == r { print $3 }'; }
+# FIELD of a "field: value" report
+field() { sed -n "s/^$1: //p" <<<"$2" | head -n1; }
+# media types of an index (a digest; its blob in $BLOBS), sorted, one per line
+media_types() {
+  python3 -c 'import json,sys; [print(d["mediaType"]) for d in json.load(open(sys.argv[1]))["manifests"]]' \
+    "$BLOBS/${1#sha256:}" | sort
+}
+# the CRIU tar's digest of an index
+criu_blob() {
+  python3 -c '
+import json, sys
+for d in json.load(open(sys.argv[1]))["manifests"]:
+    if d["mediaType"].endswith("criu.checkpoint.criu.tar"):
+        print(d["digest"])' "$BLOBS/${1#sha256:}"
+}
+# records of memhog's pattern in the CRIU dump of an index
+memhog_records() {
+  local c
+  c=$(criu_blob "$1")
+  [ -n "$c" ] || { echo 0; return; }
+  tar -xOf "$BLOBS/${c#sha256:}" --wildcards 'pages-*.img' 2>/dev/null | grep -c '^memhog:[0-9a-f]\{8\}$'
+}
+start_memhog() { # ID MIB: memhog with a file in the rw layer, counter >= 2
+  tenv_run "$1" sh -c "echo rw-of-$1 >/rw-marker; exec memhog $2 /tmp/count" || return 1
+  wait_for 30 count_at_least "$1" 2
+}
+remove_container() {
+  tenv_ctr tasks kill -s SIGKILL "$1" >/dev/null 2>&1
+  tenv_wait_status "$1" STOPPED 15
+  tenv_ctr tasks rm "$1" >/dev/null 2>&1
+  tenv_ctr containers rm "$1" >/dev/null 2>&1
+}
+
 FSOP=${FSOP:-$(lib_helper fsop)} || bail_out "cannot build tests/fixtures/fsop.c"
 export FSOP
 
@@ -496,6 +536,7 @@ if [ "${LIB_NO_TESTENV:-0}" != 1 ]; then
     bail_out "could not start the test containerd (tests/integration/lib.sh)"
   fi
   tenv_load "$TENV_DIR" || bail_out "no env in $TENV_DIR"
+  BLOBS=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content/blobs/sha256   # the content store's files
   diag "test env $TENV_DIR ns $CKPTFS_TEST_NS ($(cat "$TENV_DIR/timings"), total $(($(_tenv_now_ms) - _lib_t0)) ms)"
   unset _lib_t0 _lib_start_out
 fi

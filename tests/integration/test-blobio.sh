@@ -6,17 +6,13 @@
 . "$(dirname "$0")/lib.sh"
 require_ckptfs
 
-BLOBS=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content/blobs/sha256
 W=$TENV_DIR/work
 MNT=$TENV_DIR/mnt
 NS=$CKPTFS_TEST_NS
 mkdir -p "$W"
 
-target_of() { tenv_ctr images ls | awk -v n="$1" '$1 == n { print $3 }'; }
-count_at_least() { local c; c=$(tenv_cat "$1" /tmp/count 2>/dev/null | tr -d '\n'); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$2" ]; }
 # READ requests for FILE's inode in the debug log of the current mount
 reads_of() { grep -c "opcode: READ ([0-9]*), nodeid: $(stat -c %i "$1")," "$CKPTFS_LOG"; }
-sha_of() { sha256sum <"$1" | cut -d' ' -f1; }
 # flip_byte FILE OFFSET: xor one byte in place (same size)
 flip_byte() {
   python3 -c 'import sys
@@ -39,7 +35,7 @@ run_ok "a container holding 48 MiB" tenv_run "$id" memhog 48 /tmp/count
 wait_for 30 count_at_least "$id" 2
 ref=blobio/$id:one
 run_ok "ctr c checkpoint --task --rw --image" tenv_ctr containers checkpoint --task --rw --image "$id" "$ref"
-digest=$(target_of "$ref")
+digest=$(image_digest "$ref")
 tenv_ctr content get "$digest" >"$W/index.json"
 criu=$(jq -r '.manifests[] | select(.mediaType | endswith("criu.tar")) | .digest' "$W/index.json")
 rw=$(jq -r '.manifests[] | select(.mediaType | endswith("tar+gzip")) | .digest' "$W/index.json")

@@ -9,11 +9,8 @@
 require_ckptfs
 
 ms() { _tenv_now_ms; }
-count_of() { tenv_cat "$1" /tmp/count 2>/dev/null | tr -d '\n'; }
-count_at_least() { local c; c=$(count_of "$1"); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$2" ]; }
-target_of() { tenv_ctr images ls | awk -v n="$1" '$1 == n { print $3 }'; }
 xattr() { python3 -c 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2]).decode())' "$1" "$2"; }
-has_criu() { tenv_ctr content get "$(target_of "$1")" | grep -q 'criu.checkpoint.criu.tar'; }
+has_criu() { tenv_ctr content get "$(image_digest "$1")" | grep -q 'criu.checkpoint.criu.tar'; }
 
 W=$TENV_DIR/work
 mkdir -p "$W"
@@ -36,7 +33,7 @@ ref=ckpt/$id:one
 run_ok "ctr c checkpoint --task --rw --image" tenv_ctr containers checkpoint --task --rw --image "$id" "$ref"
 at_ckpt=$(count_of "$id")
 ok "has_criu '$ref'" "the checkpoint index holds a CRIU dump"
-digest=$(target_of "$ref")
+digest=$(image_digest "$ref")
 
 ckptfs_mount "$MNT" --cache "$TENV_DIR/cache.db" --timeout 2000 || bail_out "cannot mount"
 C=$MNT/$NS/checkpoints/$ref
@@ -190,9 +187,9 @@ wait_for 2 test -d "$MNT/$NS/checkpoints/$ref2"
 ok $? "a new checkpoint appears within 2 s ($(($(ms) - t0)) ms)"
 ok "test -d '$MNT/$NS/containers/$id2/checkpoints/$id2:two'" "... under containers/$id2/checkpoints too"
 # Its tar indexes go into the cache when task/ and rw/ are read ...
-criu2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("criu.tar")) | .digest')
-rw2=$(tenv_ctr content get "$(target_of "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("tar+gzip")) | .digest')
-target2=$(target_of "$ref2")
+criu2=$(tenv_ctr content get "$(image_digest "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("criu.tar")) | .digest')
+rw2=$(tenv_ctr content get "$(image_digest "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("tar+gzip")) | .digest')
+target2=$(image_digest "$ref2")
 cached() { sqlite3 "$TENV_DIR/cache.db" "SELECT (SELECT count(*) FROM tar_members WHERE blob_digest IN ('$criu2', '$rw2'))
   + (SELECT count(*) FROM tar_indexes WHERE blob_digest IN ('$criu2', '$rw2'))
   + (SELECT count(*) FROM gz_indexes WHERE blob_digest = '$rw2')
@@ -233,7 +230,7 @@ ok "wait_for 2 test -d '$P'" "the new name shows"
 run_ok "its index.json is the target of $ref (and now in the kernel's cache)" cmp "$W/index.want" "$P/index.json"
 ino_a=$(stat -c %i "$P" "$P/index.json")
 is "$(d_ino "$(dirname "$P")" "$(basename "$P")")" "$(stat -c %i "$P")" "readdir's d_ino equals stat's for a checkpoint dir"
-new_target=$(target_of "containerd.io/checkpoint/$id2:rec")
+new_target=$(image_digest "containerd.io/checkpoint/$id2:rec")
 tenv_ctr content get "$new_target" >"$W/index.new"
 run_ok "ctr images tag --force: the name points to another checkpoint" \
   tenv_ctr images tag --force "containerd.io/checkpoint/$id2:rec" "$rp"

@@ -10,37 +10,7 @@ mnt=$TENV_DIR/mnt
 ns=$CKPTFS_TEST_NS
 export CKPTFS_WORK_DIR=$TENV_DIR/work   # the daemon inherits it: dump dirs we can watch
 mkdir -p "$CKPTFS_WORK_DIR"
-BLOBS=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content/blobs/sha256
 
-count_of() { tenv_cat "$1" /tmp/count 2>/dev/null | tr -d '\n'; }
-count_at_least() { local c; c=$(count_of "$1"); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$2" ]; }
-freezer() { tenv_freezer_state "$ns" "$1" 2>/dev/null; }
-image_digest() { tenv_ctr images ls | awk -v r="$1" '$1 == r { print $3 }'; }
-media_types() {
-  python3 -c 'import json,sys; [print(d["mediaType"]) for d in json.load(open(sys.argv[1]))["manifests"]]' \
-    "$BLOBS/${1#sha256:}" | sort
-}
-memhog_records() {
-  local c
-  c=$(python3 -c '
-import json, sys
-for d in json.load(open(sys.argv[1]))["manifests"]:
-    if d["mediaType"].endswith("criu.checkpoint.criu.tar"):
-        print(d["digest"])' "$BLOBS/${1#sha256:}")
-  [ -n "$c" ] || { echo 0; return; }
-  tar -xOf "$BLOBS/${c#sha256:}" --wildcards 'pages-*.img' 2>/dev/null | grep -c '^memhog:[0-9a-f]\{8\}$'
-}
-field() { sed -n "s/^$1: //p" <<<"$2" | head -n1; }
-start_memhog() { # ID MIB
-  tenv_run "$1" sh -c "echo rw-of-$1 >/rw-marker; exec memhog $2 /tmp/count" || return 1
-  wait_for 30 count_at_least "$1" 2
-}
-remove_container() {
-  tenv_ctr tasks kill -s SIGKILL "$1" >/dev/null 2>&1
-  tenv_wait_status "$1" STOPPED 15
-  tenv_ctr tasks rm "$1" >/dev/null 2>&1
-  tenv_ctr containers rm "$1" >/dev/null 2>&1
-}
 want_types="application/vnd.containerd.container.checkpoint.config.v1+proto
 application/vnd.containerd.container.checkpoint.options.v1+proto
 application/vnd.containerd.container.checkpoint.runtime.options+proto

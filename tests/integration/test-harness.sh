@@ -6,8 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 ms() { _tenv_now_ms; }
-count_of() { tenv_cat "$1" /tmp/count 2>/dev/null | tr -d '\n'; }
-count_at_least() { local c; c=$(count_of "$1"); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$2" ]; }
 
 # ---------------------------------------------------------------- containerd + image
 out=$(tenv_ctr version 2>&1)
@@ -40,18 +38,10 @@ run_ok "ctr c checkpoint --task --rw" tenv_ctr containers checkpoint --task --rw
 t_ckpt=$(($(ms) - t0))
 c_ckpt=$(count_of "$id")
 is "$(tenv_task_status "$id")" RUNNING "task keeps running after the checkpoint"
-index=$(tenv_ctr images ls | awk -v r="$ref" '$1 == r { print $3 }')
+index=$(image_digest "$ref")
 like "$index" '^sha256:[0-9a-f]{64}$' "checkpoint image $ref exists ($index)"
-blobs=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content/blobs/sha256
-criu=$(python3 - "$blobs/${index#sha256:}" <<'EOF'
-import json, sys
-for d in json.load(open(sys.argv[1]))["manifests"]:
-    if d["mediaType"].endswith("criu.checkpoint.criu.tar"):
-        print(d["digest"])
-EOF
-)
-like "$criu" '^sha256:' "checkpoint index has a CRIU tar descriptor"
-npat=$(tar -xOf "$blobs/${criu#sha256:}" --wildcards 'pages-*.img' 2>/dev/null | grep -c '^memhog:[0-9a-f]\{8\}$')
+like "$(criu_blob "$index")" '^sha256:' "checkpoint index has a CRIU tar descriptor"
+npat=$(memhog_records "$index")
 ok "[ '${npat:-0}' -ge $((16 * 256 * 256)) ]" "CRIU pages hold memhog's pattern ($npat records of 16 B)"
 
 tenv_ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1

@@ -25,50 +25,15 @@ fi
 
 export CKPTFS_WORK_DIR=$TENV_DIR/work
 mkdir -p "$CKPTFS_WORK_DIR"
-BLOBS=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content/blobs/sha256
 
 cli() { timeout -k 5 300 "$CLI" --address "$CKPTFS_TEST_ADDR" --ns "$CKPTFS_TEST_NS" "$@"; }
-count_of() { tenv_cat "$1" /tmp/count 2>/dev/null | tr -d '\n'; }
-count_at_least() { local c; c=$(count_of "$1"); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$2" ]; }
-freezer() { tenv_freezer_state "$CKPTFS_TEST_NS" "$1" 2>/dev/null; }
-image_digest() { tenv_ctr images ls | awk -v r="$1" '$1 == r { print $3 }'; }
 image_labels() { tenv_ctr images ls | awk -v r="$1" '$1 == r { print $NF }'; }
-# media types of an index, sorted, one per line
-media_types() {
-  python3 -c 'import json,sys; [print(d["mediaType"]) for d in json.load(open(sys.argv[1]))["manifests"]]' \
-    "$BLOBS/${1#sha256:}" | sort
-}
 annotation_keys() {
   python3 -c 'import json,sys; [print(k) for k in sorted(json.load(open(sys.argv[1])).get("annotations", {}))]' \
     "$BLOBS/${1#sha256:}"
 }
-criu_blob() {
-  python3 -c '
-import json, sys
-for d in json.load(open(sys.argv[1]))["manifests"]:
-    if d["mediaType"].endswith("criu.checkpoint.criu.tar"):
-        print(d["digest"])' "$BLOBS/${1#sha256:}"
-}
-# records of memhog's pattern in the CRIU dump of an index
-memhog_records() {
-  local c
-  c=$(criu_blob "$1")
-  [ -n "$c" ] || { echo 0; return; }
-  tar -xOf "$BLOBS/${c#sha256:}" --wildcards 'pages-*.img' 2>/dev/null | grep -c '^memhog:[0-9a-f]\{8\}$'
-}
-field() { sed -n "s/^$1: //p" <<<"$2" | head -n1; }
 dump_dirs_left() { find "$CKPTFS_WORK_DIR" -mindepth 1 -maxdepth 1 -name 'ckptfs-dump-*' | wc -l; }
 leases_left() { tenv_ctr leases ls -q 2>/dev/null | grep -c '^ckptfs-checkpoint-'; }
-start_memhog() { # ID MIB: memhog with a file in the rw layer, counter >= 2
-  tenv_run "$1" sh -c "echo rw-of-$1 >/rw-marker; exec memhog $2 /tmp/count" || return 1
-  wait_for 30 count_at_least "$1" 2
-}
-remove_container() {
-  tenv_ctr tasks kill -s SIGKILL "$1" >/dev/null 2>&1
-  tenv_wait_status "$1" STOPPED 15
-  tenv_ctr tasks rm "$1" >/dev/null 2>&1
-  tenv_ctr containers rm "$1" >/dev/null 2>&1
-}
 
 # ------------------------------------------------------------ take and restore
 # restore_cycle UPLOAD: a full checkpoint with that upload path (diff: the
