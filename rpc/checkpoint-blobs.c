@@ -188,7 +188,7 @@ int run_write_index(ckpt_run *t) {
         size_t n = 0;
         if (t->desc_runtime >= 0)
                 order[n++] = t->descs[t->desc_runtime];
-        const char **ann = NULL;
+        _ckpt_free_ const char **ann = NULL;   /* borrowed strings; the array is ours */
         if (t->base) {
                 const Containerd__Types__Descriptor *d = t->base->target;
                 ann = calloc(2 * d->n_annotations + 1, sizeof(char *));
@@ -198,7 +198,6 @@ int run_write_index(ckpt_run *t) {
                         ann[2 * i] = d->annotations[i]->key;
                         ann[2 * i + 1] = d->annotations[i]->value;
                 }
-                t->base_annotations = ann;
                 order[n++] = (ckpt_desc) { .media_type = d->media_type, .digest = d->digest, .size = d->size,
                                            .annotations = ann, .n_annotations = d->n_annotations };
         }

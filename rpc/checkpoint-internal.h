@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Scope-bound cleanup, as in store/cleanup.h (rpc/ does not depend on store/). */
@@ -63,8 +64,13 @@ bool ckpt_tag_valid(const char *tag);
 bool ckpt_ref_valid(const char *ref, const char **why);
 /* A digest "sha256:<64 lowercase hex>". */
 bool ckpt_digest_valid(const char *d);
-/* containerd.io/checkpoint/<id>:<MM-DD-YYYY-HH:MM:SS> of local time t. */
+/* containerd.io/checkpoint/<id>:<tag>: the standard checkpoint name. */
+int ckpt_standard_name(const char *container_id, const char *tag, char **ret);
+/* ckpt_standard_name() with the tag <MM-DD-YYYY-HH:MM:SS> of local time t. */
 int ckpt_default_name(const char *container_id, time_t t, char **ret);
+
+/* Milliseconds since *t (CLOCK_MONOTONIC). */
+long run_ms_since(const struct timespec *t);
 
 /* ---- the index (checkpoint-index.c) ---- */
 

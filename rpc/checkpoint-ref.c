@@ -182,8 +182,12 @@ int ckpt_default_name(const char *container_id, time_t t, char **ret) {
         /* containerd's checkpointDateFormat "01-02-2006-15:04:05" */
         if (strftime(stamp, sizeof(stamp), "%m-%d-%Y-%H:%M:%S", &tm) == 0)
                 return -EINVAL;
+        return ckpt_standard_name(container_id, stamp, ret);
+}
+
+int ckpt_standard_name(const char *container_id, const char *tag, char **ret) {
         char *s;
-        if (asprintf(&s, "containerd.io/checkpoint/%s:%s", container_id, stamp) < 0)
+        if (asprintf(&s, "containerd.io/checkpoint/%s:%s", container_id, tag) < 0)
                 return -ENOMEM;
         *ret = s;
         return 0;

@@ -140,12 +140,6 @@ void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *st
         pthread_mutex_unlock(&reg->lock);
 }
 
-static long elapsed_ms(const struct timespec *since) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (long) ((now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000);
-}
-
 int ckpt_registry_last_report(ckpt_registry *reg, const char *ns, const char *id, char **ret_text) {
         if (!reg || !ns || !id || !ret_text)
                 return -EINVAL;
@@ -155,7 +149,7 @@ int ckpt_registry_last_report(ckpt_registry *reg, const char *ns, const char *id
         char *text = NULL;
         if (e && e->running) {
                 r = asprintf(&text, "result: running\nstage: %s\nelapsed: %ld ms\n%s%s", e->stage,
-                             elapsed_ms(&e->started), e->report ? "previous:\n" : "", e->report ? e->report : "");
+                             run_ms_since(&e->started), e->report ? "previous:\n" : "", e->report ? e->report : "");
                 r = r < 0 ? -ENOMEM : 0;
         } else if (e && e->report) {
                 text = strdup(e->report);

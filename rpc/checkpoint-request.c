@@ -260,10 +260,9 @@ int ckpt_request_for_tag(const char *container_id, const char *tag, ckpt_request
         if (!r)
                 return -ENOMEM;
         r->parts = CKPT_PARTS_ALL;
-        if (asprintf(&r->name, "containerd.io/checkpoint/%s:%s", container_id, tag) < 0) {
-                r->name = NULL;
-                return -ENOMEM;
-        }
+        int k = ckpt_standard_name(container_id, tag, &r->name);
+        if (k < 0)
+                return k;
         *ret = CKPT_TAKE_PTR(r);
         return 0;
 }

@@ -57,12 +57,11 @@ typedef struct ckpt_run {
 
         /* index entries, in containerd's order */
         ckpt_desc descs[MAX_DESCS];
-        char digests[MAX_DESCS][72];
+        char digests[MAX_DESCS][RPC_DIGEST_MAX];
         size_t n_descs;
         Containerd__Types__Descriptor *rw_desc;
-        const char **base_annotations;
         int desc_runtime, desc_criu, desc_config, desc_options;   /* -1: none */
-        char index_digest[72];
+        char index_digest[RPC_DIGEST_MAX];
         size_t index_size;
 
         enum stage stage;
@@ -76,8 +75,6 @@ typedef struct ckpt_run {
         char upload_note[1200];          /* how the dump reached the content store */
 } ckpt_run;
 
-/* Milliseconds since *t (CLOCK_MONOTONIC). */
-long run_ms_since(const struct timespec *t);
 /* Closes the current stage's time and enters `s` (also in the registry). */
 void run_enter(ckpt_run *t, enum stage s);
 /* Records the first failure (stage, message); returns -error. */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 const char *const ckpt_stage_names[N_STAGES] = {
@@ -63,13 +64,8 @@ rpc_opts run_opts(const ckpt_run *t, int64_t timeout_ms) {
 
 static int make_lease(ckpt_run *t) {
         unsigned char rnd[8];
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t) sizeof(rnd)) {
-                if (fd >= 0)
-                        close(fd);
-                return run_fail(t, EIO, "cannot read /dev/urandom");
-        }
-        close(fd);
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                return run_fail(t, EIO, "cannot get random bytes: %m");
         int n = snprintf(t->lease, sizeof(t->lease), "ckptfs-checkpoint-");
         for (size_t i = 0; i < sizeof(rnd); i++)
                 n += snprintf(t->lease + n, sizeof(t->lease) - (size_t) n, "%02x", rnd[i]);
@@ -236,10 +232,9 @@ static int prepare(ckpt_run *t) {
                 if (r < 0)
                         return run_fail(t, run_errno(r), "a view of the parent snapshot failed: %s", err.message);
                 t->view_made = true;
-                if (info->kind == CONTAINERD__SERVICES__SNAPSHOTS__V1__KIND__ACTIVE)
-                        r = rpc_snapshots_mounts(t->c, &t->o, t->snapshotter, t->snapshot_key, &t->upper, &err);
-                else
-                        r = run_fail(t, EINVAL, "snapshot %s is not active", t->snapshot_key);
+                if (info->kind != CONTAINERD__SERVICES__SNAPSHOTS__V1__KIND__ACTIVE)
+                        return run_fail(t, EIO, "snapshot %s is not active", t->snapshot_key);
+                r = rpc_snapshots_mounts(t->c, &t->o, t->snapshotter, t->snapshot_key, &t->upper, &err);
                 if (r < 0)
                         return run_fail(t, run_errno(r), "mounts of snapshot %s: %s", t->snapshot_key, err.message);
         }
@@ -322,7 +317,7 @@ static int dump_task(ckpt_run *t) {
 }
 
 static int diff_rw(ckpt_run *t) {
-        if (!(t->parts & CKPT_PART_RW) || t->req->image_path)
+        if (!(t->parts & CKPT_PART_RW))   /* never set with image-path */
                 return 0;
         char ref[512];
         snprintf(ref, sizeof(ref), "checkpoint-rw-%s", t->snapshot_key);
@@ -472,7 +467,6 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
         char *name = NULL;
         if (r == 0 && ret_name && req->name && !(name = strdup(req->name)))
                 r = -ENOMEM;
-        free(t.base_annotations);
         rpc_msg_free(t.rw_desc);
         rpc_msg_free(t.base);
         rpc_msg_free(t.lower);
