@@ -20,7 +20,7 @@ static int take(fs_ctx *ctx, const fs_node *n, int r, ckpt_request *req, char *m
         }
         r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(n), NODE_ID(n), req, NULL);
         ckpt_request_free(req);
-        store_live_invalidate(ctx->live, NODE_NS(n));
+        store_live_invalidate_container(ctx->live, NODE_NS(n), NULL);
         return r;
 }
 
@@ -38,11 +38,7 @@ int ctl_checkpoint_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_l
                 text = strdup("");
         else if (r < 0)
                 return r;
-        if (!text)
-                return -ENOMEM;
-        *ret = text;
-        *ret_len = strlen(text);
-        return 0;
+        return fs_content_string(text, ret, ret_len);
 }
 
 int ctl_checkpoint_mkdir(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
@@ -65,7 +61,7 @@ int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
                 return -ENOMEM;
         int r = ckpt_delete_image(ctx->rpc, NODE_NS(dir), image, NULL);
         free(image);
-        store_live_invalidate(ctx->live, NODE_NS(dir));
+        store_live_invalidate_container(ctx->live, NODE_NS(dir), NULL);
         return r;
 }
 

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <fuse_lowlevel.h>
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "inode.h"
@@ -45,6 +47,16 @@ typedef struct fs_ctx {
 /* Kernel cache timeout of entries and attributes that change (lists,
  * task state): short, so changes show within 2 s. */
 #define FS_DYNAMIC_TIMEOUT 1.0
+
+/* Hands out s (NUL-terminated; ownership passes) as a file's content, for
+ * the content hooks of fs_kind_ops. s NULL (a failed allocation): -ENOMEM. */
+static inline int fs_content_string(char *s, char **ret, size_t *ret_len) {
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        *ret_len = strlen(s);
+        return 0;
+}
 
 /* A directory listing under construction: children specs with owned strings. */
 typedef struct fs_dirent {

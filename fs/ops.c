@@ -88,7 +88,6 @@ static int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                 .st_gid = ctx->gid,
                 .st_size = (off_t) size,
                 .st_blksize = 4096,
-                .st_blocks = (blkcnt_t) ((size + 511) / 512),
                 .st_atim = ctx->mount_time,
                 .st_mtim = ctx->mount_time,
                 .st_ctim = ctx->mount_time,
@@ -96,8 +95,9 @@ static int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         /* Private to root unless -o allow_other was asked for. */
         if (n->kind == FS_ROOT && ctx->allow_other)
                 st->st_mode = S_IFDIR | 0755;
-        if (k->attr)
-                return k->attr(ctx, n, st);
+        if (k->attr && (r = k->attr(ctx, n, st)) < 0)
+                return r;
+        st->st_blocks = (blkcnt_t) ((st->st_size + 511) / 512);   /* from the size a kind may set */
         return 0;
 }
 

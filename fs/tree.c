@@ -31,7 +31,7 @@ static int lookup_root(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dir
                         for (size_t i = 0; ns[i] && r < 0; i++)
                                 if (strcmp(ns[i], name) == 0)
                                         r = 0;
-                        store_strv_free(ns);
+                        strv_free(ns);
                 }
         }
         if (r < 0)

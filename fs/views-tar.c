@@ -117,15 +117,14 @@ int views_lookup_tar(fs_ctx *ctx, const fs_node *dir, const char *name, fs_diren
                 r = -ENOMEM;
         else if ((r = tar_index_lookup(tar, child, &m)) >= 0)
                 r = add_child(name, m, &l);
-        else if (r == -ENOENT && strcmp(name, "CACHEDIR.TAG") == 0 && wants_cachedir_tag(tar, path))
+        else if (r == -ENOENT && strcmp(name, "CACHEDIR.TAG") == 0 && !*path)   /* the archive has none */
                 r = add_cachedir_tag(&l);
         store_desc_clear(&d);
         return r;
 }
 
-/* The member whose data a path shows (hard links followed, bounded). */
-static const struct tar_member *resolve(const struct tar_index *tar, const char *path) {
-        const struct tar_member *m = tar_index_find(tar, path);
+/* The member whose data member m shows (hard links followed, bounded). */
+static const struct tar_member *resolve(const struct tar_index *tar, const struct tar_member *m) {
         for (int hops = 0; m && m->type == TAR_TYPE_HARDLINK && m->link_target && hops < 8; hops++)
                 m = tar_index_find(tar, m->link_target);
         return m;
@@ -150,7 +149,7 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                         (struct timespec) { .tv_sec = created / 1000000000LL, .tv_nsec = created % 1000000000LL };
                 return 0;
         }
-        const struct tar_member *data = resolve(tar, path);
+        const struct tar_member *data = resolve(tar, m);
         static const mode_t types[_TAR_TYPE_MAX] = {
                 [TAR_TYPE_REG] = S_IFREG, [TAR_TYPE_DIR] = S_IFDIR, [TAR_TYPE_SYMLINK] = S_IFLNK,
                 [TAR_TYPE_HARDLINK] = S_IFREG, [TAR_TYPE_CHAR] = S_IFCHR, [TAR_TYPE_BLOCK] = S_IFBLK,
@@ -166,7 +165,6 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                 st->st_size = (off_t) strlen(m->link_target);
         if (m->type == TAR_TYPE_CHAR || m->type == TAR_TYPE_BLOCK)
                 st->st_rdev = makedev(m->devmajor, m->devminor);
-        st->st_blocks = (blkcnt_t) ((st->st_size + 511) / 512);
         st->st_mtim = st->st_ctim = st->st_atim =
                 (struct timespec) { .tv_sec = m->mtime_sec, .tv_nsec = m->mtime_nsec };
         return 0;
@@ -179,7 +177,7 @@ int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, cha
         int r = tar_of(ctx, n, &d, &tar, &path, NULL);
         if (r < 0)
                 return r;
-        const struct tar_member *m = resolve(tar, path);
+        const struct tar_member *m = resolve(tar, tar_index_find(tar, path));
         if (!m)
                 r = -ENOENT;
         else

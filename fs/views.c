@@ -24,15 +24,13 @@ static int container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, cons
                 int r = store_catalog_container_ckpts(ctx->catalog, ns, id, &names, &tags);
                 if (r < 0)
                         return r;
-                char *hit = NULL;
-                for (size_t i = 0; names[i] && !hit; i++)
-                        if (strcmp(tags[i], tag) == 0)
-                                hit = strdup(names[i]);
-                bool found = false;
-                for (size_t i = 0; names[i]; i++)
-                        found = found || strcmp(tags[i], tag) == 0;
-                store_strv_free(names);
-                store_strv_free(tags);
+                size_t i = 0;
+                while (names[i] && strcmp(tags[i], tag) != 0)
+                        i++;
+                bool found = names[i] != NULL;
+                char *hit = found ? strdup(names[i]) : NULL;
+                strv_free(names);
+                strv_free(tags);
                 if (found) {
                         if (!hit)
                                 return -ENOMEM;
@@ -166,7 +164,7 @@ static int list_names(fs_ctx *ctx, const char *ns, const char *prefix, fs_dirent
                 if (*comp && !fs_dirents_find(out, comp))
                         r = fs_dirents_add(out, FS_CKPT_PREFIX, comp, ns, sub, NULL);
         }
-        store_strv_free(names);
+        strv_free(names);
         return r;
 }
 
@@ -187,8 +185,8 @@ int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out)
                 return r;
         for (size_t i = 0; r >= 0 && names[i]; i++)
                 r = add_ckpt_entry(ctx, out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), names[i], NODE_ID(dir), tags[i]);
-        store_strv_free(names);
-        store_strv_free(tags);
+        strv_free(names);
+        strv_free(tags);
         return r;
 }
 
@@ -279,12 +277,7 @@ int views_list_layout_sha256(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
 static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 int views_content_oci_layout(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        char *s = strdup(oci_layout);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        *ret_len = strlen(s);
-        return 0;
+        return fs_content_string(strdup(oci_layout), ret, ret_len);
 }
 
 /* The tag of an image name, as containerd's exporter names it
@@ -312,11 +305,7 @@ int views_content_layout_index(fs_ctx *ctx, const fs_node *n, char **ret, size_t
                 return -ENOMEM;
         char *s = json_dumps(j, JSON_COMPACT);
         json_decref(j);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        *ret_len = strlen(s);
-        return 0;
+        return fs_content_string(s, ret, ret_len);
 }
 
 /* ---- manifests/ ---------------------------------------------------------- */
@@ -329,12 +318,7 @@ static const char cachedir_tag[] =
         "# For information about cache directory tags see https://bford.info/cachedir/\n";
 
 int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        char *s = strdup(cachedir_tag);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
-        *ret_len = strlen(s);
-        return 0;
+        return fs_content_string(strdup(cachedir_tag), ret, ret_len);
 }
 
 /* What a descriptor of a checkpoint index is, as a file name. */
@@ -396,7 +380,6 @@ int views_blob_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         if (r < 0)
                 return r;
         st->st_size = (off_t) d.size;
-        st->st_blocks = (blkcnt_t) ((d.size + 511) / 512);
         set_times(st, created);
         store_desc_clear(&d);
         return 0;
