@@ -283,7 +283,7 @@ static ssize_t api_pread(void *ctx, void *buf, size_t len, uint64_t off) {
         if (len == 0)
                 return 0;
         int64_t n = rpc_content_read(c->rpc, &o, c->digest, off, len, copy_chunk, &s, NULL);
-        return n < 0 ? (ssize_t) n : (ssize_t) n;
+        return (ssize_t) n;
 }
 
 static int open_api(store_blobs *b, const char *ns, const char *digest, uint64_t size, struct store_reader **ret) {
@@ -312,15 +312,16 @@ static int open_local(store_blobs *b, const char *digest, uint64_t size, struct 
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size != size)
-                return -ENOENT;
-        int r = store_reader_from_fd(fd, ret);
+        struct store_reader *rd;
+        int r = store_reader_from_fd(fd, &rd);   /* checks it is a regular file */
         if (r < 0)
                 return r;
         TAKE_FD(fd);
+        if (rd->size != size) {
+                store_reader_free(rd);
+                return -ENOENT;
+        }
+        *ret = rd;
         return 0;
 }
 

@@ -68,11 +68,6 @@ struct store_catalog {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-void store_strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
 
 static int strv_push(char ***v, size_t *n, const char *s) {
         char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -636,17 +631,13 @@ static void gc_cache(store_catalog *c) {
         if (store_db_list_unreached_blobs(c->db, collect_digest, &gone) >= 0)
                 for (size_t i = 0; i < gone.n; i++)
                         (void) store_db_delete_blob(c->db, gone.v[i]);
-        store_strv_free(gone.v);
+        strv_free(gone.v);
 }
 
 static int sync_ns(store_catalog *c, const char *ns) {
-        Containerd__Services__Images__V1__ListImagesRequest req =
-                CONTAINERD__SERVICES__IMAGES__V1__LIST_IMAGES_REQUEST__INIT;
-        _cleanup_rpc_msg_ Containerd__Services__Images__V1__ListImagesResponse *resp = NULL;
+        _cleanup_rpc_msg_ rpc_image_list *resp = NULL;
         rpc_opts o = { .ns = ns };
-        int r = rpc_unary(c->rpc, &o, "/containerd.services.images.v1.Images/List", &req.base,
-                          &containerd__services__images__v1__list_images_response__descriptor,
-                          (ProtobufCMessage **) &resp, NULL);
+        int r = rpc_images_list(c->rpc, &o, NULL, 0, &resp, NULL);
         if (r < 0)
                 return r;
         size_t n = resp->n_images;
@@ -751,7 +742,7 @@ int store_catalog_sync(store_catalog *c, const char *ns) {
         }
         if (n_gone)
                 gc_cache(c);
-        store_strv_free(gone);
+        strv_free(gone);
         return r;
 }
 
@@ -788,7 +779,7 @@ int store_catalog_namespaces(store_catalog *c, char ***ret) {
                 r = strv_push(&v, &n, c->ns[i].ns);
         pthread_mutex_unlock(&c->lock);
         if (r < 0) {
-                store_strv_free(v);
+                strv_free(v);
                 return r;
         }
         *ret = v;
@@ -806,7 +797,7 @@ int store_catalog_names(store_catalog *c, const char *ns, char ***ret) {
                 r = strv_push(&v, &n, e->v[i].name);
         pthread_mutex_unlock(&c->lock);
         if (r < 0) {
-                store_strv_free(v);
+                strv_free(v);
                 return r;
         }
         *ret = v;
@@ -956,8 +947,8 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
                 store_ckpt_clear(&snap[i]);
         free(snap);
         if (r < 0) {
-                store_strv_free(names);
-                store_strv_free(tags);
+                strv_free(names);
+                strv_free(tags);
                 return r;
         }
         *ret_names = names;

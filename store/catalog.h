@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "blob.h"
+#include "cleanup.h"
 #include "rpc.h"
 
 struct store_db;
@@ -98,7 +99,7 @@ int store_catalog_start(store_catalog *c, store_catalog_cb cb, void *userdata);
  * and the cache is served. */
 
 /* Namespaces holding checkpoints or seen in the last sync (NULL-terminated,
- * sorted; free with strv_free() from live.h or store_strv_free()). */
+ * sorted; free with strv_free() from cleanup.h). */
 int store_catalog_namespaces(store_catalog *c, char ***ret);
 /* The names of the checkpoint images of ns, sorted (NULL-terminated). */
 int store_catalog_names(store_catalog *c, const char *ns, char ***ret);
@@ -125,4 +126,3 @@ int store_catalog_children(store_catalog *c, const char *ns, const store_desc *p
  * digest once), present in the content store. */
 int store_catalog_reach(store_catalog *c, const char *ns, const store_desc *root, store_descs *ret);
 
-void store_strv_free(char **v);

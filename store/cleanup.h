@@ -56,6 +56,14 @@ static inline void fclosep(FILE **f) {
         }
 }
 
+/* Frees a NULL-terminated vector of strings (and the strings); NULL. */
+static inline char **strv_free(char **v) {
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+        return NULL;
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)

@@ -77,6 +77,12 @@ static int step_done(sqlite3_stmt *st) {
         return rc == SQLITE_DONE ? 0 : (rc == SQLITE_ROW ? -EIO : store_sqlite_errno(rc));
 }
 
+/* Steps to the one row a query wants: 0, -ENOENT (none), -errno. */
+static int step_row(sqlite3_stmt *st) {
+        int rc = sqlite3_step(st);
+        return rc == SQLITE_ROW ? 0 : (rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc));
+}
+
 static const char *col_text(sqlite3_stmt *st, int i) {
         return (const char *) sqlite3_column_text(st, i);
 }
@@ -481,9 +487,8 @@ static int keyed_get(struct store_db *db, const struct keyed_table *t, const cha
         k = k ?: bind_text(st, 2, key);
         if (k < 0)
                 return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        if ((rc = step_row(st)) < 0)
+                return rc;
         t->from_row(st, &rec);
         copy = pack_record(&rec, t->rec_size, t->strs, t->n_strs);
         if (!copy)
@@ -674,9 +679,8 @@ int store_db_get_blob(struct store_db *db, const char *digest, struct store_blob
         k = k ?: bind_text(st, 1, digest);
         if (k < 0)
                 return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        if ((rc = step_row(st)) < 0)
+                return rc;
         b = (struct store_blob) { .digest = col_text(st, 0), .mediatype = col_text(st, 1),
                                   .size = col_u64(st, 2) };
         copy = pack_record(&b, sizeof(b), strs, ELEMENTSOF(strs));
@@ -962,9 +966,8 @@ int store_db_get_tar_members(struct store_db *db, const char *blob_digest,
         k = k ?: bind_text(count, 1, blob_digest);
         if (k < 0)
                 return k;
-        rc = sqlite3_step(count);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        if ((rc = step_row(count)) < 0)
+                return rc;
         n_members = sqlite3_column_int64(count, 0);
 
         idx = calloc(1, sizeof(*idx));
@@ -1017,9 +1020,8 @@ int store_db_find_tar_member(struct store_db *db, const char *blob_digest, const
         k = k ?: bind_text(st, 2, path);
         if (k < 0)
                 return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        if ((rc = step_row(st)) < 0)
+                return rc;
         member_from_row(st, &m);
         if (!m.path)
                 return -ENOMEM;
@@ -1115,9 +1117,8 @@ static int load_window(void *userdata, uint32_t point, void *buf, size_t len) {
         k = k ?: bind_i64(st, 2, point);
         if (k < 0)
                 return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        if ((rc = step_row(st)) < 0)
+                return rc;
         data = sqlite3_column_blob(st, 0);
         if ((size_t) sqlite3_column_bytes(st, 0) != len)
                 return -EBADMSG;
@@ -1143,9 +1144,8 @@ int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gz
         k = k ?: bind_text(st, 1, blob_digest);
         if (k < 0)
                 return k;
-        rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
-                return rc == SQLITE_DONE ? -ENOENT : store_sqlite_errno(rc);
+        if ((rc = step_row(st)) < 0)
+                return rc;
         points = sqlite3_column_blob(st, 1);
         len = sqlite3_column_bytes(st, 1);
         if (!points || len <= 0)

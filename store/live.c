@@ -33,12 +33,6 @@ static int64_t now_ms(void) {
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-char **strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-        return NULL;
-}
 
 size_t strv_length(char *const *v) {
         size_t n = 0;
@@ -187,10 +181,6 @@ static void invalidate(store_live *l, const char *ns, const char *id) {
                         p = &e->next;
         }
         pthread_mutex_unlock(&l->lock);
-}
-
-void store_live_invalidate(store_live *l, const char *ns) {
-        invalidate(l, ns, NULL);
 }
 
 void store_live_invalidate_container(store_live *l, const char *ns, const char *id) {

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "cleanup.h"   /* strv_free() */
 #include "rpc.h"
 
 #define STORE_LIVE_TTL_MS 700
@@ -39,13 +40,10 @@ int store_live_has_container(store_live *l, const char *ns, const char *id);
 int store_live_status(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len);
 int store_live_container_json(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len);
 
-/* Forgets everything cached about `ns` (NULL: everything), e.g. after a
- * checkpoint was taken through the mount. */
-void store_live_invalidate(store_live *l, const char *ns);
-/* Forgets the container list of `ns` and the files of
- * container `id` (NULL: of every container of ns; ns NULL: everything),
- * e.g. on a container or task event. */
+/* Forgets the container list of `ns` and the files of container `id`
+ * (NULL: of every container of ns; ns NULL: everything), e.g. on a
+ * container or task event, or after a checkpoint was taken or removed
+ * through the mount. */
 void store_live_invalidate_container(store_live *l, const char *ns, const char *id);
 
-char **strv_free(char **v);
 size_t strv_length(char *const *v);

@@ -2,6 +2,7 @@
 #include "reader.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -152,7 +153,15 @@ struct slice_ctx {
         struct store_reader *parent;
         uint64_t off;
         uint64_t size;
+        bool owns_parent;
 };
+
+static void slice_free(void *ctx) {
+        struct slice_ctx *c = ctx;
+        if (c->owns_parent)
+                store_reader_free(c->parent);
+        free(c);
+}
 
 static ssize_t slice_pread(void *ctx, void *buf, size_t len, uint64_t off) {
         struct slice_ctx *c = ctx;
@@ -164,8 +173,8 @@ static ssize_t slice_pread(void *ctx, void *buf, size_t len, uint64_t off) {
         return c->parent->pread(c->parent->ctx, buf, len, c->off + off);
 }
 
-int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
-                       struct store_reader **ret_reader) {
+static int slice_new(struct store_reader *parent, uint64_t off, uint64_t size, bool owns_parent,
+                     struct store_reader **ret_reader) {
         struct store_reader *r;
         struct slice_ctx *c;
         int k;
@@ -177,8 +186,8 @@ int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
         c = malloc(sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        *c = (struct slice_ctx) { .parent = parent, .off = off, .size = size };
-        k = store_reader_new(slice_pread, free, c, size, &r);
+        *c = (struct slice_ctx) { .parent = parent, .off = off, .size = size, .owns_parent = owns_parent };
+        k = store_reader_new(slice_pread, slice_free, c, size, &r);
         if (k < 0) {
                 free(c);
                 return k;
@@ -189,6 +198,16 @@ int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
         }
         *ret_reader = r;
         return 0;
+}
+
+int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
+                       struct store_reader **ret_reader) {
+        return slice_new(parent, off, size, false, ret_reader);
+}
+
+int store_reader_slice_owning(struct store_reader *parent, uint64_t off, uint64_t size,
+                              struct store_reader **ret_reader) {
+        return slice_new(parent, off, size, true, ret_reader);
 }
 
 ssize_t store_reader_pread(struct store_reader *r, void *buf, size_t len, uint64_t off) {

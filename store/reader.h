@@ -64,6 +64,9 @@ int store_reader_from_memory(const void *data, size_t size, void (*free_data)(vo
  * Returns -EINVAL when the range is not inside parent. */
 int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
                        struct store_reader **ret_reader);
+/* The same, but the slice owns parent on success (frees it when freed). */
+int store_reader_slice_owning(struct store_reader *parent, uint64_t off, uint64_t size,
+                              struct store_reader **ret_reader);
 
 /* Reads up to len bytes at off, retrying short reads, never past size.
  * Returns the byte count (less than len only at end of data) or -errno. */

@@ -27,7 +27,6 @@ struct store_blob_verifier {
         pending_chunk *pending;  /* sorted by off, all off > next */
         size_t pending_bytes;
         bool gave_up, done, matched;
-        int result;
 };
 
 static int hex_to_bytes(const char *hex, uint8_t out[32]) {
@@ -49,6 +48,10 @@ static void drop_pending(store_blob_verifier *v) {
         v->pending_bytes = 0;
 }
 
+static int verdict(const store_blob_verifier *v) {
+        return v->matched ? 0 : -EIO;
+}
+
 /* All bytes are in: the verdict. */
 static void finish(store_blob_verifier *v) {
         uint8_t got[32];
@@ -56,7 +59,6 @@ static void finish(store_blob_verifier *v) {
         v->done = true;
         drop_pending(v);
         v->matched = EVP_DigestFinal_ex(v->md, got, &n) == 1 && n == 32 && memcmp(got, v->want, 32) == 0;
-        v->result = v->matched ? 0 : -EIO;
 }
 
 int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifier **ret) {
@@ -117,7 +119,7 @@ static void keep_for_later(store_blob_verifier *v, const uint8_t *buf, size_t le
 
 int store_blob_verifier_feed(store_blob_verifier *v, const void *buf, size_t len, uint64_t off) {
         if (v->done)
-                return v->result;
+                return verdict(v);
         if (v->gave_up || off >= v->size || len == 0)
                 return 0;
         if (len > v->size - off)
@@ -134,7 +136,7 @@ int store_blob_verifier_feed(store_blob_verifier *v, const void *buf, size_t len
                 hash_on(v, c->data, c->len, c->off);
                 free(c);
         }
-        return v->done ? v->result : 0;
+        return v->done ? verdict(v) : 0;
 }
 
 bool store_blob_verifier_matched(const store_blob_verifier *v) {

@@ -162,48 +162,6 @@ int store_views_tar(store_views *v, const char *ns, const store_desc *d, const s
         return 0;
 }
 
-/* A slice that owns its parent. */
-typedef struct own_slice {
-        struct store_reader *parent;
-        uint64_t off, size;
-} own_slice;
-
-static ssize_t own_slice_pread(void *ctx, void *buf, size_t len, uint64_t off) {
-        own_slice *s = ctx;
-        if (off >= s->size)
-                return 0;
-        if (len > s->size - off)
-                len = (size_t) (s->size - off);
-        return store_reader_pread(s->parent, buf, len, s->off + off);
-}
-
-static void own_slice_free(void *ctx) {
-        own_slice *s = ctx;
-        store_reader_free(s->parent);
-        free(s);
-}
-
-static int slice_owning(struct store_reader *parent, uint64_t off, uint64_t size, struct store_reader **ret) {
-        if (off > parent->size || size > parent->size - off)
-                return -EBADMSG;
-        own_slice *s = malloc(sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        *s = (own_slice) { .parent = parent, .off = off, .size = size };
-        struct store_reader *r;
-        int k = store_reader_new(own_slice_pread, own_slice_free, s, size, &r);
-        if (k < 0) {
-                free(s);
-                return k;
-        }
-        if (parent->fd >= 0) {
-                r->fd = parent->fd;
-                r->fd_offset = parent->fd_offset + off;
-        }
-        *ret = r;
-        return 0;
-}
-
 int store_views_member_reader(store_views *v, const char *ns, const store_desc *d, const struct tar_member *m,
                               struct store_reader **ret) {
         const struct tar_index *tar;
@@ -254,8 +212,8 @@ int store_views_member_reader(store_views *v, const char *ns, const store_desc *
                         return r;
                 }
         }
-        r = slice_owning(src, m->data_offset, m->size, ret);
+        r = store_reader_slice_owning(src, m->data_offset, m->size, ret);
         if (r < 0)
                 store_reader_free(src);
-        return r;
+        return r == -EINVAL ? -EBADMSG : r;   /* a member outside its tar */
 }

@@ -142,19 +142,19 @@ static void test_sync(void **state) {
         char **names;
         assert_int_equal(store_catalog_names(c, ns, &names), 0);
         assert_null(names[0]);
-        store_strv_free(names);
+        strv_free(names);
 
         assert_int_equal(store_catalog_sync(c, NULL), 0);
         assert_int_equal(store_catalog_names(c, ns, &names), 0);
         assert_true(strv_has(names, ckpt_name));
         assert_false(strv_has(names, getenv("CKPTFS_TEST_IMAGE")));
-        store_strv_free(names);
+        strv_free(names);
 
         char **cn, **tags;
         assert_int_equal(store_catalog_container_ckpts(c, ns, ckpt_id, &cn, &tags), 0);
         assert_true(strv_has(cn, ckpt_name));
-        store_strv_free(cn);
-        store_strv_free(tags);
+        strv_free(cn);
+        strv_free(tags);
 
         store_ckpt ck;
         assert_int_equal(store_catalog_get(c, ns, ckpt_name, &ck), 0);
@@ -185,7 +185,7 @@ static void test_sync(void **state) {
         assert_int_equal(store_catalog_new(dead, e->db, nob, NULL, &c), 0);
         assert_int_equal(store_catalog_names(c, ns, &names), 0);
         assert_true(strv_has(names, ckpt_name));
-        store_strv_free(names);
+        strv_free(names);
         assert_int_equal(store_catalog_get(c, ns, ckpt_name, &ck), 0);
         assert_int_equal(store_catalog_children(c, ns, &ck.target, &kids), 0);
         assert_true(kids.n >= 5);
