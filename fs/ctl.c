@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "checkpoint.h"
-#include "catalog.h"
 #include "views.h"
 
 /* Takes the checkpoint a parsed command asks for. `r` and `msg` are what
@@ -56,10 +55,13 @@ int ctl_checkpoint_mkdir(fs_ctx *ctx, const fs_node *dir, const char *name, fs_d
 }
 
 int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
+        /* The same mapping as lookup: the directory may show a checkpoint
+         * by another name than containerd.io/checkpoint/<id>:<tag>. */
         char *image;
-        if (asprintf(&image, STORE_CKPT_NAME_PREFIX "%s:%s", NODE_ID(dir), name) < 0)
-                return -ENOMEM;
-        int r = ckpt_delete_image(ctx->rpc, NODE_NS(dir), image, NULL);
+        int r = views_container_ckpt_name(ctx, NODE_NS(dir), NODE_ID(dir), name, &image);
+        if (r < 0)
+                return r;
+        r = ckpt_delete_image(ctx->rpc, NODE_NS(dir), image, NULL);
         free(image);
         store_live_invalidate_container(ctx->live, NODE_NS(dir), NULL);
         return r;

@@ -17,8 +17,7 @@
 
 /* ---- the checkpoint a node belongs to ----------------------------------- */
 
-/* The image name behind containers/<id>/checkpoints/<tag>. */
-static int container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, const char *tag, char **ret) {
+int views_container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, const char *tag, char **ret) {
         for (int attempt = 0; attempt < 2; attempt++) {
                 char **names, **tags;
                 int r = store_catalog_container_ckpts(ctx->catalog, ns, id, &names, &tags);
@@ -49,7 +48,7 @@ int views_ckpt_of(fs_ctx *ctx, const fs_node *n, store_ckpt *ret) {
                 return -ENOENT;
         _cleanup_free_ char *name = NULL;
         if (n->kind == FS_CONTAINER_CKPT) {
-                int r = container_ckpt_name(ctx, NODE_NS(n), NODE_ID(n), NODE_KEY3(n), &name);
+                int r = views_container_ckpt_name(ctx, NODE_NS(n), NODE_ID(n), NODE_KEY3(n), &name);
                 if (r < 0)
                         return r;
         }
@@ -82,7 +81,7 @@ static int add_ckpt_entry(fs_ctx *ctx, fs_dirents *out, fs_kind kind, const char
 
 int views_container_ckpt_entry(fs_ctx *ctx, const fs_node *dir, const char *tag, fs_dirents *out) {
         _cleanup_free_ char *image = NULL;
-        int r = container_ckpt_name(ctx, NODE_NS(dir), NODE_ID(dir), tag, &image);
+        int r = views_container_ckpt_name(ctx, NODE_NS(dir), NODE_ID(dir), tag, &image);
         size_t n = out->n;
         if (r >= 0)
                 r = add_ckpt_entry(ctx, out, FS_CONTAINER_CKPT, tag, NODE_NS(dir), image, NODE_ID(dir), tag);

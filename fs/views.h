@@ -50,6 +50,9 @@ int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
 struct store_ckpt;
 struct store_desc;
 int views_ckpt_of(fs_ctx *ctx, const fs_node *n, struct store_ckpt *ret);
+/* The image name behind containers/<id>/checkpoints/<tag> (the standard
+ * name, or another one whose config names the container). -ENOENT. */
+int views_container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, const char *tag, char **ret);
 int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct store_desc *ret,
                     int64_t *ret_created_ns);
 

@@ -182,5 +182,15 @@ for k in 0 1 2 3; do
 done
 is "$good" 4 "4 checkpoints in parallel through the mount all succeed"
 
+# rmdir takes the image the directory shows, also when it has another name
+# than containerd.io/checkpoint/<id>:<tag> (listed by its config blob).
+p=${ids[0]}
+run_ok "ctr images tag: the name backup/$p:kept for a checkpoint of $p" \
+  tenv_ctr images tag "containerd.io/checkpoint/$p:par" "backup/$p:kept"
+ok "wait_for 3 test -d '$c/$p/checkpoints/$p:kept'" "it shows as containers/$p/checkpoints/$p:kept"
+run_ok "rmdir of it" rmdir "$c/$p/checkpoints/$p:kept"
+is "$(image_digest "backup/$p:kept")" "" "... removes backup/$p:kept"
+ok "[ -n '$(image_digest "containerd.io/checkpoint/$p:par")' ]" "... and not the standard name of the same checkpoint"
+
 ckptfs_umount "$mnt"
 done_testing
