@@ -219,6 +219,7 @@ run_ok "user pauses the task" tenv_ctr tasks pause "$id"
 out=$(cli take "$id" "name=ckpaused/$id:1" 2>&1)
 ok $? "checkpoint of a paused task"
 is "$(tenv_task_status "$id")" PAUSED "a task paused by the user stays paused"
+like "$out" 'task: paused \(it was before; left as found\)' "... and the report of the checkpoint says so"
 run_ok "user resumes it" tenv_ctr tasks resume "$id"
 
 raw=$TENV_DIR/raw-dump
