@@ -489,6 +489,13 @@ freezer() { tenv_freezer_state "$CKPTFS_TEST_NS" "$1" 2>/dev/null; }
 image_digest() { tenv_ctr images ls | awk -v r="$1" '$1 == r { print $3 }'; }
 # FIELD of a "field: value" report
 field() { sed -n "s/^$1: //p" <<<"$2" | head -n1; }
+# the media types of a full checkpoint index (ctr c checkpoint --task --rw --image), sorted
+want_types="application/vnd.containerd.container.checkpoint.config.v1+proto
+application/vnd.containerd.container.checkpoint.options.v1+proto
+application/vnd.containerd.container.checkpoint.runtime.options+proto
+application/vnd.containerd.container.criu.checkpoint.criu.tar
+application/vnd.oci.image.layer.v1.tar+gzip
+application/vnd.oci.image.manifest.v1+json"
 # media types of an index (a digest; its blob in $BLOBS), sorted, one per line
 media_types() {
   python3 -c 'import json,sys; [print(d["mediaType"]) for d in json.load(open(sys.argv[1]))["manifests"]]' \

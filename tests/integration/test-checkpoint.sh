@@ -11,12 +11,6 @@ ns=$CKPTFS_TEST_NS
 export CKPTFS_WORK_DIR=$TENV_DIR/work   # the daemon inherits it: dump dirs we can watch
 mkdir -p "$CKPTFS_WORK_DIR"
 
-want_types="application/vnd.containerd.container.checkpoint.config.v1+proto
-application/vnd.containerd.container.checkpoint.options.v1+proto
-application/vnd.containerd.container.checkpoint.runtime.options+proto
-application/vnd.containerd.container.criu.checkpoint.criu.tar
-application/vnd.oci.image.layer.v1.tar+gzip
-application/vnd.oci.image.manifest.v1+json"
 
 id=$(tenv_uid ckm)
 run_ok "memhog 32 MiB started" start_memhog "$id" 32

@@ -79,12 +79,6 @@ restore_cycle() {
   ok $? "[$mode] restored counter keeps counting ($(count_of "$id"))"
   is "$(tenv_cat "$id" /rw-marker)" "rw-of-$id" "[$mode] rw-layer file is back"
 }
-want_types="application/vnd.containerd.container.checkpoint.config.v1+proto
-application/vnd.containerd.container.checkpoint.options.v1+proto
-application/vnd.containerd.container.checkpoint.runtime.options+proto
-application/vnd.containerd.container.criu.checkpoint.criu.tar
-application/vnd.oci.image.layer.v1.tar+gzip
-application/vnd.oci.image.manifest.v1+json"
 restore_cycle stream
 remove_container "$id"
 restore_cycle diff
