@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
-#include "views.h"
+#include "ckpt-views.h"
 
 /* Takes the checkpoint a parsed command asks for. `r` and `msg` are what
  * the parser returned: a refused command is noted where `cat checkpoint`

@@ -1,5 +1,7 @@
 #include "inode.h"
 
+#include "hash.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -18,14 +20,9 @@ struct inode_table {
 static uint64_t hash_path(const char *s, const char *salt) {
         /* FNV-1a 64, then a final mix: cheap and stable across versions.
          * Without a salt, the hash of the path alone (as it always was). */
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (; *s; s++)
-                h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
-        if (salt) {
-                h *= 0x100000001b3ULL; /* a NUL between path and salt */
-                for (; *salt; salt++)
-                        h = (h ^ (unsigned char) *salt) * 0x100000001b3ULL;
-        }
+        uint64_t h = fnv1a_str(FNV1A_INIT, s);
+        if (salt)
+                h = fnv1a_str(h * FNV1A_PRIME, salt); /* a NUL between path and salt */
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 33;

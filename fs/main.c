@@ -16,7 +16,7 @@
 #include "checkpoint.h"
 #include "containerd.h"
 #include "db.h"
-#include "../store/views.h"
+#include "views.h"
 #include "passthrough.h"
 #include "views-notify.h"
 
@@ -263,7 +263,7 @@ int main(int argc, char **argv) {
         /* Refuse to mount on a daemon we cannot reach: a clear error now
          * beats a tree of EIO later. */
         rpc_error err = { 0 };
-        _cleanup_rpc_msg_ rpc_version *ver = NULL;
+        _cleanup_pb_msg_ rpc_version *ver = NULL;
         r = rpc_version_get(ctx.rpc, NULL, &ver, &err);
         if (r < 0) {
                 /* rpc names the socket in its "not reachable" message already. */

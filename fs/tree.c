@@ -7,7 +7,7 @@
 
 #include "catalog.h"
 #include "ctl.h"
-#include "views.h"
+#include "ckpt-views.h"
 
 static int list_root(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         char **ns;

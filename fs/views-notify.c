@@ -90,10 +90,10 @@ void views_notify_cb(void *userdata, const char *ns, const char *name, bool cont
                 }
                 /* containers/<id>/checkpoints/<tag> of the standard names. */
                 const char *tag;
-                size_t idlen = store_ckpt_name_container(name, &tag);
+                size_t idlen = ckpt_name_container(name, &tag);
                 if (idlen) {
                         snprintf(path, sizeof(path), "%s/containers/%.*s/checkpoints", ns, (int) idlen,
-                                 name + strlen(STORE_CKPT_NAME_PREFIX));
+                                 name + strlen(CKPT_NAME_PREFIX));
                         push(v, path, NULL);
                         push(v, path, tag);
                 }

@@ -8,7 +8,7 @@
  * layer. Node key: "<blob digest>/<path in the archive>". Listing a
  * directory and looking a name up go through the index's tree (see
  * tarindex.h): O(children) and O(1), not a scan of the whole archive. */
-#include "views.h"
+#include "ckpt-views.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,6 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "views.h"
-#include "../store/views.h"
 
 /* Splits a tar node key into the blob digest and the member path. */
 static int split_key(const char *key, char **ret_digest, const char **ret_path) {

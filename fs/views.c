@@ -1,6 +1,6 @@
 /* Checkpoint directories: the name tree, index.json, layout/, manifests/,
  * config.json, options.json. */
-#include "views.h"
+#include "ckpt-views.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -201,7 +201,7 @@ static const store_desc *find_type(const store_descs *d, const char *mt) {
 static const store_desc *find_layer(const store_descs *d) {
         for (size_t i = 0; i < d->n; i++)
                 if (strncmp(d->v[i].mediatype, "application/vnd.oci.image.layer.", 32) == 0 ||
-                    strcmp(d->v[i].mediatype, STORE_MT_DOCKER_LAYER) == 0)
+                    strcmp(d->v[i].mediatype, MT_DOCKER_LAYER) == 0)
                         return &d->v[i];
         return NULL;
 }
@@ -220,11 +220,11 @@ int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 r = fs_dirents_add(out, FS_CK_LAYOUT, "layout", ns, name, NULL);
         if (r >= 0)
                 r = fs_dirents_add(out, FS_CK_MANIFESTS, "manifests", ns, name, NULL);
-        if (r >= 0 && find_type(&kids, STORE_MT_CKPT_CONFIG))
+        if (r >= 0 && find_type(&kids, MT_CKPT_CONFIG))
                 r = fs_dirents_add(out, FS_CK_CONFIG_JSON, "config.json", ns, name, NULL);
-        if (r >= 0 && (find_type(&kids, STORE_MT_CKPT_OPTIONS) || find_type(&kids, STORE_MT_RUNTIME_OPTIONS)))
+        if (r >= 0 && (find_type(&kids, MT_CKPT_OPTIONS) || find_type(&kids, MT_RUNTIME_OPTIONS)))
                 r = fs_dirents_add(out, FS_CK_OPTIONS_JSON, "options.json", ns, name, NULL);
-        const store_desc *criu = find_type(&kids, STORE_MT_CRIU), *layer = find_layer(&kids);
+        const store_desc *criu = find_type(&kids, MT_CRIU), *layer = find_layer(&kids);
         _cleanup_free_ char *k = NULL;
         if (r >= 0 && criu) {
                 if (asprintf(&k, "%s/", criu->digest) < 0)
@@ -295,7 +295,7 @@ int views_content_layout_index(fs_ctx *ctx, const fs_node *n, char **ret, size_t
         if (r < 0)
                 return r;
         json_t *j = json_pack("{s:i,s:s,s:[{s:s,s:s,s:I,s:{s:s,s:s}}]}", "schemaVersion", 2, "mediaType",
-                              STORE_MT_INDEX, "manifests", "mediaType", ck.target.mediatype, "digest",
+                              MT_INDEX, "manifests", "mediaType", ck.target.mediatype, "digest",
                               ck.target.digest, "size", (json_int_t) ck.target.size, "annotations",
                               "io.containerd.image.name", ck.name, "org.opencontainers.image.ref.name",
                               ref_name(ck.name));
@@ -325,17 +325,17 @@ static const char *manifest_name(const char *mt) {
         static const struct {
                 const char *mt, *name;
         } names[] = {
-                { STORE_MT_CRIU, "criu.tar" },
-                { STORE_MT_LAYER_GZIP, "rw.tar.gz" },
-                { STORE_MT_DOCKER_LAYER, "rw.tar.gz" },
-                { STORE_MT_LAYER_TAR, "rw.tar" },
-                { STORE_MT_CKPT_CONFIG, "config.pb" },
-                { STORE_MT_CKPT_OPTIONS, "options.pb" },
-                { STORE_MT_RUNTIME_OPTIONS, "runtime-options.pb" },
-                { STORE_MT_MANIFEST, "image-manifest.json" },
-                { STORE_MT_DOCKER_MANIFEST, "image-manifest.json" },
-                { STORE_MT_INDEX, "image-index.json" },
-                { STORE_MT_DOCKER_LIST, "image-index.json" },
+                { MT_CRIU, "criu.tar" },
+                { MT_LAYER_GZIP, "rw.tar.gz" },
+                { MT_DOCKER_LAYER, "rw.tar.gz" },
+                { MT_LAYER_TAR, "rw.tar" },
+                { MT_CKPT_CONFIG, "config.pb" },
+                { MT_CKPT_OPTIONS, "options.pb" },
+                { MT_RUNTIME_OPTIONS, "runtime-options.pb" },
+                { MT_MANIFEST, "image-manifest.json" },
+                { MT_DOCKER_MANIFEST, "image-manifest.json" },
+                { MT_INDEX, "image-index.json" },
+                { MT_DOCKER_LIST, "image-index.json" },
         };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (strcmp(mt, names[i].mt) == 0)
@@ -446,9 +446,9 @@ int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_
         store_config_parts p = { 0 };
         r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
         if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_CONFIG, &config, &p.config_len);
+                r = read_typed(ctx, &ck, &kids, MT_CKPT_CONFIG, &config, &p.config_len);
         if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, STORE_MT_RUNTIME_OPTIONS, &rt, &p.runtime_options_len);
+                r = read_typed(ctx, &ck, &kids, MT_RUNTIME_OPTIONS, &rt, &p.runtime_options_len);
         if (r >= 0)
                 r = store_blob_read_all(ctx->blobs, ck.ns, ck.target.digest, ck.target.size, MAX_SMALL_BLOB, &index,
                                         &p.index_len);
@@ -476,9 +476,9 @@ int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret
         size_t olen = 0, rtlen = 0;
         r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
         if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, STORE_MT_CKPT_OPTIONS, &o, &olen);
+                r = read_typed(ctx, &ck, &kids, MT_CKPT_OPTIONS, &o, &olen);
         if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, STORE_MT_RUNTIME_OPTIONS, &rt, &rtlen);
+                r = read_typed(ctx, &ck, &kids, MT_RUNTIME_OPTIONS, &rt, &rtlen);
         if (r >= 0)
                 r = store_decode_options(o, olen, rt, rtlen, ret, ret_len);
         store_descs_clear(&kids);

@@ -11,7 +11,7 @@ out=$1; shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 protoc-c -I/usr/share/gocode/src -I/usr/share/gocode/src/github.com/gogo/protobuf \
-  -I/usr/include --c_out="$tmp" "$@" 2>"$tmp/protoc.log" || { cat "$tmp/protoc.log" >&2; exit 1; }
+  -I/usr/share/gocode/src/github.com/gogo/googleapis -I/usr/include --c_out="$tmp" "$@" 2>"$tmp/protoc.log" || { cat "$tmp/protoc.log" >&2; exit 1; }
 flat() {
   printf '%s\n' "$1" | sed -e 's|^github.com/containerd/containerd/||' -e 's|^google/protobuf/|google_|' -e 's|/|_|g'
 }

@@ -9,7 +9,7 @@ PKGS=(
   libfuse3-dev fuse3
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
   libjansson-dev libssl-dev libsqlite3-dev sqlite3 libcmocka-dev zlib1g-dev
-  golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev
+  golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev
   containerd runc iptables busybox-static
   rsync python3 dpkg-dev
   # CRIU build dependencies

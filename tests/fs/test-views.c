@@ -16,8 +16,8 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "db.h"
+#include "ckpt-views.h"
 #include "views.h"
-#include "../store/views.h"
 
 #define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
 #define IDX D("1")
@@ -38,7 +38,7 @@ typedef struct env {
 
 static void put_image(struct store_db *db, const char *ns, const char *name, const char *digest, const char *labels) {
         struct store_image img = { .ns = ns, .name = name, .target_digest = digest,
-                                   .target_mediatype = STORE_MT_INDEX, .target_size = 1000,
+                                   .target_mediatype = MT_INDEX, .target_size = 1000,
                                    .created = 1700000000LL * 1000000000LL, .labels_json = labels };
         assert_int_equal(store_db_put_image(db, &img), 0);
 }
@@ -54,12 +54,12 @@ static int setup(void **state) {
         put_image(e->db, "ns1", "plain:1", IDX2, "{\"containerd.io/checkpoint\":\"true\"}");
         put_image(e->db, "ns1", "docker.io/library/busybox:latest", D("9"), NULL);
         struct store_descriptor kids[] = {
-                { .digest = CRIU, .mediatype = STORE_MT_CRIU, .size = 10 },
-                { .digest = RW, .mediatype = STORE_MT_LAYER_GZIP, .size = 20 },
-                { .digest = CFG, .mediatype = STORE_MT_CKPT_CONFIG, .size = 30,
+                { .digest = CRIU, .mediatype = MT_CRIU, .size = 10 },
+                { .digest = RW, .mediatype = MT_LAYER_GZIP, .size = 20 },
+                { .digest = CFG, .mediatype = MT_CKPT_CONFIG, .size = 30,
                   .annotations_json = "{\"a.b\":\"c\"}" },
-                { .digest = OPT, .mediatype = STORE_MT_CKPT_OPTIONS, .size = 40 },
-                { .digest = RTO, .mediatype = STORE_MT_RUNTIME_OPTIONS, .size = 50 },
+                { .digest = OPT, .mediatype = MT_CKPT_OPTIONS, .size = 40 },
+                { .digest = RTO, .mediatype = MT_RUNTIME_OPTIONS, .size = 50 },
                 { .digest = D("8"), .mediatype = "application/x-unknown", .size = 60 },
         };
         assert_int_equal(store_db_put_descriptors(e->db, IDX, kids, 6), 0);

@@ -121,7 +121,7 @@ void test_content_write_buffer(void **state) {
         assert_non_null(label_of(info, "containerd.io/gc.root"));
         assert_string_equal(label_of(info, "containerd.io/gc.root"), "rpc-live");
         assert_string_equal(label_of(info, "ckptfstest"), L.prefix);
-        rpc_msg_free(info);
+        pb_msg_free(info);
 
         assert_ctr_has_blob(L.blob_digest);
         assert_blob_reads_back(L.c, &o, L.blob_digest, L.blob, L.blob_len);
@@ -172,7 +172,7 @@ void test_content_write_pull(void **state) {
         rpc_blob_info *info = NULL;
         assert_int_equal(rpc_content_info(L.c, &o, digest, &info, &err), 0);
         assert_int_equal(info->size, len);
-        rpc_msg_free(info);
+        pb_msg_free(info);
         assert_ctr_has_blob(digest);
         assert_blob_reads_back(L.c, &o, digest, data, len);
         ctr(NULL, "content rm %s >/dev/null", digest);
@@ -211,7 +211,7 @@ void test_content_write_existing(void **state) {
         assert_int_equal(rpc_content_info(L.c, &o, L.blob_digest, &info, &err), 0);
         assert_int_equal(info->size, L.blob_len);
         assert_string_equal(label_of(info, "ckptfstest"), L.prefix);
-        rpc_msg_free(info);
+        pb_msg_free(info);
 }
 
 /* Edge cases of Content.Write: an empty blob, and data that does not match
@@ -230,7 +230,7 @@ void test_content_write_edges(void **state) {
         rpc_blob_info *info = NULL;
         assert_int_equal(rpc_content_info(L.c, &o, empty, &info, &err), 0);
         assert_int_equal(info->size, 0);
-        rpc_msg_free(info);
+        pb_msg_free(info);
         uint8_t one;
         read_sink s = { .buf = &one, .cap = 1 };
         assert_int_equal(read_into(L.c, &o, empty, 0, 0, &s, &err), 0);
@@ -394,7 +394,7 @@ void test_content_read_cb_error(void **state) {
         free(s.buf);
 
         /* The abandoned stream leaves the client usable. */
-        _cleanup_rpc_msg_ rpc_version *v = NULL;
+        _cleanup_pb_msg_ rpc_version *v = NULL;
         assert_int_equal(rpc_version_get(L.c, &o, &v, &err), 0);
         assert_blob_reads_back(L.c, &o, L.blob_digest, L.blob, L.blob_len);
 }
@@ -435,13 +435,13 @@ static void *worker_main(void *p) {
                 } else if (i % 2) {
                         rpc_version *v = NULL;
                         r = rpc_version_get(L.c, &o, &v, &err);
-                        rpc_msg_free(v);
+                        pb_msg_free(v);
                 } else {
                         rpc_task_get *g = NULL;
                         r = rpc_tasks_get(L.c, &o, L.id_run, &g, &err);
                         if (r == 0 && g->process->status != CONTAINERD__V1__TYPES__STATUS__RUNNING)
                                 r = -EIO;
-                        rpc_msg_free(g);
+                        pb_msg_free(g);
                 }
                 if (r == 0)
                         res->ok++;

@@ -119,7 +119,7 @@ void test_events_image_create(void **state) {
         int r = 0, n_events = 0;
         bool other_topic = false;
         while (!got_name[0]) {
-                _cleanup_rpc_msg_ rpc_envelope *env = NULL;
+                _cleanup_pb_msg_ rpc_envelope *env = NULL;
                 r = rpc_events_next(call, &env, &err);
                 if (r <= 0)
                         break;
@@ -131,8 +131,8 @@ void test_events_image_create(void **state) {
                 }
                 if (!env->event || strcmp(env->event->type_url, "containerd.services.images.v1.ImageCreate") != 0)
                         break;
-                _cleanup_rpc_msg_ Containerd__Services__Images__V1__ImageCreate *ev = NULL;
-                if (rpc_msg_unpack(&containerd__services__images__v1__image_create__descriptor, env->event->value.data,
+                _cleanup_pb_msg_ Containerd__Services__Images__V1__ImageCreate *ev = NULL;
+                if (pb_msg_unpack(&containerd__services__images__v1__image_create__descriptor, env->event->value.data,
                                    env->event->value.len, (ProtobufCMessage **) &ev) < 0)
                         break;
                 /* No asserts while the helper threads run: just stop. */

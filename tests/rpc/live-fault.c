@@ -104,7 +104,7 @@ static int version_call(rpc_client *c, int64_t timeout_ms, rpc_error *err, int64
         int64_t t0 = now_ms();
         int r = rpc_version_get(c, &o, &v, err);
         *ret_ms = now_ms() - t0;
-        rpc_msg_free(v);
+        pb_msg_free(v);
         return r;
 }
 
@@ -264,7 +264,7 @@ static void *events_reader_main(void *p) {
         rpc_envelope *env = NULL;
         e->r = rpc_events_next(e->call, &env, &err);
         e->ended = now_ms();
-        rpc_msg_free(env);
+        pb_msg_free(env);
         return NULL;
 }
 
@@ -409,7 +409,7 @@ static void test_fault_kill_during_read(void **state) {
                 if (r < 0)
                         fail_msg("Content.Info after restart: %d %s", r, err.message);
                 assert_int_equal(info->size, len);
-                rpc_msg_free(info);
+                pb_msg_free(info);
         }
         killing_sink s = { .buf = back, .cap = len, .killed = true };
         int64_t n = rpc_content_read(F.c, &o, digest, 0, 0, killing_cb, &s, &err);

@@ -106,14 +106,6 @@ int strv_cmp(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-void strv_free(char **v) {
-        if (!v)
-                return;
-        for (char **p = v; *p; p++)
-                free(*p);
-        free(v);
-}
-
 int lines_sorted(const char *text, char ***ret_lines, size_t *ret_n) {
         size_t n = 0, cap = 8;
         char **v = calloc(cap, sizeof(char *));

@@ -37,8 +37,8 @@ int ctr_capture(const char *addr, const char *ns, char **ret_out, const char *fm
 /* Splits text into its non-empty lines (trailing blanks dropped), sorted.
  * On success *ret_lines is a NULL-terminated array, free with strv_free(). */
 int lines_sorted(const char *text, char ***ret_lines, size_t *ret_n);
-void strv_free(char **v);
-static inline void strv_freep(char ***v) { if (*v) strv_free(*v); }
+
+#include "strv.h"
 int strv_cmp(const void *a, const void *b);   /* for qsort of char * */
 
 /* "sha256:<64 hex>" of data. out must hold 72 bytes. */

@@ -72,7 +72,7 @@ static bool looks_like_default_name(const char *name) {
 
 static void test_parse_defaults(void **state) {
         const char *lines[] = { "", "\n", "   \t \r\n", "\n\n" };
-        for (size_t i = 0; i < CKPT_ELEMENTSOF(lines); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
                 ckpt_request *r = parse_ok(lines[i]);
                 assert_int_equal(r->parts, CKPT_PARTS_ALL);
                 assert_false(r->parts_explicit);
@@ -201,7 +201,7 @@ static void test_parse_errors(void **state) {
 static void test_tags(void **state) {
         const char *good[] = { "v1", "latest", "a_b.c-d", "_x", "1", "11-25-2026-12.18.12" };
         const char *bad[] = { "", ".x", "-x", "a:b", "a/b", "a b", "ä", "a\n", "x@y" };
-        for (size_t i = 0; i < CKPT_ELEMENTSOF(good); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 assert_true(ckpt_tag_valid(good[i]));
                 ckpt_request *r = NULL;
                 char *msg = NULL;
@@ -214,7 +214,7 @@ static void test_tags(void **state) {
                 assert_false(r->parts_explicit);
                 ckpt_request_free(r);
         }
-        for (size_t i = 0; i < CKPT_ELEMENTSOF(bad); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 assert_false(ckpt_tag_valid(bad[i]));
                 ckpt_request *r = NULL;
                 char *msg = NULL;
@@ -253,14 +253,14 @@ static void test_refs(void **state) {
                 ":tag", "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
                 "foo bar", "foo\tbar", "host:port/x", "-host.com/x", "host-.com/x", "a/b:c/d",
         };
-        for (size_t i = 0; i < CKPT_ELEMENTSOF(good); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
                 const char *why = NULL;
                 bool ok = ckpt_ref_valid(good[i], &why);
                 if (!ok)
                         print_error("%s rejected: %s\n", good[i], why);
                 assert_true(ok);
         }
-        for (size_t i = 0; i < CKPT_ELEMENTSOF(bad); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 const char *why = NULL;
                 bool ok = ckpt_ref_valid(bad[i], &why);
                 if (ok)
@@ -280,9 +280,9 @@ static void test_refs(void **state) {
         assert_false(ckpt_ref_valid(name, NULL));
         assert_false(ckpt_ref_valid(NULL, NULL));
 
-        assert_true(ckpt_digest_valid(d));
-        assert_false(ckpt_digest_valid("sha256:0123"));
-        assert_false(ckpt_digest_valid(NULL));
+        assert_true(digest_valid(d));
+        assert_false(digest_valid("sha256:0123"));
+        assert_false(digest_valid(NULL));
 }
 
 static void test_default_name(void **state) {
@@ -353,7 +353,7 @@ static void test_fuzz(void **state) {
                         /* words of the grammar, and mutations of them */
                         int nw = (int) (rnd() % 8);
                         for (int w = 0; w < nw; w++) {
-                                const char *s = words[rnd() % CKPT_ELEMENTSOF(words)];
+                                const char *s = words[rnd() % ELEMENTSOF(words)];
                                 size_t n = strlen(s);
                                 memcpy(buf + len, s, n);
                                 len += n;
@@ -400,10 +400,10 @@ static void test_fuzz(void **state) {
 static void test_index(void **state) {
         const char *ann[] = { "org.z", "last", "io.containerd.image.name", "docker.io/library/x:1" };
         ckpt_desc d[] = {
-                { .media_type = CKPT_MT_RUNTIME_OPTIONS, .digest = "sha256:aa", .size = 28, .platform = true },
+                { .media_type = MT_RUNTIME_OPTIONS, .digest = "sha256:aa", .size = 28, .platform = true },
                 { .media_type = "application/vnd.oci.image.manifest.v1+json", .digest = "sha256:bb", .size = 405,
                   .annotations = ann, .n_annotations = 2 },
-                { .media_type = CKPT_MT_CRIU, .digest = "sha256:cc", .size = 1073857536, .platform = true },
+                { .media_type = MT_CRIU, .digest = "sha256:cc", .size = 1073857536, .platform = true },
         };
         char *json = NULL;
         size_t len = 0;
@@ -421,7 +421,7 @@ static void test_index(void **state) {
                  "\"annotations\":{\"io.containerd.checkpoint.runtime\":\"io.containerd.runc.v2\","
                  "\"io.containerd.checkpoint.snapshotter\":\"overlayfs\","
                  "\"org.opencontainers.image.ref.name\":\"docker.io/library/x:1\"}}\n",
-                 CKPT_MT_RUNTIME_OPTIONS, ckpt_goarch(), CKPT_MT_CRIU, ckpt_goarch());
+                 MT_RUNTIME_OPTIONS, ckpt_goarch(), MT_CRIU, ckpt_goarch());
         assert_string_equal(json, want);
         assert_int_equal(len, strlen(want));
         /* and it is JSON an OCI reader takes */
@@ -539,7 +539,7 @@ static void test_tar_roundtrip(void **state) {
 
         size_t pieces[] = { 1, 7, 512, 513, 65536, 4 << 20 };
         uint64_t first = 0;
-        for (size_t i = 0; i < CKPT_ELEMENTSOF(pieces); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(pieces); i++) {
                 snprintf(out, sizeof(out), "%s/out-%zu.tar", tmpdir, i);
                 uint64_t n = stream_to_file(src, out, pieces[i]);
                 if (i == 0)

@@ -213,7 +213,7 @@ static void test_version(void **state) {
 
         rpc_error err = { 0 };
         rpc_opts o = opts();
-        _cleanup_rpc_msg_ rpc_version *v = NULL;
+        _cleanup_pb_msg_ rpc_version *v = NULL;
         assert_int_equal(rpc_version_get(L.c, &o, &v, &err), 0);
         assert_non_null(v);
         assert_true(v->version[0] != '\0');
@@ -231,7 +231,7 @@ static void test_namespaces(void **state) {
 
         rpc_error err = { 0 };
         rpc_opts o = opts();
-        _cleanup_rpc_msg_ rpc_namespace_list *l = NULL;
+        _cleanup_pb_msg_ rpc_namespace_list *l = NULL;
         assert_int_equal(rpc_namespaces_list(L.c, &o, &l, &err), 0);
         assert_int_equal(l->n_namespaces, n_want);
         const char *got[l->n_namespaces + 1];
@@ -275,7 +275,7 @@ static void test_containers_list(void **state) {
         rpc_error err = { 0 };
         rpc_opts o = opts();
         {
-                _cleanup_rpc_msg_ rpc_container_list *l = NULL;
+                _cleanup_pb_msg_ rpc_container_list *l = NULL;
                 assert_int_equal(rpc_containers_list(L.c, &o, NULL, 0, &l, &err), 0);
                 assert_ids_equal_ctr(l, "");
                 assert_true(list_has(l, L.id_run));
@@ -288,7 +288,7 @@ static void test_containers_list(void **state) {
                 char f[128];
                 snprintf(f, sizeof(f), "labels.ckptfstest==%s", L.prefix);
                 const char *filters[] = { f };
-                _cleanup_rpc_msg_ rpc_container_list *l = NULL;
+                _cleanup_pb_msg_ rpc_container_list *l = NULL;
                 assert_int_equal(rpc_containers_list(L.c, &o, filters, 1, &l, &err), 0);
                 assert_int_equal(l->n_containers, 1);
                 assert_string_equal(l->containers[0]->id, L.id_notask);
@@ -301,7 +301,7 @@ static void test_containers_list(void **state) {
                 snprintf(f1, sizeof(f1), "id==%s", L.id_run);
                 snprintf(f2, sizeof(f2), "id==%s", L.id_stopped);
                 const char *filters[] = { f1, f2 };
-                _cleanup_rpc_msg_ rpc_container_list *l = NULL;
+                _cleanup_pb_msg_ rpc_container_list *l = NULL;
                 assert_int_equal(rpc_containers_list(L.c, &o, filters, 2, &l, &err), 0);
                 assert_int_equal(l->n_containers, 2);
                 assert_true(list_has(l, L.id_run));
@@ -312,7 +312,7 @@ static void test_containers_list(void **state) {
                 char other[64];
                 snprintf(other, sizeof(other), "%s-empty", L.prefix);
                 rpc_opts oo = { .ns = other, .timeout_ms = 30000 };
-                _cleanup_rpc_msg_ rpc_container_list *l = NULL;
+                _cleanup_pb_msg_ rpc_container_list *l = NULL;
                 assert_int_equal(rpc_containers_list(L.c, &oo, NULL, 0, &l, &err), 0);
                 assert_int_equal(l->n_containers, 0);
         }
@@ -417,7 +417,7 @@ static void test_containers_get(void **state) {
         rpc_opts o = opts();
         const char *ids[] = { L.id_run, L.id_paused, L.id_stopped, L.id_notask };
         for (size_t i = 0; i < 4; i++) {
-                _cleanup_rpc_msg_ rpc_container_get *g = NULL;
+                _cleanup_pb_msg_ rpc_container_get *g = NULL;
                 assert_int_equal(rpc_containers_get(L.c, &o, ids[i], &g, &err), 0);
                 assert_non_null(g->container);
                 assert_string_equal(g->container->id, ids[i]);
@@ -486,7 +486,7 @@ static void test_tasks(void **state) {
 
         rpc_error err = { 0 };
         rpc_opts o = opts();
-        _cleanup_rpc_msg_ rpc_task_list *l = NULL;
+        _cleanup_pb_msg_ rpc_task_list *l = NULL;
         assert_int_equal(rpc_tasks_list(L.c, &o, NULL, &l, &err), 0);
         assert_int_equal(l->n_tasks, n);
         for (size_t i = 0; i < n; i++) {
@@ -499,7 +499,7 @@ static void test_tasks(void **state) {
                 assert_int_equal(p->pid, rows[i].pid);
                 assert_string_equal(status_name(p->status), rows[i].status);
 
-                _cleanup_rpc_msg_ rpc_task_get *g = NULL;
+                _cleanup_pb_msg_ rpc_task_get *g = NULL;
                 assert_int_equal(rpc_tasks_get(L.c, &o, rows[i].id, &g, &err), 0);
                 assert_non_null(g->process);
                 /* containerd fills id (the container's), not container_id. */
@@ -518,7 +518,7 @@ static void test_tasks(void **state) {
                 { L.id_stopped, CONTAINERD__V1__TYPES__STATUS__STOPPED },
         };
         for (size_t i = 0; i < 3; i++) {
-                _cleanup_rpc_msg_ rpc_task_get *g = NULL;
+                _cleanup_pb_msg_ rpc_task_get *g = NULL;
                 assert_int_equal(rpc_tasks_get(L.c, &o, want[i].id, &g, &err), 0);
                 assert_int_equal(g->process->status, want[i].status);
                 assert_true(g->process->pid > 0);
@@ -562,7 +562,7 @@ static void test_relative_address(void **state) {
         assert_int_equal(chdir(cwd), 0);
         if (r < 0)
                 fail_msg("relative socket path %s: %d %s", slash + 1, r, err.message);
-        rpc_msg_free(v);
+        pb_msg_free(v);
 }
 #define T(f) cmocka_unit_test_setup_teardown(f, live_arm, live_disarm)
 

@@ -116,12 +116,12 @@ static void test_msg_roundtrip(void **state) {
 
         uint8_t *buf = NULL;
         size_t len = 0;
-        assert_int_equal(rpc_msg_pack(&ct.base, &buf, &len), 0);
+        assert_int_equal(pb_msg_pack(&ct.base, &buf, &len), 0);
         assert_non_null(buf);
         assert_int_equal(len, protobuf_c_message_get_packed_size(&ct.base));
 
         rpc_container *back = NULL;
-        assert_int_equal(rpc_msg_unpack(&containerd__services__containers__v1__container__descriptor, buf, len,
+        assert_int_equal(pb_msg_unpack(&containerd__services__containers__v1__container__descriptor, buf, len,
                                         (ProtobufCMessage **) &back),
                          0);
         assert_non_null(back);
@@ -149,13 +149,13 @@ static void test_msg_roundtrip(void **state) {
         /* Packing the decoded copy gives the same bytes. */
         uint8_t *buf2 = NULL;
         size_t len2 = 0;
-        assert_int_equal(rpc_msg_pack(&back->base, &buf2, &len2), 0);
+        assert_int_equal(pb_msg_pack(&back->base, &buf2, &len2), 0);
         assert_int_equal(len2, len);
         assert_memory_equal(buf2, buf, len);
 
         free(buf2);
         free(buf);
-        rpc_msg_free(back);
+        pb_msg_free(back);
 }
 
 /* An empty message packs to zero bytes, and zero bytes are a valid message. */
@@ -164,16 +164,16 @@ static void test_msg_empty(void **state) {
         Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
         uint8_t *buf = NULL;
         size_t len = 99;
-        assert_int_equal(rpc_msg_pack(&e.base, &buf, &len), 0);
+        assert_int_equal(pb_msg_pack(&e.base, &buf, &len), 0);
         assert_non_null(buf);
         assert_int_equal(len, 0);
         rpc_version *v = NULL;
-        assert_int_equal(rpc_msg_unpack(&containerd__services__version__v1__version_response__descriptor, buf, 0,
+        assert_int_equal(pb_msg_unpack(&containerd__services__version__v1__version_response__descriptor, buf, 0,
                                         (ProtobufCMessage **) &v),
                          0);
         assert_non_null(v);
         assert_string_equal(v->version, "");
-        rpc_msg_free(v);
+        pb_msg_free(v);
         free(buf);
 }
 
@@ -200,7 +200,7 @@ static void test_msg_garbage(void **state) {
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 ProtobufCMessage *sentinel = (ProtobufCMessage *) (uintptr_t) 0x1;
                 ProtobufCMessage *m = sentinel;
-                int r = rpc_msg_unpack(&containerd__services__containers__v1__container__descriptor, bad[i].bytes,
+                int r = pb_msg_unpack(&containerd__services__containers__v1__container__descriptor, bad[i].bytes,
                                        bad[i].len, &m);
                 if (r != -EBADMSG)
                         fail_msg("%s: expected -EBADMSG, got %d", bad[i].what, r);
@@ -211,8 +211,8 @@ static void test_msg_garbage(void **state) {
 
 static void test_msg_free_null(void **state) {
         (void) state;
-        rpc_msg_free(NULL);
-        _cleanup_rpc_msg_ rpc_version *v = NULL;   /* cleanup of NULL is a no-op */
+        pb_msg_free(NULL);
+        _cleanup_pb_msg_ rpc_version *v = NULL;   /* cleanup of NULL is a no-op */
         (void) v;
 }
 

@@ -26,11 +26,11 @@
 #include <zlib.h>
 
 #include "helpers.h"
-#include "store/cleanup.h"
-#include "store/db.h"
-#include "store/gzindex.h"
-#include "store/reader.h"
-#include "store/tarindex.h"
+#include "cleanup.h"
+#include "db.h"
+#include "gzindex.h"
+#include "reader.h"
+#include "tarindex.h"
 
 #define MEMBER "last/member-4k.bin"
 #define RUNS 21

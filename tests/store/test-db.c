@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "store/cleanup.h"
-#include "store/db.h"
-#include "store/schema.h"
+#include "cleanup.h"
+#include "db.h"
+#include "schema.h"
 
 struct fixture {
         char *dir;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "vocab.h"
 #include "decode.h"
 #include "google_any.pb-c.h"
 #include "runtime_v2_runc_options_oci.pb-c.h"
@@ -191,13 +191,13 @@ static void test_options(void **state) {
 static void test_ckpt_name_container(void **state) {
         const char *tag = NULL;
         const char *name = "containerd.io/checkpoint/web:11-25-2026-10:38:53";
-        assert_int_equal(store_ckpt_name_container(name, &tag), 3);
-        assert_memory_equal(name + strlen(STORE_CKPT_NAME_PREFIX), "web", 3);
+        assert_int_equal(ckpt_name_container(name, &tag), 3);
+        assert_memory_equal(name + strlen(CKPT_NAME_PREFIX), "web", 3);
         assert_string_equal(tag, "11-25-2026-10:38:53");
-        assert_int_equal(store_ckpt_name_container("containerd.io/checkpoint/a/b:1", &tag), 0);
-        assert_int_equal(store_ckpt_name_container("other/web:1", &tag), 0);
-        assert_int_equal(store_ckpt_name_container("containerd.io/checkpoint/:x", &tag), 0);
-        assert_int_equal(store_ckpt_name_container("containerd.io/checkpoint/web", &tag), 0);
+        assert_int_equal(ckpt_name_container("containerd.io/checkpoint/a/b:1", &tag), 0);
+        assert_int_equal(ckpt_name_container("other/web:1", &tag), 0);
+        assert_int_equal(ckpt_name_container("containerd.io/checkpoint/:x", &tag), 0);
+        assert_int_equal(ckpt_name_container("containerd.io/checkpoint/web", &tag), 0);
 }
 
 int main(void) {

@@ -11,10 +11,10 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "store/cleanup.h"
-#include "store/gzindex.h"
-#include "store/reader.h"
-#include "store/tarindex.h"
+#include "cleanup.h"
+#include "gzindex.h"
+#include "reader.h"
+#include "tarindex.h"
 
 /* Compares reads at many random offsets (and the edges) against plain. */
 static void check_random_reads(const struct gzindex *idx, struct store_reader *gz, const uint8_t *plain,

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "store/cleanup.h"
-#include "store/reader.h"
+#include "cleanup.h"
+#include "reader.h"
 
 static char *dir;
 

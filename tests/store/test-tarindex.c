@@ -12,9 +12,9 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "store/cleanup.h"
-#include "store/reader.h"
-#include "store/tarindex.h"
+#include "cleanup.h"
+#include "reader.h"
+#include "tarindex.h"
 
 /* Indexes an in-memory archive. */
 static int index_mem(const struct th_buf *tar, struct tar_index **ret) {

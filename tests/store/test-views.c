@@ -16,11 +16,11 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "store/blob.h"
-#include "store/cleanup.h"
-#include "store/db.h"
-#include "store/gzindex.h"
-#include "store/views.h"
+#include "blob.h"
+#include "cleanup.h"
+#include "db.h"
+#include "gzindex.h"
+#include "views.h"
 
 #define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define N_FILES 24

@@ -1,0 +1,34 @@
+/* protobuf-c pack/unpack: the only place that calls protobuf-c directly. */
+#include "pbmsg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void pb_msg_free(void *msg) {
+        if (msg)
+                protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+int pb_msg_pack(const ProtobufCMessage *msg, uint8_t **ret_buf, size_t *ret_len) {
+        size_t len = protobuf_c_message_get_packed_size(msg);
+        /* malloc(0) may return NULL: always allocate a byte. */
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+                return -ENOMEM;
+        if (protobuf_c_message_pack(msg, buf) != len) {
+                free(buf);
+                return -EIO;
+        }
+        *ret_buf = buf;
+        *ret_len = len;
+        return 0;
+}
+
+int pb_msg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                   ProtobufCMessage **ret_msg) {
+        ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, buf);
+        if (!m)
+                return -EBADMSG;
+        *ret_msg = m;
+        return 0;
+}

@@ -1,0 +1,18 @@
+/* protobuf-c pack/unpack behind three helpers: the only place that calls
+ * protobuf-c's (un)packing directly. Used by rpc/ for messages on the wire
+ * and by store/ for the protobuf blobs of a checkpoint. Thread-safe. */
+#pragma once
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void pb_msg_free(void *msg);  /* NULL-safe, any unpacked message */
+static inline void pb_msg_freep(void *p) { void **m = p; if (*m) pb_msg_free(*m); }
+#define _cleanup_pb_msg_ __attribute__((cleanup(pb_msg_freep)))
+
+/* Packs `msg` into a new buffer (caller frees); -ENOMEM, -EIO. */
+int pb_msg_pack(const ProtobufCMessage *msg, uint8_t **ret_buf, size_t *ret_len);
+/* Unpacks; -EBADMSG when the bytes are not a valid message of that type. */
+int pb_msg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                  ProtobufCMessage **ret_msg);

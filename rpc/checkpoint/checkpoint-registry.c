@@ -1,0 +1,211 @@
+/* Per-process memory of checkpoints: which (namespace, container) has one
+ * running and in which stage, and the text of each one's last result. A
+ * list under one mutex: there are as many entries as containers ever
+ * checkpointed, and every operation is short. */
+#include "checkpoint-internal.h"
+
+#include <pthread.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct ckpt_entry {
+        struct ckpt_entry *next;
+        char *ns, *id;
+        bool running;
+        const char *stage;
+        struct timespec started;
+        char *report;   /* last result, NULL: none yet */
+        char *status;
+};
+
+struct ckpt_registry {
+        pthread_mutex_t lock;
+        struct ckpt_entry *entries;
+        char *work_dir;
+        int upload_mode;
+};
+
+int ckpt_registry_new(ckpt_registry **ret) {
+        ckpt_registry *reg = calloc(1, sizeof(*reg));
+        if (!reg)
+                return -ENOMEM;
+        const char *dir = getenv("CKPTFS_WORK_DIR");
+        if (dir && dir[0] == '/' && !(reg->work_dir = strdup(dir))) {
+                free(reg);
+                return -ENOMEM;
+        }
+        const char *up = getenv("CKPTFS_CHECKPOINT_UPLOAD");
+        reg->upload_mode = up && strcmp(up, "stream") == 0 ? CKPT_UPLOAD_STREAM : CKPT_UPLOAD_DIFF;
+        pthread_mutex_init(&reg->lock, NULL);
+        *ret = reg;
+        return 0;
+}
+
+int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir) {
+        if (!reg || !dir || dir[0] != '/')
+                return -EINVAL;
+        char *d = strdup(dir);
+        if (!d)
+                return -ENOMEM;
+        pthread_mutex_lock(&reg->lock);
+        free(reg->work_dir);
+        reg->work_dir = d;
+        pthread_mutex_unlock(&reg->lock);
+        return 0;
+}
+
+int ckpt_registry_upload_mode(ckpt_registry *reg) {
+        return reg->upload_mode;
+}
+
+const char *ckpt_registry_work_dir(ckpt_registry *reg) {
+        /* Set at start-up, before checkpoints run. */
+        return reg->work_dir;
+}
+
+ckpt_registry *ckpt_registry_free(ckpt_registry *reg) {
+        if (!reg)
+                return NULL;
+        for (struct ckpt_entry *e = reg->entries, *next; e; e = next) {
+                next = e->next;
+                free(e->ns);
+                free(e->id);
+                free(e->report);
+                free(e->status);
+                free(e);
+        }
+        pthread_mutex_destroy(&reg->lock);
+        free(reg->work_dir);
+        free(reg);
+        return NULL;
+}
+
+/* Under the lock. */
+static struct ckpt_entry *find(ckpt_registry *reg, const char *ns, const char *id) {
+        for (struct ckpt_entry *e = reg->entries; e; e = e->next)
+                if (strcmp(e->ns, ns) == 0 && strcmp(e->id, id) == 0)
+                        return e;
+        return NULL;
+}
+
+/* Under the lock: a new entry for (ns, id), or NULL without memory. */
+static struct ckpt_entry *add(ckpt_registry *reg, const char *ns, const char *id) {
+        struct ckpt_entry *e = calloc(1, sizeof(*e));
+        if (!e || !(e->ns = strdup(ns)) || !(e->id = strdup(id))) {
+                if (e)
+                        free(e->ns);
+                free(e);
+                return NULL;
+        }
+        e->next = reg->entries;
+        reg->entries = e;
+        return e;
+}
+
+int ckpt_registry_begin(ckpt_registry *reg, const char *ns, const char *id, ckpt_entry **ret) {
+        pthread_mutex_lock(&reg->lock);
+        struct ckpt_entry *e = find(reg, ns, id);
+        if (e && e->running) {
+                pthread_mutex_unlock(&reg->lock);
+                return -EBUSY;
+        }
+        if (!e && !(e = add(reg, ns, id))) {
+                pthread_mutex_unlock(&reg->lock);
+                return -ENOMEM;
+        }
+        e->running = true;
+        e->stage = "prepare";
+        clock_gettime(CLOCK_MONOTONIC, &e->started);
+        pthread_mutex_unlock(&reg->lock);
+        *ret = e;
+        return 0;
+}
+
+void ckpt_registry_stage(ckpt_registry *reg, ckpt_entry *e, const char *stage) {
+        pthread_mutex_lock(&reg->lock);
+        e->stage = stage;
+        pthread_mutex_unlock(&reg->lock);
+}
+
+void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status) {
+        pthread_mutex_lock(&reg->lock);
+        free(e->report);
+        free(e->status);
+        e->report = report;
+        e->status = status;
+        e->running = false;
+        e->stage = NULL;
+        pthread_mutex_unlock(&reg->lock);
+}
+
+int ckpt_registry_last_report(ckpt_registry *reg, const char *ns, const char *id, char **ret_text) {
+        if (!reg || !ns || !id || !ret_text)
+                return -EINVAL;
+        pthread_mutex_lock(&reg->lock);
+        struct ckpt_entry *e = find(reg, ns, id);
+        int r = -ENOENT;
+        char *text = NULL;
+        if (e && e->running) {
+                r = asprintf(&text, "result: running\nstage: %s\nelapsed: %ld ms\n%s%s", e->stage,
+                             monotime_ms_since(&e->started), e->report ? "previous:\n" : "", e->report ? e->report : "");
+                r = r < 0 ? -ENOMEM : 0;
+        } else if (e && e->report) {
+                text = strdup(e->report);
+                r = text ? 0 : -ENOMEM;
+        }
+        pthread_mutex_unlock(&reg->lock);
+        if (r < 0)
+                return r;
+        *ret_text = text;
+        return 0;
+}
+
+int ckpt_registry_status_lines(ckpt_registry *reg, const char *ns, const char *id, char **ret_text) {
+        if (!reg || !ns || !id || !ret_text)
+                return -EINVAL;
+        pthread_mutex_lock(&reg->lock);
+        struct ckpt_entry *e = find(reg, ns, id);
+        const char *last = e && e->status ? e->status : "";
+        char *text = NULL;
+        int r;
+        if (e && e->running)
+                r = asprintf(&text, "checkpoint: running (stage: %s)\n%s", e->stage, last);
+        else
+                r = (text = strdup(last)) ? 0 : -1;
+        pthread_mutex_unlock(&reg->lock);
+        if (r < 0)
+                return -ENOMEM;
+        *ret_text = text;
+        return 0;
+}
+
+int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id, const char *msg) {
+        if (!reg || !ns || !id || !msg)
+                return -EINVAL;
+        char *report = NULL, *status = NULL;
+        /* One line of the message in status, all of it in the report. */
+        size_t n = strcspn(msg, "\n");
+        if (asprintf(&report, "result: failed\nerror: EINVAL (%s)\nstage: parse\nmessage: %s\n", strerror(EINVAL),
+                     msg) < 0)
+                return -ENOMEM;
+        if (asprintf(&status, "last_checkpoint: failed (parse, EINVAL): %.*s\n", (int) (n > 300 ? 300 : n), msg) < 0) {
+                free(report);
+                return -ENOMEM;
+        }
+        pthread_mutex_lock(&reg->lock);
+        struct ckpt_entry *e = find(reg, ns, id);
+        if (!e && !(e = add(reg, ns, id))) {
+                pthread_mutex_unlock(&reg->lock);
+                free(report);
+                free(status);
+                return -ENOMEM;
+        }
+        free(e->report);
+        free(e->status);
+        e->report = report;
+        e->status = status;
+        pthread_mutex_unlock(&reg->lock);
+        return 0;
+}

@@ -1,0 +1,482 @@
+/* ckpt_take(): the checkpoint workflow (see checkpoint.h). The rule that
+ * shapes this file: once the task may have been paused by us, every path
+ * goes through resume_task() before anything else can fail. */
+#include "checkpoint-run.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+const char *const ckpt_stage_names[N_STAGES] = {
+        "prepare", "pause", "dump", "rw", "resume", "upload", "index", "image", "cleanup",
+};
+
+void run_enter(ckpt_run *t, enum stage s) {
+        if (t->stage_seen[t->stage])
+                t->stage_ms[t->stage] += monotime_ms_since(&t->stage_from);
+        t->stage = s;
+        t->stage_seen[s] = true;
+        clock_gettime(CLOCK_MONOTONIC, &t->stage_from);
+        if (t->entry)
+                ckpt_registry_stage(t->reg, t->entry, ckpt_stage_names[s]);
+}
+
+/* Records the first failure: its stage and message. Returns -error. */
+int run_fail(ckpt_run *t, int error, const char *fmt, ...) {
+        if (t->failed_stage < 0) {
+                t->failed_stage = (int) t->stage;
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+                va_end(ap);
+        }
+        return -abs(error);
+}
+
+/* containerd's errors, as ckpt_take() reports them: a vanished task is
+ * ESRCH, a daemon that is gone or too slow keeps its errno, anything else
+ * containerd, runc or CRIU did not do is EIO. */
+int run_errno(int r) {
+        switch (r) {
+        case -ENOMEM: case -ETIMEDOUT: case -ENOTCONN: case -ESRCH:
+                return r;
+        default:
+                return -EIO;
+        }
+}
+
+rpc_opts run_opts(const ckpt_run *t, int64_t timeout_ms) {
+        rpc_opts o = t->o;
+        o.timeout_ms = timeout_ms;
+        return o;
+}
+
+/* ---- prepare ---- */
+
+static int make_lease(ckpt_run *t) {
+        unsigned char rnd[8];
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                return run_fail(t, EIO, "cannot get random bytes: %m");
+        int n = snprintf(t->lease, sizeof(t->lease), "ckptfs-checkpoint-");
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                n += snprintf(t->lease + n, sizeof(t->lease) - (size_t) n, "%02x", rnd[i]);
+
+        char expire[64];
+        time_t when = time(NULL) + LEASE_EXPIRE_S;
+        struct tm tm;
+        gmtime_r(&when, &tm);
+        strftime(expire, sizeof(expire), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const char *labels[] = { "containerd.io/gc.expire", expire };
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_SHORT);
+        int r = rpc_leases_create(t->c, &o, t->lease, labels, 1, &err);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "creating a lease failed: %s", err.message);
+        t->lease_made = true;
+        t->o.lease = t->lease;
+        return 0;
+}
+
+static int make_dirs(ckpt_run *t) {
+        if (t->req->image_path) {
+                snprintf(t->dump_dir, sizeof(t->dump_dir), "%s", t->req->image_path);
+                if (t->req->work_path)
+                        snprintf(t->work_dir, sizeof(t->work_dir), "%s", t->req->work_path);
+                return 0;
+        }
+        const char *root = ckpt_registry_work_dir(t->reg);
+        if (!root)
+                root = ckpt_pick_work_root(t->task_pid, &t->mem_estimate);
+        t->work_root = root;
+        /* The container id in the name tells whose dump a leftover is. */
+        if ((size_t) snprintf(t->tmp, sizeof(t->tmp), "%s/ckptfs-dump-%.80s-XXXXXX", root, t->id) >= sizeof(t->tmp) - 16)
+                return run_fail(t, ENAMETOOLONG, "the work directory path %s is too long", root);
+        if (!mkdtemp(t->tmp))
+                return run_fail(t, errno, "cannot create a dump directory under %s: %s", root, strerror(errno));
+        t->tmp_made = true;
+        /* t->tmp is short of PATH_MAX by 16 at least (checked above). */
+        strcpy(stpcpy(t->dump_dir, t->tmp), "/dump");
+        if (t->req->work_path)
+                snprintf(t->work_dir, sizeof(t->work_dir), "%s", t->req->work_path);
+        else
+                strcpy(stpcpy(t->work_dir, t->tmp), "/work");
+        strcpy(stpcpy(t->empty_dir, t->tmp), "/empty");
+        if (mkdir(t->dump_dir, 0700) < 0 || (!t->req->work_path && mkdir(t->work_dir, 0700) < 0) ||
+            mkdir(t->empty_dir, 0700) < 0)
+                return run_fail(t, errno, "cannot create directories in %s: %s", t->tmp, strerror(errno));
+        return 0;
+}
+
+static bool runtime_is_runc(const char *name) {
+        return strncmp(name, "io.containerd.runc.", 19) == 0;
+}
+
+/* Decides the parts: named ones must be possible; the default takes what
+ * the container has (a task is always required by it). */
+static int resolve_parts(ckpt_run *t) {
+        const rpc_container *cr = t->cr->container;
+        bool expl = t->req->parts_explicit;
+        t->parts = t->req->parts;
+        if ((t->parts & CKPT_PART_IMAGE) && !*t->image_name) {
+                if (expl)
+                        return run_fail(t, EINVAL, "container %s has no image: the image part is impossible", t->id);
+                t->parts &= ~CKPT_PART_IMAGE;
+        }
+        if ((t->parts & CKPT_PART_RW) && (!*t->snapshot_key || !*t->snapshotter)) {
+                if (expl)
+                        return run_fail(t, EINVAL, "container %s has no rw snapshot: the rw part is impossible", t->id);
+                t->parts &= ~CKPT_PART_RW;
+        }
+        if ((t->parts & CKPT_PART_RUNTIME) && !(cr->runtime && cr->runtime->options) && !cr->spec) {
+                if (expl)
+                        return run_fail(t, EINVAL, "container %s has no runtime options or spec", t->id);
+                t->parts &= ~CKPT_PART_RUNTIME;
+        }
+        return 0;
+}
+
+static int prepare(ckpt_run *t) {
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_SHORT);
+        int r = rpc_containers_get(t->c, &o, t->id, &t->cr, &err);
+        if (r == -ENOENT)
+                return run_fail(t, ENOENT, "no container %s in namespace %s", t->id, t->ns);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "reading container %s failed: %s", t->id, err.message);
+        const rpc_container *cr = t->cr->container;
+        if (!cr)
+                return run_fail(t, EIO, "containerd returned no container record for %s", t->id);
+        t->runtime = cr->runtime && cr->runtime->name ? cr->runtime->name : "";
+        t->snapshotter = cr->snapshotter ? cr->snapshotter : "";
+        t->snapshot_key = cr->snapshot_key ? cr->snapshot_key : "";
+        t->image_name = cr->image ? cr->image : "";
+        r = resolve_parts(t);
+        if (r < 0)
+                return r;
+
+        /* The task: to dump it, or to freeze it for a consistent rw diff. */
+        _cleanup_pb_msg_ rpc_task_get *tg = NULL;
+        r = rpc_tasks_get(t->c, &o, t->id, &tg, &err);
+        if (r < 0 && r != -ENOENT)
+                return run_fail(t, run_errno(r), "reading the task of %s failed: %s", t->id, err.message);
+        t->have_task = r == 0 && tg->process;
+        t->task_status = t->have_task ? (int) tg->process->status : CONTAINERD__V1__TYPES__STATUS__UNKNOWN;
+        t->task_pid = t->have_task ? (pid_t) tg->process->pid : 0;
+        if (t->task_status == CONTAINERD__V1__TYPES__STATUS__PAUSING)
+                return run_fail(t, EBUSY, "the task of %s is being paused by someone else", t->id);
+        bool live = t->task_status == CONTAINERD__V1__TYPES__STATUS__RUNNING ||
+                    t->task_status == CONTAINERD__V1__TYPES__STATUS__PAUSED;
+        if ((t->parts & CKPT_PART_TASK) && !live)
+                return run_fail(t, ESRCH, "container %s has no running task to dump%s", t->id,
+                             t->have_task ? " (its task is not running)" : "");
+        if ((t->parts & CKPT_PART_TASK) && !runtime_is_runc(t->runtime))
+                return run_fail(t, EOPNOTSUPP, "runtime %s: only io.containerd.runc.* can be checkpointed",
+                             t->runtime);
+
+        if (t->req->name) {
+                _cleanup_pb_msg_ rpc_image *existing = NULL;
+                r = rpc_images_get(t->c, &o, t->req->name, &existing, &err);
+                if (r == 0)
+                        return run_fail(t, EEXIST, "an image named %s exists already", t->req->name);
+                if (r != -ENOENT)
+                        return run_fail(t, run_errno(r), "looking up image %s failed: %s", t->req->name,
+                                     err.message);
+        }
+        if (t->parts & CKPT_PART_IMAGE) {
+                r = rpc_images_get(t->c, &o, t->image_name, &t->base, &err);
+                if (r < 0)
+                        return run_fail(t, r == -ENOENT ? EINVAL : run_errno(r), "the image %s of %s: %s",
+                                     t->image_name, t->id, err.message);
+        }
+
+        r = make_dirs(t);
+        if (r < 0)
+                return r;
+        if (t->req->image_path)
+                return 0;   /* a raw dump: nothing goes to the content store */
+        r = make_lease(t);
+        if (r < 0)
+                return r;
+        if (t->base) {
+                /* The base image may be deleted while we run: hold its manifest
+                 * (and through its gc labels all it refers to) until our index
+                 * does, and make sure it is still there. */
+                const char *d = t->base->target->digest;
+                _cleanup_pb_msg_ rpc_blob_info *info = NULL;
+                r = rpc_leases_add_resource(t->c, &o, t->lease, "content", d, &err);
+                if (r >= 0)
+                        r = rpc_content_info(t->c, &t->o, d, &info, &err);
+                if (r < 0)
+                        return run_fail(t, r == -ENOENT ? EINVAL : run_errno(r), "the manifest %s of image %s: %s", d,
+                                        t->image_name, err.message);
+        }
+
+        /* The parent side of the rw diff does not change: set it up now,
+         * outside the frozen window. */
+        if (t->parts & CKPT_PART_RW) {
+                _cleanup_pb_msg_ rpc_snapshot_info *info = NULL;
+                r = rpc_snapshots_stat(t->c, &t->o, t->snapshotter, t->snapshot_key, &info, &err);
+                if (r < 0)
+                        return run_fail(t, run_errno(r), "snapshot %s: %s", t->snapshot_key, err.message);
+                snprintf(t->view_key, sizeof(t->view_key), "%.160s-parent-view-%s", info->parent, t->lease);
+                r = rpc_snapshots_view(t->c, &t->o, t->snapshotter, t->view_key, info->parent, &t->lower, &err);
+                if (r < 0)
+                        return run_fail(t, run_errno(r), "a view of the parent snapshot failed: %s", err.message);
+                t->view_made = true;
+                if (info->kind != CONTAINERD__SERVICES__SNAPSHOTS__V1__KIND__ACTIVE)
+                        return run_fail(t, EIO, "snapshot %s is not active", t->snapshot_key);
+                r = rpc_snapshots_mounts(t->c, &t->o, t->snapshotter, t->snapshot_key, &t->upper, &err);
+                if (r < 0)
+                        return run_fail(t, run_errno(r), "mounts of snapshot %s: %s", t->snapshot_key, err.message);
+        }
+
+        /* The small blobs, in containerd's order: runtime options first. */
+        if ((t->parts & CKPT_PART_RUNTIME) && cr->runtime && cr->runtime->options) {
+                r = run_write_small_blob(t, "runtime-options", MT_RUNTIME_OPTIONS,
+                                         &cr->runtime->options->base, &t->desc_runtime);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- the frozen window ---- */
+
+static int pause_task(ckpt_run *t) {
+        if (t->task_status != CONTAINERD__V1__TYPES__STATUS__RUNNING)
+                return 0;   /* paused by someone else: theirs to resume */
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_PAUSE);
+        /* A pause that fails (even by timing out) may still have frozen the
+         * task: from here on, resume_task() runs on every path. */
+        t->may_have_paused = true;
+        clock_gettime(CLOCK_MONOTONIC, &t->frozen_from);
+        int r = rpc_tasks_pause(t->c, &o, t->id, &err);
+        if (r < 0)
+                return run_fail(t, r == -ENOENT ? ESRCH : run_errno(r), "pausing the task failed: %s", err.message);
+        return 0;
+}
+
+/* Keeps the lines of CRIU's log that say what went wrong. */
+static void read_criu_errors(ckpt_run *t) {
+        if (!*t->work_dir)
+                return;
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/dump.log", t->work_dir);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return;
+        char line[512];
+        size_t n = 0;
+        while (fgets(line, sizeof(line), f)) {
+                char *e = strstr(line, "Error (");
+                if (!e)
+                        continue;
+                /* "(00.01) Error (criu/sk-inet.c:191): msg" -> "msg (criu/sk-inet.c:191)" */
+                char *close_paren = strstr(e, "): ");
+                char *text = close_paren ? close_paren + 3 : e;
+                text[strcspn(text, "\n")] = 0;
+                size_t len = strlen(text);
+                if (n + len + 2 > sizeof(t->criu))
+                        break;   /* the first errors are the telling ones */
+                if (n)
+                        t->criu[n++] = '\n';
+                memcpy(t->criu + n, text, len + 1);
+                n += len;
+        }
+        fclose(f);
+}
+
+static int dump_task(ckpt_run *t) {
+        if (!(t->parts & CKPT_PART_TASK))
+                return 0;
+        Google__Protobuf__Any any;
+        int r = run_options_any(t, true, &any);
+        if (r < 0)
+                return run_fail(t, r, "cannot encode the checkpoint options");
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_DUMP);
+        _cleanup_pb_msg_ rpc_task_checkpoint *resp = NULL;
+        r = rpc_tasks_checkpoint(t->c, &o, t->id, t->req->parent, &any, &resp, &err);
+        free(any.value.data);
+        if (r < 0) {
+                read_criu_errors(t);
+                return run_fail(t, r == -ENOENT ? ESRCH : run_errno(r), "the dump failed: %s", err.message);
+        }
+        t->dump_ok = true;
+        return 0;
+}
+
+static int diff_rw(ckpt_run *t) {
+        if (!(t->parts & CKPT_PART_RW))   /* never set with image-path */
+                return 0;
+        char ref[512];
+        snprintf(ref, sizeof(ref), "checkpoint-rw-%s", t->snapshot_key);
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_DIFF);
+        int r = rpc_diff_diff(t->c, &o, t->lower, t->upper, NULL, ref, &t->rw_desc, &err);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "the diff of the rw layer failed: %s", err.message);
+        return 0;
+}
+
+static void sleep_ms(long ms) {
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Never leaves a task we froze frozen, unless it cannot: then it says so
+ * loudly. Retries while containerd still reports the task paused. */
+static int resume_task(ckpt_run *t) {
+        if (!t->may_have_paused)
+                return 0;
+        if (t->req->exit && t->dump_ok) {
+                /* runc stopped the task after the dump, as asked. */
+                t->frozen_ms = monotime_ms_since(&t->frozen_from);
+                snprintf(t->after, sizeof(t->after), "stopped (exit was asked)");
+                return 0;
+        }
+        rpc_error err = { 0 };
+        int r = 0;
+        for (int attempt = 0; attempt < 6; attempt++) {
+                if (attempt)
+                        sleep_ms(100L << attempt);
+                rpc_opts o = run_opts(t, T_PAUSE);
+                r = rpc_tasks_resume(t->c, &o, t->id, &err);
+                if (r == 0)
+                        break;
+                /* Did it fail because there is nothing to resume? */
+                _cleanup_pb_msg_ rpc_task_get *tg = NULL;
+                rpc_error gerr = { 0 };
+                o = run_opts(t, T_SHORT);
+                int g = rpc_tasks_get(t->c, &o, t->id, &tg, &gerr);
+                if (g == -ENOENT || (g == 0 && tg->process &&
+                                     tg->process->status != CONTAINERD__V1__TYPES__STATUS__PAUSED &&
+                                     tg->process->status != CONTAINERD__V1__TYPES__STATUS__PAUSING)) {
+                        r = 0;
+                        break;
+                }
+        }
+        t->frozen_ms = monotime_ms_since(&t->frozen_from);
+        if (r < 0) {
+                t->left_paused = true;
+                snprintf(t->after, sizeof(t->after), "PAUSED: resuming it failed (%.800s); run `ctr -n %.200s tasks resume %.200s`",
+                         err.message, t->ns, t->id);
+                return run_fail(t, run_errno(r), "the task stays PAUSED: resuming it failed: %s", err.message);
+        }
+        t->resumed = true;
+        snprintf(t->after, sizeof(t->after), "running");
+        return 0;
+}
+
+/* Undoes what is ours, whatever happened: the parent view, the dump dir,
+ * the lease (synchronously after a failure, so that its blobs are gone
+ * when the caller sees the error). */
+static void cleanup(ckpt_run *t, bool failed) {
+        rpc_error err = { 0 };
+        if (t->view_made) {
+                rpc_opts o = run_opts(t, T_SHORT);
+                (void) rpc_snapshots_remove(t->c, &o, t->snapshotter, t->view_key, &err);
+        }
+        if (t->tmp_made)
+                (void) ckpt_rm_rf(t->tmp);
+        if (t->lease_made) {
+                rpc_opts o = run_opts(t, failed ? T_GC : T_SHORT);
+                o.lease = NULL;
+                (void) rpc_leases_delete(t->c, &o, t->lease, failed, &err);
+        }
+}
+
+static int run(ckpt_run *t) {
+        run_enter(t, S_PREPARE);
+        int r = prepare(t);
+        if (r < 0)
+                return r;
+
+        /* The frozen window: nothing in it may skip resume_task(). */
+        run_enter(t, S_PAUSE);
+        r = pause_task(t);
+        if (r >= 0) {
+                run_enter(t, S_DUMP);
+                r = dump_task(t);
+        }
+        if (r >= 0) {
+                run_enter(t, S_RW);
+                r = diff_rw(t);
+        }
+        run_enter(t, S_RESUME);
+        int k = resume_task(t);
+        if (r < 0)
+                return r;
+        if (k < 0)
+                return k;
+        if (t->req->image_path)
+                return 0;
+
+        run_enter(t, S_UPLOAD);
+        if (t->parts & CKPT_PART_TASK) {
+                r = run_upload_dump(t);
+                if (r < 0)
+                        return r;
+        }
+        r = run_write_task_blobs(t);
+        if (r < 0)
+                return r;
+        run_enter(t, S_INDEX);
+        r = run_write_index(t);
+        if (r < 0)
+                return r;
+        run_enter(t, S_IMAGE);
+        return run_create_image(t);
+}
+
+int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id, const ckpt_request *req,
+              char **ret_name) {
+        if (!reg || !c || !ns || !*ns || !id || !*id || !req)
+                return -EINVAL;
+        ckpt_run t = {
+                .reg = reg, .c = c, .ns = ns, .id = id, .req = req,
+                .o = { .ns = ns },
+                .desc_runtime = -1, .desc_criu = -1, .desc_config = -1, .desc_options = -1,
+                .failed_stage = -1,
+        };
+        clock_gettime(CLOCK_MONOTONIC, &t.started);
+        int r = ckpt_registry_begin(reg, ns, id, &t.entry);
+        if (r < 0)
+                return r;
+
+        r = run(&t);
+        run_enter(&t, S_CLEANUP);
+        cleanup(&t, r < 0);
+        run_enter(&t, S_CLEANUP);   /* closes the cleanup stage's time */
+
+        char *report = NULL, *status = NULL;
+        run_report(&t, r, &report, &status);
+        ckpt_registry_end(reg, t.entry, report, status);
+
+        char *name = NULL;
+        if (r == 0 && ret_name && req->name && !(name = strdup(req->name)))
+                r = -ENOMEM;
+        pb_msg_free(t.rw_desc);
+        pb_msg_free(t.base);
+        pb_msg_free(t.lower);
+        pb_msg_free(t.upper);
+        pb_msg_free(t.cr);
+        if (r < 0)
+                return r;
+        if (ret_name)
+                *ret_name = name;
+        return 0;
+}
+
+int ckpt_delete_image(rpc_client *c, const char *ns, const char *name, rpc_error *err) {
+        if (!c || !ns || !name || !*name)
+                return rpc_error_set(err, EINVAL, "no image name");
+        rpc_opts o = { .ns = ns, .timeout_ms = T_SHORT };
+        return rpc_images_delete(c, &o, name, false, err);
+}
+

@@ -1,0 +1,130 @@
+/* Taking checkpoints of containers: containerd's task.Checkpoint and
+ * `ctr containers checkpoint` as one rpc/ operation, with a shorter frozen
+ * window than containerd's client.
+ *
+ * Workflow of ckpt_take() (all under one containerd lease, deleted at the
+ * end so that nothing written midway survives a failure):
+ *   prepare  Containers.Get, Tasks.Get, Images.Get (name free? base image),
+ *            lease, private work dir, parent view of the rw snapshot, and
+ *            the small blobs (spec, checkpoint and runtime options)
+ *   pause    Tasks.Pause unless the task is paused already
+ *   dump     Tasks.Checkpoint with runc's image_path = the private work dir
+ *   rw       Diff.Diff of the rw snapshot against its parent
+ *   resume   Tasks.Resume: always, on every path, unless `exit` dumped it
+ *   upload   the dump dir as a tar into the content store: by containerd's
+ *            own differ (Diff.Diff of an empty dir against the dump dir, an
+ *            uncompressed layer: containerd's checkpoint tar, written
+ *            in-process), else streamed by us (ustar, Content.Write)
+ *   index    the OCI image index (runtime, snapshotter, image name
+ *            annotations; gc.ref.content.N labels)
+ *   image    Images.Create NAME -> index, label containerd.io/checkpoint=true
+ * The task is frozen only from pause to resume (CRIU dump + rw diff); the
+ * tar of the dump reaches the content store while it runs again.
+ *
+ * Errors are -errno: -EINVAL bad request or a part the container lacks,
+ * -EBUSY a checkpoint of this container runs already (or its task is
+ * pausing), -ENOENT no such container, -ESRCH no running task to dump,
+ * -EEXIST an image of that name exists, -EOPNOTSUPP a runtime other than
+ * io.containerd.runc.*, -EIO containerd/runc/CRIU failed, or any -errno of
+ * the rpc layer (-ETIMEDOUT, -ECONNREFUSED...). The message for the user is
+ * in the registry's last report.
+ *
+ * Threads: ckpt_request is immutable after parse (share it read-only);
+ * ckpt_registry is thread-safe; ckpt_take() blocks the calling thread for
+ * the whole checkpoint, and every containerd call in it has a deadline. */
+#pragma once
+
+#include "rpc.h"
+
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Longest command accepted by ckpt_request_parse(). */
+#define CKPT_COMMAND_MAX 4096
+
+/* ---- requests -------------------------------------------------------- */
+
+typedef struct ckpt_request ckpt_request;
+
+/* Parses one control-file write: whitespace-separated words, the empty line
+ * meaning the defaults (all parts, default name). `line` is `len` bytes and
+ * need not be NUL-terminated; a NUL inside, a word not in the grammar, a bad
+ * value or a command longer than CKPT_COMMAND_MAX give -EINVAL.
+ *   parts:   task rw image runtime (default: all four)
+ *   options: exit tcp unix-sockets terminal file-locks empty-ns=NS[,NS]
+ *            cgroups=soft|full|strict parent=DIGEST image-path=DIR
+ *            work-path=DIR name=REF
+ * image-path makes a raw dump to DIR (no image, no other part); the CRIU
+ * options need the task part. Passed on as containerd defines them, though
+ * containerd 1.6 drops two on the way: parent (Tasks.Checkpoint's
+ * parent_checkpoint) and cgroups (the runc shim does not forward it).
+ * Unlike `ctr c checkpoint`, file-locks is off unless asked. `container_id` is used for the default name
+ * containerd.io/checkpoint/<id>:<MM-DD-YYYY-HH:MM:SS> (local time, now).
+ * On success *ret owns the request; on -EINVAL *ret_msg (if not NULL) gets
+ * a malloc'd sentence saying what is wrong. -ENOMEM possible. */
+int ckpt_request_parse(const char *line, size_t len, const char *container_id, ckpt_request **ret,
+                       char **ret_msg);
+
+/* The default request named containerd.io/checkpoint/<id>:<tag> (mkdir
+ * checkpoints/<tag>). -EINVAL (+ *ret_msg) if `tag` is not a valid
+ * reference tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
+int ckpt_request_for_tag(const char *container_id, const char *tag, ckpt_request **ret, char **ret_msg);
+
+/* The image name the request will create (NULL for a raw image-path dump).
+ * Owned by the request. */
+const char *ckpt_request_name(const ckpt_request *r);
+
+ckpt_request *ckpt_request_free(ckpt_request *r);   /* NULL-safe; returns NULL */
+static inline void ckpt_request_freep(ckpt_request **r) { if (*r) ckpt_request_free(*r); }
+
+/* ---- the registry: who runs, in which stage, last results ------------ */
+
+typedef struct ckpt_registry ckpt_registry;
+
+/* A new, empty registry (one per process). Private dump directories go
+ * under $CKPTFS_WORK_DIR (an absolute path) if set; else, per checkpoint,
+ * under /dev/shm when the task's memory fits there (and twice in
+ * MemAvailable), since the task stays frozen while CRIU writes; else under
+ * /var/tmp. runc's shim writes there, so it must see that path (same mount
+ * namespace). */
+int ckpt_registry_new(ckpt_registry **ret);
+/* Sets the parent of the private dump directories (absolute path), for
+ * all checkpoints; call it before any ckpt_take() runs. */
+int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir);
+/* Frees the registry; no ckpt_take() may be running on it. Returns NULL. */
+ckpt_registry *ckpt_registry_free(ckpt_registry *reg);
+static inline void ckpt_registry_freep(ckpt_registry **r) { if (*r) ckpt_registry_free(*r); }
+
+/* Takes the checkpoint described by `req` of container `id` in namespace
+ * `ns` (see the workflow above). Blocks until the image exists (or the raw
+ * dump is done). -EBUSY at once if one runs for (ns, id) in this registry.
+ * On success *ret_name (if not NULL) is a malloc'd copy of the image name
+ * (NULL for a raw image-path dump). The outcome becomes the last report. */
+int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id, const ckpt_request *req,
+              char **ret_name);
+
+/* Text for `cat checkpoint`: the last result for (ns, id), "key: value"
+ * lines. Success: image name, index digest, size, each blob, duration of
+ * each stage and of the frozen window. Failure: the stage, the errno name
+ * and containerd's/CRIU's message in plain words, and the task's state
+ * afterwards. While one runs, the report says so. -ENOENT if none yet. */
+int ckpt_registry_last_report(ckpt_registry *reg, const char *ns, const char *id, char **ret_text);
+
+/* Lines for `status`: "checkpoint: running (stage: dump)\n" while one runs,
+ * and "last_checkpoint: ok <name>\n" or "last_checkpoint: failed (<stage>):
+ * <message>\n" after one; "" if nothing. *ret_text is malloc'd. */
+int ckpt_registry_status_lines(ckpt_registry *reg, const char *ns, const char *id, char **ret_text);
+
+/* Records a failure that happened before ckpt_take() (a command that does
+ * not parse, a bad tag) as the last result of (ns, id), so that `cat
+ * checkpoint` and status explain the EINVAL. -ENOMEM possible. */
+int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id, const char *msg);
+
+/* The name of an errno a checkpoint can fail with ("EBUSY"), "ok" for 0,
+ * "error" for others: the words of the report. */
+const char *ckpt_errno_name(int e);
+
+/* rmdir checkpoints/<tag>: Images.Delete of `name` (containerd's garbage
+ * collector then frees the blobs). -ENOENT if absent. */
+int ckpt_delete_image(rpc_client *c, const char *ns, const char *name, rpc_error *err);

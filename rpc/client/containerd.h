@@ -1,0 +1,164 @@
+/* Typed wrappers over the containerd services (the subset ckptfs uses).
+ * Contracts as in rpc.h: 0 or -errno, `err` optional, results owned by the
+ * caller and freed with pb_msg_free() (or _cleanup_pb_msg_). Every call
+ * takes the namespace in `o->ns` and has a deadline (o->timeout_ms). */
+#pragma once
+
+#include "rpc.h"
+#include "status.h"
+
+#include "api_services_containers_v1_containers.pb-c.h"
+#include "api_services_content_v1_content.pb-c.h"
+#include "api_services_diff_v1_diff.pb-c.h"
+#include "api_services_events_v1_events.pb-c.h"
+#include "api_services_images_v1_images.pb-c.h"
+#include "api_services_leases_v1_leases.pb-c.h"
+#include "api_services_namespaces_v1_namespace.pb-c.h"
+#include "api_services_snapshots_v1_snapshots.pb-c.h"
+#include "api_services_tasks_v1_tasks.pb-c.h"
+#include "api_services_version_v1_version.pb-c.h"
+#include "api_events_task.pb-c.h"
+#include "api_events_image.pb-c.h"
+#include "api_events_container.pb-c.h"
+#include "api_events_namespace.pb-c.h"
+#include "google_empty.pb-c.h"
+#include "runtime_v2_runc_options_oci.pb-c.h"
+
+/* Short names for the generated types used across the project. */
+typedef Containerd__Services__Version__V1__VersionResponse rpc_version;
+typedef Containerd__Services__Namespaces__V1__ListNamespacesResponse rpc_namespace_list;
+typedef Containerd__Services__Containers__V1__Container rpc_container;
+typedef Containerd__Services__Containers__V1__ListContainersResponse rpc_container_list;
+typedef Containerd__Services__Containers__V1__GetContainerResponse rpc_container_get;
+typedef Containerd__V1__Types__Process rpc_process;
+typedef Containerd__Services__Tasks__V1__GetResponse rpc_task_get;
+typedef Containerd__Services__Tasks__V1__ListTasksResponse rpc_task_list;
+typedef Containerd__Services__Content__V1__Info rpc_blob_info;
+typedef Containerd__Services__Events__V1__Envelope rpc_envelope;
+typedef Containerd__Services__Tasks__V1__CheckpointTaskResponse rpc_task_checkpoint;
+typedef Containerd__Services__Images__V1__Image rpc_image;
+typedef Containerd__Services__Images__V1__ListImagesResponse rpc_image_list;
+typedef Containerd__Services__Snapshots__V1__Info rpc_snapshot_info;
+typedef Containerd__Services__Snapshots__V1__MountsResponse rpc_mounts;
+
+/* Version.Version */
+int rpc_version_get(rpc_client *c, const rpc_opts *o, rpc_version **ret, rpc_error *err);
+
+/* Namespaces.List (o->ns is ignored). */
+int rpc_namespaces_list(rpc_client *c, const rpc_opts *o, rpc_namespace_list **ret, rpc_error *err);
+
+/* Containers.List with optional containerd filters (may be NULL/0). */
+int rpc_containers_list(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
+                        rpc_container_list **ret, rpc_error *err);
+/* Containers.Get; -ENOENT when there is no such container. */
+int rpc_containers_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_container_get **ret,
+                       rpc_error *err);
+
+/* Tasks.Get (the init process of container `id`); -ENOENT without a task. */
+int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err);
+/* Tasks.List with an optional filter (NULL: all). */
+int rpc_tasks_list(rpc_client *c, const rpc_opts *o, const char *filter, rpc_task_list **ret, rpc_error *err);
+
+/* Tasks.Pause / Tasks.Resume of the init process of container `id`
+ * (-ENOENT without a task; containerd answers FAILED_PRECONDITION when the
+ * task is not in a state that allows it). */
+int rpc_tasks_pause(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
+int rpc_tasks_resume(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
+/* Tasks.Checkpoint: `parent` (a digest, or NULL/"") and `options` (an Any,
+ * e.g. containerd.runc.v1.CheckpointOptions; NULL: none). With the runc
+ * option image_path the dump stays in that directory and the response
+ * holds no descriptors; otherwise containerd writes the CRIU tar and the
+ * spec into the content store (under o->lease) and lists them. */
+int rpc_tasks_checkpoint(rpc_client *c, const rpc_opts *o, const char *id, const char *parent,
+                         const Google__Protobuf__Any *options, rpc_task_checkpoint **ret, rpc_error *err);
+
+/* Images.Get; -ENOENT when there is no image of that name. */
+int rpc_images_get(rpc_client *c, const rpc_opts *o, const char *name, rpc_image **ret, rpc_error *err);
+/* Images.List with optional containerd filters (e.g. `name==x`). */
+int rpc_images_list(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
+                    rpc_image_list **ret, rpc_error *err);
+/* Images.Create of `name` -> `target` with labels (n_labels key/value
+ * pairs); -EEXIST when the name is taken. */
+int rpc_images_create(rpc_client *c, const rpc_opts *o, const char *name, const Containerd__Types__Descriptor *target,
+                      const char *const *labels, size_t n_labels, rpc_error *err);
+/* Images.Delete; -ENOENT when absent. `sync` waits for the garbage
+ * collection that follows. */
+int rpc_images_delete(rpc_client *c, const rpc_opts *o, const char *name, bool sync, rpc_error *err);
+
+/* Leases.Create of lease `id` with labels (e.g. containerd.io/gc.expire);
+ * Leases.Delete (`sync`: wait until the garbage collector has freed what
+ * only the lease held). Use the id in rpc_opts.lease for calls that create
+ * resources. */
+int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const char *const *labels, size_t n_labels,
+                      rpc_error *err);
+int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool sync, rpc_error *err);
+/* Leases.AddResource: lease `id` also holds `resource` of `type` ("content"
+ * with a digest, or "snapshots/<snapshotter>" with a key). */
+int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, const char *type,
+                            const char *resource, rpc_error *err);
+
+/* Snapshots service of snapshotter `snapshotter` (e.g. "overlayfs"):
+ * Stat -> info (parent, kind); View -> a read-only snapshot `key` of
+ * `parent` and its mounts (remove it with rpc_snapshots_remove()); Mounts ->
+ * the mounts of an active snapshot. -ENOENT for an unknown key. */
+int rpc_snapshots_stat(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                       rpc_snapshot_info **ret, rpc_error *err);
+int rpc_snapshots_view(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                       const char *parent, rpc_mounts **ret, rpc_error *err);
+int rpc_snapshots_mounts(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                         rpc_mounts **ret, rpc_error *err);
+int rpc_snapshots_remove(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                         rpc_error *err);
+
+/* Diff.Diff: the changes from `left` to `right` as a layer of `media_type`
+ * (NULL: containerd's default, application/vnd.oci.image.layer.v1.tar+gzip)
+ * written into the content store under content ref `ref` (and o->lease).
+ * *ret is the layer's descriptor (labelled containerd.io/uncompressed). */
+int rpc_diff_diff(rpc_client *c, const rpc_opts *o, const rpc_mounts *left, const rpc_mounts *right,
+                  const char *media_type, const char *ref, Containerd__Types__Descriptor **ret, rpc_error *err);
+
+/* Content.Info of a blob; -ENOENT when absent. */
+int rpc_content_info(rpc_client *c, const rpc_opts *o, const char *digest, rpc_blob_info **ret,
+                     rpc_error *err);
+
+/* Content.Read: streams [offset, offset+size) of blob `digest` (size 0: to
+ * the end) into `cb`, chunk by chunk, in order. `cb` returns 0 to go on or
+ * -errno to stop (that value is returned). Returns the number of bytes
+ * delivered (>= 0), or -errno. A stream that ends early, or a daemon dying
+ * mid-stream, is an error, never a short success. */
+typedef int (*rpc_read_cb)(const uint8_t *data, size_t len, uint64_t offset, void *userdata);
+int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, uint64_t offset, uint64_t size,
+                         rpc_read_cb cb, void *userdata, rpc_error *err);
+
+/* Content.Write: stores `len` bytes under `ref` with the expected `digest`
+ * (sha256:<hex>, computed by the caller) and labels (n_labels key/value
+ * pairs, may be 0). A blob that already exists is success, as in
+ * containerd's own client. Needs a lease in o->lease to survive GC until an
+ * image references it; but a blob that already existed is NOT added to that
+ * lease (the write stops at ALREADY_EXISTS): a caller that must keep such a
+ * blob alive adds it to the lease itself (Leases.AddResource). `data` may be NULL when `reader` is given: then the
+ * data is pulled from reader(userdata, buf, cap) -> bytes (0 at end, -errno). */
+typedef ssize_t (*rpc_pull_cb)(void *userdata, uint8_t *buf, size_t cap);
+#define RPC_DIGEST_MAX 72   /* "sha256:" + 64 hex + NUL */
+int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
+                      const uint8_t *data, rpc_pull_cb reader, void *userdata,
+                      const char *const *labels, size_t n_labels, rpc_error *err);
+/* Content.Write of exactly `len` bytes pulled from `reader` whose digest is
+ * not known in advance: the sha256 is computed while the bytes go out and
+ * sent with the commit; *ret_digest receives "sha256:<hex>". Same lease
+ * rules as above; a stream that is shorter or longer than `len` is -EIO. */
+int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
+                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
+                       rpc_error *err);
+
+/* Events.Subscribe: an endless stream. rpc_events_open() returns a call to
+ * read with rpc_events_next() (1 + *ret envelope, 0 end, -errno); end it with
+ * rpc_call_cancel() from another thread and free it with rpc_call_free().
+ * o->timeout_ms is forced to "none". */
+int rpc_events_open(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
+                    rpc_call **ret_call, rpc_error *err);
+int rpc_events_next(rpc_call *call, rpc_envelope **ret, rpc_error *err);
+/* The container a container or task event is about (its payload's
+ * container_id, or a container event's id): *ret_id malloc'd. -ENOENT for
+ * other events (and events naming none), -EBADMSG for a bad payload. */
+int rpc_event_container_id(const rpc_envelope *env, char **ret_id);

@@ -1,0 +1,44 @@
+#include "containerd.h"
+
+int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const char *const *labels, size_t n_labels,
+                      rpc_error *err) {
+        Containerd__Services__Leases__V1__CreateRequest__LabelsEntry entries[n_labels ? n_labels : 1];
+        Containerd__Services__Leases__V1__CreateRequest__LabelsEntry *entryp[n_labels ? n_labels : 1];
+        for (size_t i = 0; i < n_labels; i++) {
+                entries[i] = (Containerd__Services__Leases__V1__CreateRequest__LabelsEntry)
+                        CONTAINERD__SERVICES__LEASES__V1__CREATE_REQUEST__LABELS_ENTRY__INIT;
+                entries[i].key = (char *) labels[2 * i];
+                entries[i].value = (char *) labels[2 * i + 1];
+                entryp[i] = &entries[i];
+        }
+        Containerd__Services__Leases__V1__CreateRequest req = CONTAINERD__SERVICES__LEASES__V1__CREATE_REQUEST__INIT;
+        req.id = (char *) id;
+        req.n_labels = n_labels;
+        req.labels = entryp;
+        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
+        return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/Create", &req.base,
+                         &containerd__services__leases__v1__create_response__descriptor, &resp, err);
+}
+
+int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool sync, rpc_error *err) {
+        Containerd__Services__Leases__V1__DeleteRequest req = CONTAINERD__SERVICES__LEASES__V1__DELETE_REQUEST__INIT;
+        req.id = (char *) id;
+        req.sync = sync;
+        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
+        return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/Delete", &req.base,
+                         &google__protobuf__empty__descriptor, &resp, err);
+}
+
+int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, const char *type,
+                            const char *resource, rpc_error *err) {
+        Containerd__Services__Leases__V1__Resource res = CONTAINERD__SERVICES__LEASES__V1__RESOURCE__INIT;
+        res.id = (char *) resource;
+        res.type = (char *) type;
+        Containerd__Services__Leases__V1__AddResourceRequest req =
+                CONTAINERD__SERVICES__LEASES__V1__ADD_RESOURCE_REQUEST__INIT;
+        req.id = (char *) id;
+        req.resource = &res;
+        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
+        return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/AddResource", &req.base,
+                         &google__protobuf__empty__descriptor, &resp, err);
+}

@@ -1,0 +1,367 @@
+/* Blob reading: the content store's file when we can, Content.Read when not. */
+#include "blob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "containerd.h"
+#include "google_empty.pb-c.h"
+
+/* A local blob file that was read whole and matched its digest. */
+typedef struct verified_file {
+        char digest[7 + 64 + 1];
+        dev_t dev;
+        ino_t ino;
+        off_t size;
+        struct timespec ctime;   /* changes with every write, and cannot be set back */
+} verified_file;
+
+struct store_blobs {
+        rpc_client *rpc;
+        char *root;
+        pthread_mutex_t verified_lock;
+        verified_file *verified;
+        size_t n_verified, cap_verified;
+};
+
+int store_blobs_new(rpc_client *rpc, const char *content_root, store_blobs **ret) {
+        _cleanup_free_ store_blobs *b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->rpc = rpc;
+        pthread_mutex_init(&b->verified_lock, NULL);
+        if (content_root && !(b->root = strdup(content_root)))
+                return -ENOMEM;
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+store_blobs *store_blobs_free(store_blobs *b) {
+        if (b) {
+                free(b->root);
+                free(b->verified);
+                pthread_mutex_destroy(&b->verified_lock);
+                free(b);
+        }
+        return NULL;
+}
+
+static bool same_file(const verified_file *v, const char *digest, const struct stat *st) {
+        return strcmp(v->digest, digest) == 0 && v->dev == st->st_dev && v->ino == st->st_ino &&
+               v->size == st->st_size && v->ctime.tv_sec == st->st_ctim.tv_sec &&
+               v->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Linear: the list holds the blobs read whole since the mount started. */
+static verified_file *find_verified(store_blobs *b, const char *digest, const struct stat *st) {
+        for (size_t i = 0; i < b->n_verified; i++)
+                if (same_file(&b->verified[i], digest, st))
+                        return &b->verified[i];
+        return NULL;
+}
+
+static int mark_verified(store_blobs *b, const char *digest, const struct stat *st) {
+        int r = 0;
+        pthread_mutex_lock(&b->verified_lock);
+        if (!find_verified(b, digest, st)) {
+                if (b->n_verified == b->cap_verified) {
+                        size_t cap = b->cap_verified ? 2 * b->cap_verified : 16;
+                        verified_file *v = reallocarray(b->verified, cap, sizeof(*v));
+                        if (!v)
+                                r = -ENOMEM;
+                        else {
+                                b->verified = v;
+                                b->cap_verified = cap;
+                        }
+                }
+                if (r == 0) {
+                        verified_file *v = &b->verified[b->n_verified++];
+                        snprintf(v->digest, sizeof(v->digest), "%s", digest);
+                        v->dev = st->st_dev;
+                        v->ino = st->st_ino;
+                        v->size = st->st_size;
+                        v->ctime = st->st_ctim;
+                }
+        }
+        pthread_mutex_unlock(&b->verified_lock);
+        return r;
+}
+
+static bool is_verified(store_blobs *b, const char *digest, const struct stat *st) {
+        pthread_mutex_lock(&b->verified_lock);
+        bool found = find_verified(b, digest, st) != NULL;
+        pthread_mutex_unlock(&b->verified_lock);
+        return found;
+}
+
+const char *store_blobs_root(const store_blobs *b) {
+        return b->root;
+}
+
+bool digest_valid(const char *digest) {
+        if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
+                return false;
+        for (const char *p = digest + 7; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
+        /* The identity from before the read is what gets remembered: a file
+         * changed meanwhile no longer matches it and is read again. */
+        struct stat st;
+        if (!digest_valid(digest))
+                return -EINVAL;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (is_verified(b, digest, &st))
+                return 0;
+        store_blob_verifier *v;
+        int r = store_blob_verifier_new(digest, (uint64_t) st.st_size, &v);
+        if (r < 0)
+                return r;
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        enum { CHUNK = 1 << 20 };
+        _cleanup_free_ uint8_t *buf = malloc(CHUNK);
+        uint64_t off = 0;
+        r = buf ? 0 : -ENOMEM;
+        while (r == 0 && off < (uint64_t) st.st_size) {
+                ssize_t n = pread(fd, buf, CHUNK, (off_t) off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        r = n < 0 ? -errno : -EIO;   /* shorter than it said */
+                else {
+                        r = store_blob_verifier_feed(v, buf, (size_t) n, off);
+                        off += (uint64_t) n;
+                }
+        }
+        if (r == 0 && !store_blob_verifier_matched(v))
+                r = -EIO;   /* a failed hash, or a file shorter than it said */
+        store_blob_verifier_free(v);
+        return r < 0 ? r : mark_verified(b, digest, &st);
+}
+
+/* The generated code has no Introspection service (its proto needs
+ * google/rpc/status.proto), so the reply is decoded as an empty message
+ * whose unknown fields are walked by number: PluginsResponse.plugins = 1,
+ * Plugin.type = 1, Plugin.exports = 5 (map entries: key = 1, value = 2). */
+typedef struct bytes {
+        const uint8_t *data;
+        size_t len;
+} bytes;
+
+/* protobuf-c keeps a length-delimited unknown field with its varint
+ * length prefix: skip it. */
+static bool unknown_field(const ProtobufCMessage *m, uint32_t tag, size_t *iter, bytes *ret) {
+        for (; *iter < m->n_unknown_fields; (*iter)++) {
+                const ProtobufCMessageUnknownField *f = &m->unknown_fields[*iter];
+                if (f->tag != tag || f->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+                        continue;
+                (*iter)++;
+                uint64_t len = 0;
+                size_t i = 0;
+                for (int shift = 0; i < f->len && shift < 64; shift += 7) {
+                        uint8_t b = f->data[i++];
+                        len |= (uint64_t) (b & 0x7f) << shift;
+                        if (!(b & 0x80))
+                                break;
+                }
+                if (len != f->len - i)
+                        return false;
+                *ret = (bytes) { .data = f->data + i, .len = (size_t) len };
+                return true;
+        }
+        return false;
+}
+
+static char *field_string(const ProtobufCMessage *m, uint32_t tag) {
+        size_t it = 0;
+        bytes b;
+        return unknown_field(m, tag, &it, &b) ? strndup((const char *) b.data, b.len) : strdup("");
+}
+
+static int plugin_content_root(const uint8_t *data, size_t len, char **ret) {
+        _cleanup_pb_msg_ ProtobufCMessage *p = NULL;
+        int r = pb_msg_unpack(&google__protobuf__empty__descriptor, data, len, &p);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *type = field_string(p, 1);
+        if (!type)
+                return -ENOMEM;
+        if (strcmp(type, "io.containerd.content.v1") != 0)
+                return -ENOENT;
+        size_t it = 0;
+        bytes f;
+        while (unknown_field(p, 5, &it, &f)) {
+                _cleanup_pb_msg_ ProtobufCMessage *e = NULL;
+                if (pb_msg_unpack(&google__protobuf__empty__descriptor, f.data, f.len, &e) < 0)
+                        continue;
+                _cleanup_free_ char *key = field_string(e, 1);
+                if (key && strcmp(key, "root") == 0) {
+                        char *value = field_string(e, 2);
+                        if (!value)
+                                return -ENOMEM;
+                        *ret = value;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+int store_blobs_discover_root(store_blobs *b) {
+        Google__Protobuf__Empty req = GOOGLE__PROTOBUF__EMPTY__INIT;
+        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
+        int r = rpc_unary(b->rpc, NULL, "/containerd.services.introspection.v1.Introspection/Plugins", &req.base,
+                          &google__protobuf__empty__descriptor, &resp, NULL);
+        if (r < 0)
+                return r;
+        size_t it = 0;
+        bytes f;
+        while (unknown_field(resp, 1, &it, &f)) {
+                _cleanup_free_ char *root = NULL;
+                if (plugin_content_root(f.data, f.len, &root) < 0)
+                        continue;
+                _cleanup_free_ char *dir = NULL;
+                if (asprintf(&dir, "%s/blobs/sha256", root) < 0)
+                        return -ENOMEM;
+                /* Only a store we can actually read is a fast path. */
+                if (access(dir, R_OK | X_OK) < 0)
+                        return -ENOENT;
+                free(b->root);
+                b->root = TAKE_PTR(root);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* ---- Content.Read backend ---------------------------------------------- */
+
+typedef struct api_ctx {
+        rpc_client *rpc;
+        char *ns;
+        char *digest;
+} api_ctx;
+
+static void api_ctx_free(void *p) {
+        api_ctx *c = p;
+        if (c) {
+                free(c->ns);
+                free(c->digest);
+                free(c);
+        }
+}
+
+typedef struct copy_state {
+        uint8_t *buf;
+        size_t cap;
+} copy_state;
+
+static int copy_chunk(const uint8_t *data, size_t len, uint64_t offset, void *userdata) {
+        copy_state *s = userdata;
+        if (len > s->cap)
+                return -EIO;
+        memcpy(s->buf, data, len);
+        s->buf += len;
+        s->cap -= len;
+        return 0;
+}
+
+static ssize_t api_pread(void *ctx, void *buf, size_t len, uint64_t off) {
+        api_ctx *c = ctx;
+        copy_state s = { .buf = buf, .cap = len };
+        rpc_opts o = { .ns = c->ns };
+        if (len == 0)
+                return 0;
+        int64_t n = rpc_content_read(c->rpc, &o, c->digest, off, len, copy_chunk, &s, NULL);
+        return (ssize_t) n;
+}
+
+static int open_api(store_blobs *b, const char *ns, const char *digest, uint64_t size, struct store_reader **ret) {
+        api_ctx *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->rpc = b->rpc;
+        c->ns = strdup(ns);
+        c->digest = strdup(digest);
+        if (!c->ns || !c->digest) {
+                api_ctx_free(c);
+                return -ENOMEM;
+        }
+        int r = store_reader_new(api_pread, api_ctx_free, c, size, ret);
+        if (r < 0)
+                api_ctx_free(c);
+        return r;
+}
+
+static int open_local(store_blobs *b, const char *digest, uint64_t size, struct store_reader **ret) {
+        if (!b->root)
+                return -ENOENT;
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/blobs/sha256/%s", b->root, digest + 7) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        struct store_reader *rd;
+        int r = store_reader_from_fd(fd, &rd);   /* checks it is a regular file */
+        if (r < 0)
+                return r;
+        TAKE_FD(fd);
+        if (rd->size != size) {
+                store_reader_free(rd);
+                return -ENOENT;
+        }
+        *ret = rd;
+        return 0;
+}
+
+int store_blob_open(store_blobs *b, const char *ns, const char *digest, uint64_t size,
+                    struct store_reader **ret) {
+        if (!digest_valid(digest))
+                return -EINVAL;
+        if (open_local(b, digest, size, ret) == 0)
+                return 0;
+        return open_api(b, ns, digest, size, ret);
+}
+
+int store_blob_read_all(store_blobs *b, const char *ns, const char *digest, uint64_t size, uint64_t max,
+                        uint8_t **ret, size_t *ret_len) {
+        if (size > max)
+                return -EFBIG;
+        _cleanup_(store_reader_freep) struct store_reader *rd = NULL;
+        int r = store_blob_open(b, ns, digest, size, &rd);
+        if (r < 0)
+                return r;
+        _cleanup_free_ uint8_t *buf = malloc(size + 1);
+        if (!buf)
+                return -ENOMEM;
+        r = store_reader_read_exact(rd, buf, size, 0);
+        if (r == -ENODATA)
+                return -EIO;
+        if (r < 0)
+                return r;
+        buf[size] = 0;
+        store_blob_verifier *v;
+        r = store_blob_verifier_new(digest, size, &v);
+        if (r < 0)
+                return r;
+        r = store_blob_verifier_feed(v, buf, size, 0);
+        if (r == 0 && !store_blob_verifier_matched(v))
+                r = -EIO;
+        store_blob_verifier_free(v);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(buf);
+        *ret_len = size;
+        return 0;
+}
