@@ -12,6 +12,7 @@
 #include "api_services_diff_v1_diff.pb-c.h"
 #include "api_services_events_v1_events.pb-c.h"
 #include "api_services_images_v1_images.pb-c.h"
+#include "api_services_introspection_v1_introspection.pb-c.h"
 #include "api_services_leases_v1_leases.pb-c.h"
 #include "api_services_namespaces_v1_namespace.pb-c.h"
 #include "api_services_snapshots_v1_snapshots.pb-c.h"
@@ -40,6 +41,8 @@ typedef Containerd__Services__Images__V1__Image rpc_image;
 typedef Containerd__Services__Images__V1__ListImagesResponse rpc_image_list;
 typedef Containerd__Services__Snapshots__V1__Info rpc_snapshot_info;
 typedef Containerd__Services__Snapshots__V1__MountsResponse rpc_mounts;
+typedef Containerd__Services__Introspection__V1__PluginsResponse rpc_plugin_list;
+typedef Containerd__Services__Introspection__V1__Plugin rpc_plugin;
 
 /* Version.Version */
 int rpc_version_get(rpc_client *c, const rpc_opts *o, rpc_version **ret, rpc_error *err);
@@ -162,3 +165,11 @@ int rpc_events_next(rpc_call *call, rpc_envelope **ret, rpc_error *err);
  * container_id, or a container event's id): *ret_id malloc'd. -ENOENT for
  * other events (and events naming none), -EBADMSG for a bad payload. */
 int rpc_event_container_id(const rpc_envelope *env, char **ret_id);
+
+/* Introspection.Plugins: the daemon's plugins, optionally filtered
+ * (containerd's filter syntax, e.g. "type==io.containerd.content.v1"). */
+int rpc_introspection_plugins(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
+                              rpc_plugin_list **ret, rpc_error *err);
+/* The value a plugin exports under `key` (e.g. the content plugin's
+ * "root"), borrowed from p; NULL if none. */
+const char *rpc_plugin_export(const rpc_plugin *p, const char *key);

@@ -151,85 +151,15 @@ int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
         return r < 0 ? r : mark_verified(b, digest, &st);
 }
 
-/* The generated code has no Introspection service (its proto needs
- * google/rpc/status.proto), so the reply is decoded as an empty message
- * whose unknown fields are walked by number: PluginsResponse.plugins = 1,
- * Plugin.type = 1, Plugin.exports = 5 (map entries: key = 1, value = 2). */
-typedef struct bytes {
-        const uint8_t *data;
-        size_t len;
-} bytes;
-
-/* protobuf-c keeps a length-delimited unknown field with its varint
- * length prefix: skip it. */
-static bool unknown_field(const ProtobufCMessage *m, uint32_t tag, size_t *iter, bytes *ret) {
-        for (; *iter < m->n_unknown_fields; (*iter)++) {
-                const ProtobufCMessageUnknownField *f = &m->unknown_fields[*iter];
-                if (f->tag != tag || f->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
-                        continue;
-                (*iter)++;
-                uint64_t len = 0;
-                size_t i = 0;
-                for (int shift = 0; i < f->len && shift < 64; shift += 7) {
-                        uint8_t b = f->data[i++];
-                        len |= (uint64_t) (b & 0x7f) << shift;
-                        if (!(b & 0x80))
-                                break;
-                }
-                if (len != f->len - i)
-                        return false;
-                *ret = (bytes) { .data = f->data + i, .len = (size_t) len };
-                return true;
-        }
-        return false;
-}
-
-static char *field_string(const ProtobufCMessage *m, uint32_t tag) {
-        size_t it = 0;
-        bytes b;
-        return unknown_field(m, tag, &it, &b) ? strndup((const char *) b.data, b.len) : strdup("");
-}
-
-static int plugin_content_root(const uint8_t *data, size_t len, char **ret) {
-        _cleanup_pb_msg_ ProtobufCMessage *p = NULL;
-        int r = pb_msg_unpack(&google__protobuf__empty__descriptor, data, len, &p);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *type = field_string(p, 1);
-        if (!type)
-                return -ENOMEM;
-        if (strcmp(type, "io.containerd.content.v1") != 0)
-                return -ENOENT;
-        size_t it = 0;
-        bytes f;
-        while (unknown_field(p, 5, &it, &f)) {
-                _cleanup_pb_msg_ ProtobufCMessage *e = NULL;
-                if (pb_msg_unpack(&google__protobuf__empty__descriptor, f.data, f.len, &e) < 0)
-                        continue;
-                _cleanup_free_ char *key = field_string(e, 1);
-                if (key && strcmp(key, "root") == 0) {
-                        char *value = field_string(e, 2);
-                        if (!value)
-                                return -ENOMEM;
-                        *ret = value;
-                        return 0;
-                }
-        }
-        return -ENOENT;
-}
-
 int store_blobs_discover_root(store_blobs *b) {
-        Google__Protobuf__Empty req = GOOGLE__PROTOBUF__EMPTY__INIT;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
-        int r = rpc_unary(b->rpc, NULL, "/containerd.services.introspection.v1.Introspection/Plugins", &req.base,
-                          &google__protobuf__empty__descriptor, &resp, NULL);
+        static const char *const filters[] = { "type==io.containerd.content.v1" };
+        _cleanup_pb_msg_ rpc_plugin_list *resp = NULL;
+        int r = rpc_introspection_plugins(b->rpc, NULL, filters, ELEMENTSOF(filters), &resp, NULL);
         if (r < 0)
                 return r;
-        size_t it = 0;
-        bytes f;
-        while (unknown_field(resp, 1, &it, &f)) {
-                _cleanup_free_ char *root = NULL;
-                if (plugin_content_root(f.data, f.len, &root) < 0)
+        for (size_t i = 0; i < resp->n_plugins; i++) {
+                const char *root = rpc_plugin_export(resp->plugins[i], "root");
+                if (!root || strcmp(resp->plugins[i]->type, "io.containerd.content.v1") != 0)
                         continue;
                 _cleanup_free_ char *dir = NULL;
                 if (asprintf(&dir, "%s/blobs/sha256", root) < 0)
@@ -237,8 +167,11 @@ int store_blobs_discover_root(store_blobs *b) {
                 /* Only a store we can actually read is a fast path. */
                 if (access(dir, R_OK | X_OK) < 0)
                         return -ENOENT;
+                char *copy = strdup(root);
+                if (!copy)
+                        return -ENOMEM;
                 free(b->root);
-                b->root = TAKE_PTR(root);
+                b->root = copy;
                 return 0;
         }
         return -ENOENT;
