@@ -279,6 +279,13 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "ckptfs: %s\n", strerror(-r));
                 goto out;
         }
+        /* Settings from the environment, read here only (documented). */
+        const char *work_dir = getenv("CKPTFS_WORK_DIR");
+        if (work_dir && work_dir[0] == '/')
+                (void) ckpt_registry_set_work_dir(ctx.ckpt, work_dir);
+        const char *upload = getenv("CKPTFS_CHECKPOINT_UPLOAD");
+        if (upload && strcmp(upload, "stream") == 0)
+                (void) ckpt_registry_set_upload_mode(ctx.ckpt, CKPT_UPLOAD_STREAM);
 
         /* Checkpoint images: the cache, blobs, catalog (loaded from the
          * cache now; synced by its thread once we serve). */

@@ -107,10 +107,6 @@ void ckpt_registry_stage(ckpt_registry *reg, ckpt_entry *e, const char *stage);
 /* Ends the run: takes ownership of `report` and `status` (malloc'd, may be
  * NULL on out-of-memory) as the last result. */
 void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status);
-/* How the dump reaches the content store: through containerd's differ
- * (default; falls back to streaming), or streamed by us through
- * Content.Write (CKPTFS_CHECKPOINT_UPLOAD=stream). */
-enum { CKPT_UPLOAD_DIFF, CKPT_UPLOAD_STREAM };
 int ckpt_registry_upload_mode(ckpt_registry *reg);
 /* The parent directory for private dump dirs set by the user (owned by
  * the registry); NULL: choose per checkpoint (ckpt_pick_work_root). */

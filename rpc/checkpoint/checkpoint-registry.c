@@ -31,13 +31,7 @@ int ckpt_registry_new(ckpt_registry **ret) {
         ckpt_registry *reg = calloc(1, sizeof(*reg));
         if (!reg)
                 return -ENOMEM;
-        const char *dir = getenv("CKPTFS_WORK_DIR");
-        if (dir && dir[0] == '/' && !(reg->work_dir = strdup(dir))) {
-                free(reg);
-                return -ENOMEM;
-        }
-        const char *up = getenv("CKPTFS_CHECKPOINT_UPLOAD");
-        reg->upload_mode = up && strcmp(up, "stream") == 0 ? CKPT_UPLOAD_STREAM : CKPT_UPLOAD_DIFF;
+        reg->upload_mode = CKPT_UPLOAD_DIFF;
         pthread_mutex_init(&reg->lock, NULL);
         *ret = reg;
         return 0;
@@ -53,6 +47,13 @@ int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir) {
         free(reg->work_dir);
         reg->work_dir = d;
         pthread_mutex_unlock(&reg->lock);
+        return 0;
+}
+
+int ckpt_registry_set_upload_mode(ckpt_registry *reg, int mode) {
+        if (!reg || (mode != CKPT_UPLOAD_DIFF && mode != CKPT_UPLOAD_STREAM))
+                return -EINVAL;
+        reg->upload_mode = mode;
         return 0;
 }
 

@@ -83,7 +83,7 @@ static inline void ckpt_request_freep(ckpt_request **r) { if (*r) ckpt_request_f
 typedef struct ckpt_registry ckpt_registry;
 
 /* A new, empty registry (one per process). Private dump directories go
- * under $CKPTFS_WORK_DIR (an absolute path) if set; else, per checkpoint,
+ * under the directory set with ckpt_registry_set_work_dir() if any; else, per checkpoint,
  * under /dev/shm when the task's memory fits there (and twice in
  * MemAvailable), since the task stays frozen while CRIU writes; else under
  * /var/tmp. runc's shim writes there, so it must see that path (same mount
@@ -92,6 +92,12 @@ int ckpt_registry_new(ckpt_registry **ret);
 /* Sets the parent of the private dump directories (absolute path), for
  * all checkpoints; call it before any ckpt_take() runs. */
 int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir);
+/* How the dump reaches the content store: through containerd's differ
+ * (CKPT_UPLOAD_DIFF, the default; falls back to streaming), or streamed by
+ * us through Content.Write (CKPT_UPLOAD_STREAM). Call it before any
+ * ckpt_take() runs. -EINVAL for another value. */
+enum { CKPT_UPLOAD_DIFF, CKPT_UPLOAD_STREAM };
+int ckpt_registry_set_upload_mode(ckpt_registry *reg, int mode);
 /* Frees the registry; no ckpt_take() may be running on it. Returns NULL. */
 ckpt_registry *ckpt_registry_free(ckpt_registry *reg);
 static inline void ckpt_registry_freep(ckpt_registry **r) { if (*r) ckpt_registry_free(*r); }

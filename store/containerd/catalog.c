@@ -706,6 +706,16 @@ static int sync_ns(store_catalog *c, const char *ns) {
         return r;
 }
 
+void store_catalog_request_sync(store_catalog *c, const char *ns) {
+        /* Interim: synchronous. */
+        (void) store_catalog_sync(c, ns);
+}
+
+int store_catalog_sync_image(store_catalog *c, const char *ns, const char *name) {
+        /* Interim: the whole namespace. */
+        return sync_ns(c, ns);
+}
+
 int store_catalog_sync(store_catalog *c, const char *ns) {
         if (ns)
                 return sync_ns(c, ns);

@@ -81,6 +81,14 @@ store_catalog *store_catalog_free(store_catalog *c);
  * change callback for what changed. */
 int store_catalog_sync(store_catalog *c, const char *ns);
 
+/* Asks for a resync of `ns` (NULL: every namespace) in the background and
+ * returns at once: for a FUSE lookup that missed, which must not wait for
+ * containerd. Requests coalesce; the change callback reports the result. */
+void store_catalog_request_sync(store_catalog *c, const char *ns);
+/* Brings image `name` of ns into the catalog now (Images.Get), e.g. right
+ * after a checkpoint was taken through the mount, before its event comes.
+ * Calls the change callback when it changed. */
+int store_catalog_sync_image(store_catalog *c, const char *ns, const char *name);
 /* Starts the events thread (first thing it does: a full resync). `cb` may
  * be NULL. */
 int store_catalog_start(store_catalog *c, store_catalog_cb cb, void *userdata);

@@ -179,6 +179,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "ckpt-cli: cannot set up\n");
                 return 70;
         }
+        const char *work_dir = getenv("CKPTFS_WORK_DIR");
+        if (work_dir && work_dir[0] == '/')
+                (void) ckpt_registry_set_work_dir(reg, work_dir);
+        const char *upload = getenv("CKPTFS_CHECKPOINT_UPLOAD");
+        if (upload && strcmp(upload, "stream") == 0)
+                (void) ckpt_registry_set_upload_mode(reg, CKPT_UPLOAD_STREAM);
         int status = 0;
         if (strcmp(cmd, "take") == 0) {
                 char *line = join(argv + i + 1, argc - i - 1);
