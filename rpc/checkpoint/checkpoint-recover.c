@@ -1,0 +1,92 @@
+/* Finishing what a dead checkpoint left: see ckpt_journal_recover() in
+ * checkpoint-journal.h. */
+#include "checkpoint-journal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint-internal.h"
+#include "containerd.h"
+#include "log.h"
+#include "monotime.h"
+
+/* Only our own private dump directories are ever removed, whatever a
+ * record says. */
+static bool private_dump_dir(const char *path) {
+        const char *base = strrchr(path, '/');
+        return path[0] == '/' && base && strncmp(base + 1, "ckptfs-dump-", 12) == 0 && !strstr(path, "/../");
+}
+
+static int resume_if_paused(rpc_client *c, const ckpt_job *j, long *max_ms) {
+        rpc_opts o = { .ns = j->ns };
+        rpc_error err = { 0 };
+        _cleanup_pb_msg_ rpc_task_get *tg = NULL;
+        int r = rpc_tasks_get(c, &o, j->id, &tg, &err);
+        if (r == -ENOENT)
+                return 0;   /* the task is gone: nothing is frozen */
+        if (r < 0)
+                return log_warning_errno(r, "task %s/%s: cannot read its state: %s", j->ns, j->id, err.message);
+        int st = tg->process ? (int) tg->process->status : CONTAINERD__V1__TYPES__STATUS__UNKNOWN;
+        if (st != CONTAINERD__V1__TYPES__STATUS__PAUSED && st != CONTAINERD__V1__TYPES__STATUS__PAUSING)
+                return 0;
+        struct timespec t0 = monotime_now();
+        r = rpc_tasks_resume(c, &o, j->id, &err);
+        long ms = monotime_ms_since(&t0);
+        if (r < 0)
+                return log_error_errno(r, "task %s/%s stays paused: resuming it failed: %s", j->ns, j->id,
+                                       err.message);
+        if (max_ms && ms > *max_ms)
+                *max_ms = ms;
+        log_warning("resumed task %s/%s, left paused by checkpointing process %d that ended midway", j->ns, j->id,
+                    (int) j->owner);
+        return 1;
+}
+
+static int recover_job(rpc_client *c, const char *dir, const ckpt_job *j, long *max_ms) {
+        int r = 0;
+        if (j->paused_by_us && !j->resumed && (r = resume_if_paused(c, j, max_ms)) < 0)
+                return r;
+        if (j->lease) {
+                rpc_opts o = { .ns = j->ns };
+                rpc_error err = { 0 };
+                r = rpc_leases_delete(c, &o, j->lease, false, &err);
+                if (r < 0 && r != -ENOENT)
+                        return log_warning_errno(r, "lease %s of a checkpoint of %s/%s: cannot delete it: %s",
+                                                 j->lease, j->ns, j->id, err.message);
+        }
+        if (j->dump_dir && private_dump_dir(j->dump_dir) && (r = ckpt_rm_rf(j->dump_dir)) < 0)
+                return log_warning_errno(r, "cannot remove the dump directory %s", j->dump_dir);
+        log_info("finished the checkpoint of %s/%s that process %d left midway (lease %s deleted)", j->ns, j->id,
+                 (int) j->owner, j->lease ? j->lease : "none");
+        return ckpt_journal_remove(dir, j->ns, j->id);
+}
+
+static bool owner_gone(const ckpt_job *j) {
+        return ckpt_process_start(j->owner) != j->owner_start;
+}
+
+int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_resume_ms) {
+        ckpt_job *jobs = NULL;
+        size_t n = 0;
+        long max_ms = 0;
+        int r = ckpt_journal_list(dir, &jobs, &n);
+        if (r < 0)
+                return r;
+        int done = 0, first_err = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (owner ? jobs[i].owner != owner : !owner_gone(&jobs[i]))
+                        continue;
+                int k = recover_job(c, dir, &jobs[i], &max_ms);
+                if (k >= 0)
+                        done++;
+                else if (!first_err)
+                        first_err = k;
+        }
+        for (size_t i = 0; i < n; i++)
+                ckpt_job_clear(&jobs[i]);
+        free(jobs);
+        if (ret_resume_ms)
+                *ret_resume_ms = max_ms;
+        return done == 0 && first_err ? first_err : done;
+}
