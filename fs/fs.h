@@ -28,8 +28,8 @@ typedef struct fs_ctx {
         store_live *live;
         rpc_client *rpc;
         ckpt_registry *ckpt;
-        /* Checkpoint images (issue 4): the sqlite cache, blob reader,
-         * catalog of images, derived views. NULL when not set up. */
+        /* Checkpoint images: the sqlite cache, blob reader, catalog of
+         * images, derived views. NULL when not set up. */
         struct store_db *db;
         struct store_blobs *blobs;
         struct store_catalog *catalog;
@@ -42,6 +42,9 @@ typedef struct fs_ctx {
         gid_t gid;
         bool allow_other;
         struct timespec mount_time;
+        /* For the log line of the mount (borrowed; NULL: not said). */
+        const char *mountpoint;
+        const char *cache_path;
 } fs_ctx;
 
 /* Kernel cache timeout of entries and attributes that change (lists,
