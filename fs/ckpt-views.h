@@ -1,4 +1,4 @@
-/* The checkpoint image trees (issue 4): kinds of nodes below
+/* The checkpoint image trees: kinds of nodes below
  * <ns>/checkpoints/ and <ns>/containers/<id>/checkpoints/<tag>/.
  *
  * A checkpoint directory and everything inside it is immutable

@@ -127,16 +127,27 @@ static void set_time(struct stat *st, int64_t sec, uint32_t nsec) {
         st->st_mtim = st->st_ctim = st->st_atim = (struct timespec) { .tv_sec = sec, .tv_nsec = nsec };
 }
 
-int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+/* The member a node shows (NULL: the root, or a directory the archive
+ * does not list), its index (shared, lives as long as the views) and path. */
+static int member_of(fs_ctx *ctx, const fs_node *n, const struct tar_index **ret_tar, const char **ret_path,
+                     const struct tar_member **ret_member, int64_t *ret_created) {
         store_desc d;
-        const struct tar_index *tar;
-        const char *path;
-        int64_t created;
-        int r = tar_of(ctx, n, &d, &tar, &path, &created);
+        int r = tar_of(ctx, n, &d, ret_tar, ret_path, ret_created);
         if (r < 0)
                 return r;
         store_desc_clear(&d);
-        const struct tar_member *m = *path ? tar_index_find(tar, path) : NULL;
+        *ret_member = **ret_path ? tar_index_find(*ret_tar, *ret_path) : NULL;
+        return 0;
+}
+
+int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        const struct tar_index *tar;
+        const struct tar_member *m;
+        const char *path;
+        int64_t created;
+        int r = member_of(ctx, n, &tar, &path, &m, &created);
+        if (r < 0)
+                return r;
         if (!m) {
                 /* The root, or a parent the archive does not list. */
                 if (n->kind != FS_CK_TAR_DIR)
@@ -172,14 +183,12 @@ int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, cha
 }
 
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret) {
-        store_desc d;
         const struct tar_index *tar;
+        const struct tar_member *m;
         const char *path;
-        int r = tar_of(ctx, n, &d, &tar, &path, NULL);
+        int r = member_of(ctx, n, &tar, &path, &m, NULL);
         if (r < 0)
                 return r;
-        store_desc_clear(&d);
-        const struct tar_member *m = tar_index_find(tar, path);
         if (!m || m->type != TAR_TYPE_SYMLINK || !m->link_target)
                 return -EINVAL;
         char *s = strdup(m->link_target);

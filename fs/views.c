@@ -79,24 +79,35 @@ int views_container_ckpt_entry(fs_ctx *ctx, const fs_node *dir, const char *tag,
         return r < 0 ? r : out->n > n ? 0 : -ENOENT;
 }
 
-int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_desc *ret, int64_t *ret_created_ns) {
-        store_ckpt ck;
-        int r = views_ckpt_of(ctx, n, &ck);
+/* The checkpoint of node `n` and the descriptors of its index: its
+ * children, or every blob it reaches. */
+static int ckpt_descs_of(fs_ctx *ctx, const fs_node *n, bool reach, store_ckpt *ret_ck, store_descs *ret_descs) {
+        int r = views_ckpt_of(ctx, n, ret_ck);
         if (r < 0)
                 return r;
-        store_descs all = { 0 };
-        r = store_catalog_reach(ctx->catalog, ck.ns, &ck.target, &all);
-        if (r >= 0) {
-                r = -ENOENT;
-                for (size_t i = 0; i < all.n; i++)
-                        if (strcmp(all.v[i].digest, digest) == 0) {
-                                *ret = all.v[i];
-                                all.v[i] = (store_desc) { 0 };
-                                r = 0;
-                                break;
-                        }
-                store_descs_clear(&all);
-        }
+        *ret_descs = (store_descs) { 0 };
+        r = reach ? store_catalog_reach(ctx->catalog, ret_ck->ns, &ret_ck->target, ret_descs)
+                  : store_catalog_children(ctx->catalog, ret_ck->ns, &ret_ck->target, ret_descs);
+        if (r < 0)
+                store_ckpt_clear(ret_ck);
+        return r;
+}
+
+int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_desc *ret, int64_t *ret_created_ns) {
+        store_ckpt ck;
+        store_descs all;
+        int r = ckpt_descs_of(ctx, n, true, &ck, &all);
+        if (r < 0)
+                return r;
+        r = -ENOENT;
+        for (size_t i = 0; i < all.n; i++)
+                if (strcmp(all.v[i].digest, digest) == 0) {
+                        *ret = all.v[i];
+                        all.v[i] = (store_desc) { 0 };
+                        r = 0;
+                        break;
+                }
+        store_descs_clear(&all);
         if (r >= 0 && ret_created_ns)
                 *ret_created_ns = ck.created_ns;
         store_ckpt_clear(&ck);
@@ -182,18 +193,6 @@ int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out)
 
 /* ---- a checkpoint directory ---------------------------------------------- */
 
-/* The checkpoint of node `n` and the descriptors of its index. */
-static int ckpt_children_of(fs_ctx *ctx, const fs_node *n, store_ckpt *ret_ck, store_descs *ret_kids) {
-        int r = views_ckpt_of(ctx, n, ret_ck);
-        if (r < 0)
-                return r;
-        *ret_kids = (store_descs) { 0 };
-        r = store_catalog_children(ctx->catalog, ret_ck->ns, &ret_ck->target, ret_kids);
-        if (r < 0)
-                store_ckpt_clear(ret_ck);
-        return r;
-}
-
 /* task/ or rw/: the tree of tar blob `d` (NULL: the checkpoint has none). */
 static int add_tar_root(fs_dirents *out, const char *entry, const store_ckpt *ck, const store_desc *d) {
         _cleanup_free_ char *k = NULL;
@@ -207,7 +206,7 @@ static int add_tar_root(fs_dirents *out, const char *entry, const store_ckpt *ck
 int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_ckpt ck;
         store_descs kids;
-        int r = ckpt_children_of(ctx, dir, &ck, &kids);
+        int r = ckpt_descs_of(ctx, dir, false, &ck, &kids);
         if (r < 0)
                 return r;
         const char *ns = ck.ns, *name = ck.name;
@@ -247,11 +246,10 @@ int views_list_layout_blobs(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
 
 int views_list_layout_sha256(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_ckpt ck;
-        int r = views_ckpt_of(ctx, dir, &ck);
+        store_descs all;
+        int r = ckpt_descs_of(ctx, dir, true, &ck, &all);
         if (r < 0)
                 return r;
-        store_descs all = { 0 };
-        r = store_catalog_reach(ctx->catalog, ck.ns, &ck.target, &all);
         for (size_t i = 0; r >= 0 && i < all.n; i++)
                 r = fs_dirents_add(out, FS_CK_BLOB, all.v[i].digest + 7, ck.ns, ck.name, all.v[i].digest);
         store_descs_clear(&all);
@@ -291,7 +289,7 @@ int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t
 int views_list_manifests(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_ckpt ck;
         store_descs kids;
-        int r = ckpt_children_of(ctx, dir, &ck, &kids);
+        int r = ckpt_descs_of(ctx, dir, false, &ck, &kids);
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < kids.n; i++) {
@@ -363,22 +361,24 @@ int views_blob_xattrs(fs_ctx *ctx, const fs_node *n, fs_xattrs *out) {
 
 /* ---- config.json, options.json ------------------------------------------- */
 
-int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+/* A file of checkpoint `n` that store/ckpt-files.h makes. */
+typedef int (*ckpt_file_fn)(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, char **ret,
+                            size_t *ret_len);
+
+static int content_of(fs_ctx *ctx, const fs_node *n, ckpt_file_fn fn, char **ret, size_t *ret_len) {
         store_ckpt ck;
         int r = views_ckpt_of(ctx, n, &ck);
         if (r < 0)
                 return r;
-        r = store_ckpt_config_json(ctx->catalog, ctx->blobs, &ck, ret, ret_len);
+        r = fn(ctx->catalog, ctx->blobs, &ck, ret, ret_len);
         store_ckpt_clear(&ck);
         return r;
 }
 
+int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        return content_of(ctx, n, store_ckpt_config_json, ret, ret_len);
+}
+
 int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        store_ckpt ck;
-        int r = views_ckpt_of(ctx, n, &ck);
-        if (r < 0)
-                return r;
-        r = store_ckpt_options_json(ctx->catalog, ctx->blobs, &ck, ret, ret_len);
-        store_ckpt_clear(&ck);
-        return r;
+        return content_of(ctx, n, store_ckpt_options_json, ret, ret_len);
 }

@@ -52,51 +52,66 @@ static int read_part(store_blobs *blobs, const char *ns, const store_desc *d, ui
         return store_blob_read_all(blobs, ns, d->digest, d->size, STORE_CKPT_SMALL_BLOB_MAX, ret, ret_len);
 }
 
-int store_ckpt_config_json(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, char **ret,
-                           size_t *ret_len) {
-        store_descs kids = { 0 };
-        int r = store_catalog_children(cat, ck->ns, &ck->target, &kids);
-        if (r < 0)
-                return r;
-        store_ckpt_parts parts = store_ckpt_parts_of(&kids);
+static int render_config(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, const store_ckpt_parts *parts,
+                         char **ret, size_t *ret_len) {
         _cleanup_free_ uint8_t *config = NULL, *rt = NULL, *index = NULL;
         _cleanup_free_ char *id = NULL;
         store_config_parts p = { 0 };
-        r = read_part(blobs, ck->ns, parts.config, &config, &p.config_len);
+        int r = read_part(blobs, ck->ns, parts->config, &config, &p.config_len);
         if (r >= 0)
-                r = read_part(blobs, ck->ns, parts.runtime_options, &rt, &p.runtime_options_len);
+                r = read_part(blobs, ck->ns, parts->runtime_options, &rt, &p.runtime_options_len);
         if (r >= 0)
                 r = read_part(blobs, ck->ns, &ck->target, &index, &p.index_len);
+        if (r < 0)
+                return r;
+        if (!config)
+                return -ENOENT;
         /* Without an id the record says null: not a reason to fail. */
-        if (r >= 0 && store_catalog_ckpt_container(cat, ck, &id) < 0)
+        if (store_catalog_ckpt_container(cat, ck, &id) < 0)
                 id = NULL;
+        p.id = id;
+        p.config = config;
+        p.index = index;
+        p.runtime_options = rt;
+        return store_decode_config(&p, ret, ret_len);
+}
+
+static int render_options(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, const store_ckpt_parts *parts,
+                          char **ret, size_t *ret_len) {
+        _cleanup_free_ uint8_t *o = NULL, *rt = NULL;
+        size_t olen = 0, rtlen = 0;
+        int r = read_part(blobs, ck->ns, parts->options, &o, &olen);
+        if (r >= 0)
+                r = read_part(blobs, ck->ns, parts->runtime_options, &rt, &rtlen);
+        if (r >= 0)
+                r = store_decode_options(o, olen, rt, rtlen, ret, ret_len);
+        return r;
+}
+
+typedef int (*render_fn)(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, const store_ckpt_parts *parts,
+                         char **ret, size_t *ret_len);
+
+/* Renders a file from the parts of ck's index. */
+static int render(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, render_fn fn, char **ret,
+                  size_t *ret_len) {
+        store_descs kids = { 0 };
+        int r = store_catalog_children(cat, ck->ns, &ck->target, &kids);
         if (r >= 0) {
-                p.id = id;
-                p.config = config;
-                p.index = index;
-                p.runtime_options = rt;
-                r = config ? store_decode_config(&p, ret, ret_len) : -ENOENT;
+                store_ckpt_parts parts = store_ckpt_parts_of(&kids);
+                r = fn(cat, blobs, ck, &parts, ret, ret_len);
         }
         store_descs_clear(&kids);
         return r;
 }
 
+int store_ckpt_config_json(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, char **ret,
+                           size_t *ret_len) {
+        return render(cat, blobs, ck, render_config, ret, ret_len);
+}
+
 int store_ckpt_options_json(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, char **ret,
                             size_t *ret_len) {
-        store_descs kids = { 0 };
-        int r = store_catalog_children(cat, ck->ns, &ck->target, &kids);
-        if (r < 0)
-                return r;
-        store_ckpt_parts parts = store_ckpt_parts_of(&kids);
-        _cleanup_free_ uint8_t *o = NULL, *rt = NULL;
-        size_t olen = 0, rtlen = 0;
-        r = read_part(blobs, ck->ns, parts.options, &o, &olen);
-        if (r >= 0)
-                r = read_part(blobs, ck->ns, parts.runtime_options, &rt, &rtlen);
-        if (r >= 0)
-                r = store_decode_options(o, olen, rt, rtlen, ret, ret_len);
-        store_descs_clear(&kids);
-        return r;
+        return render(cat, blobs, ck, render_options, ret, ret_len);
 }
 
 const char *store_ckpt_ref_name(const char *name) {
