@@ -120,8 +120,9 @@ typedef struct fs_kind_ops {
          * owner) of a node whose kind does not fix them. */
         int (*attr)(fs_ctx *ctx, const fs_node *n, struct stat *st);
         /* Optional, regular files too big to snapshot: a reader served by
-         * offset (owned by the caller). *ret_digest (may be NULL) asks for
-         * a sha256 check of whole sequential reads. */
+         * offset (owned by the caller). *ret_digest: the digest of the
+         * blob it reads whole, NULL for other data (blob-check.h says how
+         * each is checked). */
         int (*open_reader)(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
         /* Symlinks: the target (malloc'd). */
         int (*readlink)(fs_ctx *ctx, const fs_node *n, char **ret);
