@@ -1,4 +1,4 @@
-/* The checkpoint image trees (issue 4): kinds of nodes below
+/* The checkpoint image trees: kinds of nodes below
  * <ns>/checkpoints/ and <ns>/containers/<id>/checkpoints/<tag>/.
  *
  * A checkpoint directory and everything inside it is immutable
@@ -20,8 +20,8 @@ int views_list_prefix(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 /* The entry containers/<id>/checkpoints/<tag> of `dir` (containers/<id>/
- * checkpoints/), also right after the checkpoint was taken through the
- * mount (the catalog is resynced on a miss); -ENOENT if there is none. */
+ * checkpoints/); -ENOENT if the catalog has none (a background resync is
+ * then requested: never a wait for containerd on a FUSE thread). */
 int views_container_ckpt_entry(fs_ctx *ctx, const fs_node *dir, const char *tag, fs_dirents *out);
 int views_list_layout(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_layout_blobs(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
@@ -51,7 +51,8 @@ struct store_ckpt;
 struct store_desc;
 int views_ckpt_of(fs_ctx *ctx, const fs_node *n, struct store_ckpt *ret);
 /* The image name behind containers/<id>/checkpoints/<tag> (the standard
- * name, or another one whose config names the container). -ENOENT. */
+ * name, or another one whose config names the container). -ENOENT when the
+ * catalog has none, after requesting a background resync of ns. */
 int views_container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, const char *tag, char **ret);
 int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct store_desc *ret,
                     int64_t *ret_created_ns);

@@ -5,22 +5,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "checkpoint.h"
 #include "ckpt-views.h"
+#include "cleanup.h"
+#include "log.h"
+
+/* A failed request, once, with what `cat checkpoint` says about it. */
+static int log_failed(fs_ctx *ctx, const fs_node *n, int r) {
+        _cleanup_free_ char *line = NULL;
+        if (ckpt_registry_status_lines(ctx->ckpt, NODE_NS(n), NODE_ID(n), &line) < 0 || !line)
+                line = NULL;
+        size_t len = line ? strcspn(line, "\n") : 0;
+        return log_error_errno(r, "checkpoint of container %s in %s: %.*s", NODE_ID(n), NODE_NS(n), (int) len,
+                               line ? line : "");
+}
 
 /* Takes the checkpoint a parsed command asks for. `r` and `msg` are what
  * the parser returned: a refused command is noted where `cat checkpoint`
- * shows it. Consumes `req` and `msg`. */
+ * shows it. Consumes `req` and `msg`. The new image is in the catalog when
+ * this returns: listed at once, whatever its event does. */
 static int take(fs_ctx *ctx, const fs_node *n, int r, ckpt_request *req, char *msg) {
         if (r < 0) {
                 ckpt_registry_note_error(ctx->ckpt, NODE_NS(n), NODE_ID(n), msg ? msg : "invalid command");
                 free(msg);
-                return r;
+                return log_failed(ctx, n, r);
         }
-        r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(n), NODE_ID(n), req, NULL);
+        _cleanup_free_ char *name = NULL;
+        r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(n), NODE_ID(n), req, &name);
         ckpt_request_free(req);
-        store_live_invalidate_container(ctx->live, NODE_NS(n), NULL);
-        return r;
+        if (r < 0)
+                return log_failed(ctx, n, r);
+        /* The image exists: a failure to see it now only delays it to its event. */
+        if (name && ctx->catalog)
+                (void) store_catalog_sync_image(ctx->catalog, NODE_NS(n), name);
+        return 0;
 }
 
 int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
@@ -62,8 +81,10 @@ int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
         if (r < 0)
                 return r;
         r = ckpt_delete_image(ctx->rpc, NODE_NS(dir), image, NULL);
+        /* Gone from the catalog at once, not only at its event. */
+        if (r >= 0)
+                (void) store_catalog_sync_image(ctx->catalog, NODE_NS(dir), image);
         free(image);
-        store_live_invalidate_container(ctx->live, NODE_NS(dir), NULL);
         return r;
 }
 

@@ -28,8 +28,8 @@ typedef struct fs_ctx {
         store_live *live;
         rpc_client *rpc;
         ckpt_registry *ckpt;
-        /* Checkpoint images (issue 4): the sqlite cache, blob reader,
-         * catalog of images, derived views. NULL when not set up. */
+        /* Checkpoint images: the sqlite cache, blob reader, catalog of
+         * images, derived views. NULL when not set up. */
         struct store_db *db;
         struct store_blobs *blobs;
         struct store_catalog *catalog;
@@ -42,6 +42,9 @@ typedef struct fs_ctx {
         gid_t gid;
         bool allow_other;
         struct timespec mount_time;
+        /* For the log line of the mount (borrowed; NULL: not said). */
+        const char *mountpoint;
+        const char *cache_path;
 } fs_ctx;
 
 /* Kernel cache timeout of entries and attributes that change (lists,
@@ -117,8 +120,9 @@ typedef struct fs_kind_ops {
          * owner) of a node whose kind does not fix them. */
         int (*attr)(fs_ctx *ctx, const fs_node *n, struct stat *st);
         /* Optional, regular files too big to snapshot: a reader served by
-         * offset (owned by the caller). *ret_digest (may be NULL) asks for
-         * a sha256 check of whole sequential reads. */
+         * offset (owned by the caller). *ret_digest: the digest of the
+         * blob it reads whole, NULL for other data (blob-check.h says how
+         * each is checked). */
         int (*open_reader)(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
         /* Symlinks: the target (malloc'd). */
         int (*readlink)(fs_ctx *ctx, const fs_node *n, char **ret);

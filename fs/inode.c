@@ -34,10 +34,6 @@ uint64_t inode_number_for(const char *path, const char *salt) {
         return h <= FS_ROOT_INO ? FS_ROOT_INO + 1 : h;
 }
 
-uint64_t inode_number_for_path(const char *path) {
-        return inode_number_for(path, NULL);
-}
-
 static bool same_salt(const char *a, const char *b) {
         return a == b || (a && b && strcmp(a, b) == 0);
 }
@@ -184,10 +180,6 @@ inode_table *inode_table_free(inode_table *t) {
         return NULL;
 }
 
-fs_node *inode_table_root(inode_table *t) {
-        return t->root;
-}
-
 fs_node *inode_table_get(inode_table *t, uint64_t ino) {
         pthread_mutex_lock(&t->lock);
         fs_node *n = find_locked(t, ino);
@@ -242,9 +234,3 @@ void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n) {
         pthread_mutex_unlock(&t->lock);
 }
 
-size_t inode_table_size(inode_table *t) {
-        pthread_mutex_lock(&t->lock);
-        size_t n = t->used;
-        pthread_mutex_unlock(&t->lock);
-        return n;
-}

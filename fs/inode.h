@@ -21,9 +21,8 @@ typedef struct inode_table inode_table;
 int inode_table_new(inode_table **ret);
 inode_table *inode_table_free(inode_table *t);
 
-/* The root node; its number is FS_ROOT_INO (FUSE_ROOT_ID). */
+/* The root node's number (FUSE_ROOT_ID): inode_table_get() finds it. */
 #define FS_ROOT_INO 1
-fs_node *inode_table_root(inode_table *t);
 
 /* Finds the node of `ino`; NULL if unknown (a stale number). */
 fs_node *inode_table_get(inode_table *t, uint64_t ino);
@@ -40,11 +39,6 @@ void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n);
  * none) gets, unless its hash collides with another live node's: readdir
  * uses it for d_ino without creating nodes. */
 uint64_t inode_number_for(const char *path, const char *salt);
-/* The same without a salt. */
-uint64_t inode_number_for_path(const char *path);
 /* inode_number_for() of the child `name` of `parent` with the child's own
  * salt (NULL: the parent's). Returns 0 or -ENOMEM. */
 int inode_number_of_child(const fs_node *parent, const char *name, const char *salt, uint64_t *ret);
-
-/* Number of live nodes (tests, debug). */
-size_t inode_table_size(inode_table *t);

@@ -1,9 +1,12 @@
-/* ckptfs: containerd checkpoints as files. */
+/* ckptfs: containerd checkpoints as files. main() reads the command line
+ * and the environment (nowhere else is either read), sets up logging, the
+ * store and the session, and serves until unmounted. */
 #include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <fuse_opt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +17,12 @@
 #include "blob.h"
 #include "catalog.h"
 #include "checkpoint.h"
+#include "cleanup.h"
 #include "containerd.h"
 #include "db.h"
+#include "hash.h"
+#include "log.h"
+#include "path.h"
 #include "views.h"
 #include "passthrough.h"
 #include "views-notify.h"
@@ -34,114 +41,181 @@ static void usage(FILE *f) {
                 "      --content-root DIR containerd's content store (the directory holding\n"
                 "                         blobs/sha256) when containerd cannot tell us\n"
                 "      --no-passthrough   serve whole blobs by READ, not by FUSE passthrough\n"
+                "      --log-level LEVEL  error, warning, info (default) or debug\n"
                 "  -f                     stay in the foreground\n"
-                "  -d                     debug: foreground, log every FUSE request\n"
+                "  -d                     debug: foreground, log every FUSE request, level debug\n"
                 "  -o OPTS                mount options (e.g. allow_other; the mount is\n"
-                "                         private to root unless allow_other is given)\n"
+                "                         private to root unless allow_other is given), and\n"
+                "                         the settings above as address=, namespace=, timeout=,\n"
+                "                         cache=, content_root=, no_passthrough, log_level=\n"
                 "  -h, --help             this text\n"
                 "  -V, --version          the version\n",
                 RPC_DEFAULT_ADDRESS, RPC_DEFAULT_TIMEOUT_MS);
 }
 
 typedef struct options {
-        const char *address;
-        const char *ns;
+        char *address;         /* NULL: RPC_DEFAULT_ADDRESS */
+        char *ns;
         long timeout_ms;
-        const char *cache;
-        const char *content_root;
-        bool foreground, debug, no_passthrough;
-        char *mount_opts;    /* comma-separated, user's -o joined */
-        const char *mountpoint;
+        char *cache;
+        char *content_root;
+        int log_level;         /* -1: not given */
+        bool foreground, debug, no_passthrough, allow_other, help, version;
+        char *mountpoint;
 } options;
 
-/* 0 to go on, 1 to exit 0 (help/version), -EINVAL on bad usage. */
-static int parse_args(int argc, char **argv, options *o) {
-        static const struct option longopts[] = {
-                { "address", required_argument, NULL, 'a' },
-                { "namespace", required_argument, NULL, 'n' },
-                { "timeout", required_argument, NULL, 't' },
-                { "cache", required_argument, NULL, 'C' },
-                { "content-root", required_argument, NULL, 'R' },
-                { "no-passthrough", no_argument, NULL, 'P' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                {},
-        };
-        *o = (options) { .address = RPC_DEFAULT_ADDRESS, .timeout_ms = RPC_DEFAULT_TIMEOUT_MS };
-        int c;
-        while ((c = getopt_long(argc, argv, "a:n:t:fdo:hV", longopts, NULL)) >= 0) {
-                switch (c) {
-                case 'a':
-                        o->address = optarg;
-                        break;
-                case 'n':
-                        o->ns = optarg;
-                        break;
-                case 't': {
-                        char *end;
-                        errno = 0;
-                        o->timeout_ms = strtol(optarg, &end, 10);
-                        if (errno || *end || o->timeout_ms <= 0) {
-                                fprintf(stderr, "ckptfs: --timeout wants a positive number of milliseconds, not '%s'\n",
-                                        optarg);
-                                return -EINVAL;
-                        }
-                        break;
-                }
-                case 'C':
-                        o->cache = optarg;
-                        break;
-                case 'R':
-                        o->content_root = optarg;
-                        break;
-                case 'P':
-                        o->no_passthrough = true;
-                        break;
-                case 'f':
-                        o->foreground = true;
-                        break;
-                case 'd':
-                        o->debug = o->foreground = true;
-                        break;
-                case 'o': {
-                        char *joined;
-                        if (asprintf(&joined, "%s%s%s", o->mount_opts ? o->mount_opts : "", o->mount_opts ? "," : "",
-                                     optarg) < 0)
-                                return -ENOMEM;
-                        free(o->mount_opts);
-                        o->mount_opts = joined;
-                        break;
-                }
-                case 'h':
-                        usage(stdout);
-                        return 1;
-                case 'V':
-                        printf("ckptfs %s (libfuse %s, FUSE passthrough %s)\n", CKPTFS_VERSION, fuse_pkgversion(),
-                               CKPTFS_FUSE_PASSTHROUGH ? "built in" : "not built in");
-                        return 1;
-                default:
-                        usage(stderr);
-                        return -EINVAL;
-                }
+static void options_done(options *o) {
+        free(o->address);
+        free(o->ns);
+        free(o->cache);
+        free(o->content_root);
+        free(o->mountpoint);
+}
+
+enum {
+        KEY_ADDRESS,
+        KEY_NAMESPACE,
+        KEY_TIMEOUT,
+        KEY_CACHE,
+        KEY_CONTENT_ROOT,
+        KEY_LOG_LEVEL,
+        KEY_NO_PASSTHROUGH,
+        KEY_FOREGROUND,
+        KEY_DEBUG,
+        KEY_HELP,
+        KEY_VERSION,
+        KEY_ALLOW_OTHER,
+};
+
+/* Each setting three ways: "-x VALUE" or "--name VALUE" (also
+ * "--name=VALUE", which the same template matches) on the command line,
+ * and "name=VALUE" among the -o options (for mount -t fuse.ckptfs). */
+#define SETTING(s, l, o, key) FUSE_OPT_KEY(s, key), FUSE_OPT_KEY(l, key), FUSE_OPT_KEY(o, key)
+static const struct fuse_opt option_spec[] = {
+        SETTING("-a ", "--address ", "address=", KEY_ADDRESS),
+        SETTING("-n ", "--namespace ", "namespace=", KEY_NAMESPACE),
+        SETTING("-t ", "--timeout ", "timeout=", KEY_TIMEOUT),
+        FUSE_OPT_KEY("--cache ", KEY_CACHE),
+        FUSE_OPT_KEY("cache=", KEY_CACHE),
+        FUSE_OPT_KEY("--content-root ", KEY_CONTENT_ROOT),
+        FUSE_OPT_KEY("content_root=", KEY_CONTENT_ROOT),
+        FUSE_OPT_KEY("--log-level ", KEY_LOG_LEVEL),
+        FUSE_OPT_KEY("log_level=", KEY_LOG_LEVEL),
+        FUSE_OPT_KEY("--no-passthrough", KEY_NO_PASSTHROUGH),
+        FUSE_OPT_KEY("no_passthrough", KEY_NO_PASSTHROUGH),
+        FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+        FUSE_OPT_KEY("-d", KEY_DEBUG),
+        FUSE_OPT_KEY("-h", KEY_HELP),
+        FUSE_OPT_KEY("--help", KEY_HELP),
+        FUSE_OPT_KEY("-V", KEY_VERSION),
+        FUSE_OPT_KEY("--version", KEY_VERSION),
+        FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+        FUSE_OPT_END,
+};
+
+/* The value of a setting: what follows the template it matched ("-aVALUE";
+ * "--address VALUE" reaches us as "--addressVALUE"; "--address=VALUE",
+ * "address=VALUE"). */
+static const char *value_of(const char *arg, int key) {
+        for (const struct fuse_opt *t = option_spec; t->templ; t++) {
+                size_t n = strlen(t->templ);
+                bool spaced = n > 0 && t->templ[n - 1] == ' ';
+                if (t->value != key || strncmp(arg, t->templ, spaced ? n - 1 : n) != 0)
+                        continue;
+                const char *v = arg + (spaced ? n - 1 : n);
+                return spaced && *v == '=' ? v + 1 : v;
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, "ckptfs: %s\n", optind >= argc ? "missing MOUNTPOINT" : "too many arguments");
-                usage(stderr);
-                return -EINVAL;
-        }
-        o->mountpoint = argv[optind];
+        return arg;
+}
+
+static int set_string(char **dst, const char *v) {
+        char *c = strdup(v);
+        if (!c)
+                return -ENOMEM;
+        free(*dst);
+        *dst = c;
         return 0;
 }
 
-static bool has_mount_opt(const char *opts, const char *name) {
-        size_t n = strlen(name);
-        for (const char *p = opts; p && *p;) {
-                if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == 0))
-                        return true;
-                p = strchr(p, ',');
-                p = p ? p + 1 : NULL;
+static int parse_timeout(const char *v, long *ret) {
+        char *end;
+        errno = 0;
+        long t = strtol(v, &end, 10);
+        if (errno || end == v || *end || t <= 0) {
+                log_error("--timeout wants a positive number of milliseconds, not '%s'", v);
+                return -EINVAL;
         }
-        return false;
+        *ret = t;
+        return 0;
+}
+
+static int parse_log_level(const char *v, int *ret) {
+        int l = log_level_from_string(v);
+        if (l < 0) {
+                log_error("--log-level wants error, warning, info or debug, not '%s'", v);
+                return -EINVAL;
+        }
+        *ret = l;
+        return 0;
+}
+
+/* A setting with a value. 0 or -errno. */
+static int set_option(options *o, int key, const char *v) {
+        switch (key) {
+        case KEY_ADDRESS: return set_string(&o->address, v);
+        case KEY_NAMESPACE: return set_string(&o->ns, v);
+        case KEY_TIMEOUT: return parse_timeout(v, &o->timeout_ms);
+        case KEY_CACHE: return set_string(&o->cache, v);
+        case KEY_CONTENT_ROOT: return set_string(&o->content_root, v);
+        case KEY_LOG_LEVEL: return parse_log_level(v, &o->log_level);
+        default: return -EINVAL;
+        }
+}
+
+/* fuse_opt_parse()'s callback: 0 drops the argument, 1 keeps it for the
+ * session (mount options), -1 fails the parse. */
+static int option_proc(void *data, const char *arg, int key, struct fuse_args *outargs) {
+        options *o = data;
+        switch (key) {
+        case FUSE_OPT_KEY_NONOPT:
+                if (o->mountpoint) {
+                        fprintf(stderr, "ckptfs: too many arguments\n");
+                        return -1;
+                }
+                return set_string(&o->mountpoint, arg) < 0 ? -1 : 0;
+        case FUSE_OPT_KEY_OPT:
+                /* Unknown -o options are libfuse's to judge; unknown
+                 * arguments are ours. */
+                if (arg[0] != '-')
+                        return 1;
+                fprintf(stderr, "ckptfs: unknown option '%s'\n", arg);
+                return -1;
+        case KEY_NO_PASSTHROUGH: o->no_passthrough = true; return 0;
+        case KEY_FOREGROUND: o->foreground = true; return 0;
+        case KEY_DEBUG: o->debug = o->foreground = true; return 0;
+        case KEY_HELP: o->help = true; return 0;
+        case KEY_VERSION: o->version = true; return 0;
+        case KEY_ALLOW_OTHER: o->allow_other = true; return 1;
+        default: return set_option(o, key, value_of(arg, key)) < 0 ? -1 : 0;
+        }
+}
+
+/* Parses the command line into *o and leaves in *args what the FUSE
+ * session gets: our own mount options first, the user's after them (they
+ * win), -d for libfuse's request log. 0, or -EINVAL on bad usage (said). */
+static int parse_args(struct fuse_args *args, options *o) {
+        if (fuse_opt_parse(args, o, option_spec, option_proc) != 0)
+                return -EINVAL;
+        if (o->help || o->version)
+                return 0;
+        if (!o->mountpoint) {
+                fprintf(stderr, "ckptfs: missing MOUNTPOINT\n");
+                return -EINVAL;
+        }
+        if (fuse_opt_insert_arg(args, 1, "-ofsname=ckptfs,subtype=ckptfs,default_permissions") != 0 ||
+            (o->debug && fuse_opt_add_arg(args, "-d") != 0))
+                return log_error_errno(ENOMEM, "cannot parse the options");
+        return 0;
 }
 
 /* The default cache file: one per containerd socket, so that mounts of
@@ -150,9 +224,7 @@ static char *default_cache_path(const char *address) {
         char *p = NULL;
         if (strcmp(address, RPC_DEFAULT_ADDRESS) == 0)
                 return strdup(DEFAULT_CACHE_DIR "/cache.db");
-        uint64_t h = 1469598103934665603ULL;
-        for (const char *c = address; *c; c++)
-                h = (h ^ (unsigned char) *c) * 1099511628211ULL;
+        uint64_t h = fnv1a_str(FNV1A_INIT, address);
         if (asprintf(&p, DEFAULT_CACHE_DIR "/cache-%016llx.db", (unsigned long long) h) < 0)
                 return NULL;
         return p;
@@ -162,28 +234,24 @@ static char *default_cache_path(const char *address) {
  * for our own mount (found in mountinfo: never stat our own mount point
  * before the loop serves it). Best effort. */
 static void raise_readahead(const char *mountpoint) {
-        char real[4096];
+        char real[PATH_MAX];
         if (!realpath(mountpoint, real))
                 return;
-        FILE *f = fopen("/proc/self/mountinfo", "re");
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         if (!f)
                 return;
         char line[8192], dev[64] = "";
         while (fgets(line, sizeof(line), f)) {
                 char mp[4096], d[64];
                 if (sscanf(line, "%*s %*s %63s %*s %4095s", d, mp) == 2 && strcmp(mp, real) == 0)
-                        snprintf(dev, sizeof(dev), "%s", d);
+                        memcpy(dev, d, sizeof(dev));
         }
-        fclose(f);
-        if (!*dev)
+        char path[PATH_MAX];
+        if (!*dev || path_join(path, sizeof(path), "/sys/class/bdi", dev, "read_ahead_kb", NULL) < 0)
                 return;
-        char path[128];
-        snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
-        FILE *ra = fopen(path, "we");
-        if (ra) {
+        _cleanup_fclose_ FILE *ra = fopen(path, "we");
+        if (ra)
                 fputs("1024\n", ra);
-                fclose(ra);
-        }
 }
 
 /* Going to the background forks, and gRPC does not survive a fork once its
@@ -234,114 +302,109 @@ static void detach(int fd) {
         close(fd);
 }
 
-int main(int argc, char **argv) {
-        options o;
-        int r = parse_args(argc, argv, &o);
-        if (r != 0)
-                return r > 0 ? EXIT_SUCCESS : 2;
 
-        fs_ctx ctx = { .uid = getuid(), .gid = getgid(), .allow_other = has_mount_opt(o.mount_opts, "allow_other"),
-                       .no_passthrough = o.no_passthrough };
-        clock_gettime(CLOCK_REALTIME, &ctx.mount_time);
+/* What a running ckptfs holds, torn down in reverse. */
+typedef struct ckptfs_daemon {
+        fs_ctx ctx;
+        char *cache_path;
+        views_notifier *notifier;
+        bool handlers, mounted;
+        int parent_fd;         /* the waiting parent (background), else -1 */
+} ckptfs_daemon;
 
-        int status = EXIT_FAILURE;
-        int parent_fd = -1;
-        if (!o.foreground && (r = fork_background(&parent_fd)) < 0) {
-                fprintf(stderr, "ckptfs: cannot go to the background: %s\n", strerror(-r));
-                return EXIT_FAILURE;
-        }
-        struct fuse_session *se = NULL;
-        bool mounted = false, handlers = false;
-        char *fuse_opts = NULL, *cache_path = NULL;
-        views_notifier *notifier = NULL;
-
-        r = rpc_client_new(o.address, o.timeout_ms, &ctx.rpc);
-        if (r < 0) {
-                fprintf(stderr, "ckptfs: bad containerd address '%s': %s\n", o.address, strerror(-r));
-                goto out;
-        }
-        /* Refuse to mount on a daemon we cannot reach: a clear error now
-         * beats a tree of EIO later. */
-        rpc_error err = { 0 };
-        _cleanup_pb_msg_ rpc_version *ver = NULL;
-        r = rpc_version_get(ctx.rpc, NULL, &ver, &err);
-        if (r < 0) {
-                /* rpc names the socket in its "not reachable" message already. */
-                if (strstr(err.message, rpc_client_address(ctx.rpc)))
-                        fprintf(stderr, "ckptfs: %s\n", err.message);
-                else
-                        fprintf(stderr, "ckptfs: cannot reach containerd at %s: %s\n", rpc_client_address(ctx.rpc),
-                                err.message);
-                goto out;
-        }
-        if ((r = store_live_new(ctx.rpc, o.ns, &ctx.live)) < 0 || (r = inode_table_new(&ctx.inodes)) < 0 ||
-            (r = ckpt_registry_new(&ctx.ckpt)) < 0) {
-                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
-                goto out;
-        }
-        /* Settings from the environment, read here only (documented). */
+/* Settings from the environment, read here only (documented). */
+static void settings_from_env(ckptfs_daemon *d) {
         const char *work_dir = getenv("CKPTFS_WORK_DIR");
         if (work_dir && work_dir[0] == '/')
-                (void) ckpt_registry_set_work_dir(ctx.ckpt, work_dir);
+                (void) ckpt_registry_set_work_dir(d->ctx.ckpt, work_dir);
         const char *upload = getenv("CKPTFS_CHECKPOINT_UPLOAD");
         if (upload && strcmp(upload, "stream") == 0)
-                (void) ckpt_registry_set_upload_mode(ctx.ckpt, CKPT_UPLOAD_STREAM);
+                (void) ckpt_registry_set_upload_mode(d->ctx.ckpt, CKPT_UPLOAD_STREAM);
+}
 
-        /* Checkpoint images: the cache, blobs, catalog (loaded from the
-         * cache now; synced by its thread once we serve). */
-        cache_path = o.cache ? strdup(o.cache) : default_cache_path(rpc_client_address(ctx.rpc));
-        if (!cache_path)
-                goto out;
-        if ((r = store_db_open(cache_path, &ctx.db)) < 0) {
-                fprintf(stderr, "ckptfs: cannot open the cache %s: %s\n", cache_path, strerror(-r));
-                goto out;
+/* The client, and a daemon that answers: refuse to mount on one we cannot
+ * reach (a clear error now beats a tree of EIO later). */
+static int connect_containerd(ckptfs_daemon *d, const options *o) {
+        const char *address = o->address ? o->address : RPC_DEFAULT_ADDRESS;
+        /* gRPC polls a channel with no call in flight this often: so that a
+         * reconnect happens within ~1 s after containerd comes back. */
+        (void) setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", 0);
+        int r = rpc_client_new(address, o->timeout_ms, &d->ctx.rpc);
+        if (r < 0)
+                return log_error_errno(r, "bad containerd address '%s'", address);
+        rpc_error err = { 0 };
+        _cleanup_pb_msg_ rpc_version *ver = NULL;
+        r = rpc_version_get(d->ctx.rpc, NULL, &ver, &err);
+        if (r < 0) {
+                /* rpc names the socket in its "not reachable" message already. */
+                const char *sock = rpc_client_address(d->ctx.rpc);
+                if (strstr(err.message, sock))
+                        log_error("%s", err.message);
+                else
+                        log_error("cannot reach containerd at %s: %s", sock, err.message);
+                return r;
         }
-        if (store_db_moved_aside(ctx.db))
-                fprintf(stderr, "ckptfs: the cache %s could not be trusted; moved to %s and rebuilt\n", cache_path,
-                        store_db_moved_aside(ctx.db));
-        if ((r = store_blobs_new(ctx.rpc, o.content_root, &ctx.blobs)) < 0 ||
-            (r = store_views_new(ctx.db, ctx.blobs, &ctx.views)) < 0) {
-                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
-                goto out;
-        }
-        if (!o.content_root)
-                (void) store_blobs_discover_root(ctx.blobs);
-        if ((r = store_catalog_new(ctx.rpc, ctx.db, ctx.blobs, o.ns, &ctx.catalog)) < 0) {
-                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
-                goto out;
-        }
+        return 0;
+}
 
-        if (asprintf(&fuse_opts, "fsname=ckptfs,subtype=ckptfs,default_permissions%s%s", o.mount_opts ? "," : "",
-                     o.mount_opts ? o.mount_opts : "") < 0)
-                goto out;
-        char *fargv[] = { argv[0], "-o", fuse_opts, o.debug ? "-d" : NULL, NULL };
-        struct fuse_args args = FUSE_ARGS_INIT(o.debug ? 4 : 3, fargv);
-        se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &ctx);
-        fuse_opt_free_args(&args);
-        if (!se)
-                goto out;   /* libfuse said why */
-        ctx.se = se;
-        if (fuse_set_signal_handlers(se) != 0)
-                goto out;
-        handlers = true;
-        if (fuse_session_mount(se, o.mountpoint) != 0)
-                goto out;
-        mounted = true;
-        if (parent_fd >= 0) {
-                detach(parent_fd);
-                parent_fd = -1;
-        }
-        raise_readahead(o.mountpoint);
-        /* Threads only after daemonizing (fork keeps none). */
-        if ((r = views_notifier_new(&ctx, &notifier)) < 0 ||
-            (r = store_catalog_start(ctx.catalog, views_notify_cb, notifier)) < 0) {
-                fprintf(stderr, "ckptfs: %s\n", strerror(-r));
-                goto out;
-        }
+/* The live view, inode table, checkpoint registry, and for checkpoint
+ * images the cache, blobs, views and catalog (loaded from the cache now;
+ * synced by its thread once we serve). */
+static int open_store(ckptfs_daemon *d, const options *o) {
+        fs_ctx *ctx = &d->ctx;
+        int r;
+        if ((r = store_live_new(ctx->rpc, o->ns, &ctx->live)) < 0 || (r = inode_table_new(&ctx->inodes)) < 0 ||
+            (r = ckpt_registry_new(&ctx->ckpt)) < 0)
+                return log_error_errno(r, "cannot set up");
+        settings_from_env(d);
+        d->cache_path = o->cache ? strdup(o->cache) : default_cache_path(rpc_client_address(ctx->rpc));
+        if (!d->cache_path)
+                return log_error_errno(ENOMEM, "cannot set up");
+        if ((r = store_db_open(d->cache_path, &ctx->db)) < 0)
+                return log_error_errno(r, "cannot open the cache %s", d->cache_path);
+        if (store_db_moved_aside(ctx->db))
+                log_warning("the cache %s could not be trusted; moved to %s and rebuilt", d->cache_path,
+                            store_db_moved_aside(ctx->db));
+        if ((r = store_blobs_new(ctx->rpc, o->content_root, &ctx->blobs)) < 0 ||
+            (r = store_views_new(ctx->db, ctx->blobs, &ctx->views)) < 0)
+                return log_error_errno(r, "cannot set up the blob store");
+        if (!o->content_root)
+                (void) store_blobs_discover_root(ctx->blobs);
+        if ((r = store_catalog_new(ctx->rpc, ctx->db, ctx->blobs, o->ns, &ctx->catalog)) < 0)
+                return log_error_errno(r, "cannot set up the catalog");
+        return 0;
+}
 
+/* The session, mounted; in the background, detached from the terminal
+ * (logging to syslog from then on); then the threads (fork keeps none). */
+static int start_session(ckptfs_daemon *d, const options *o, struct fuse_args *args, int level) {
+        fs_ctx *ctx = &d->ctx;
+        ctx->se = fuse_session_new(args, &fs_ops, sizeof(fs_ops), ctx);
+        if (!ctx->se)
+                return -EINVAL;   /* libfuse said why */
+        if (fuse_set_signal_handlers(ctx->se) != 0)
+                return -EINVAL;
+        d->handlers = true;
+        if (fuse_session_mount(ctx->se, o->mountpoint) != 0)
+                return -EINVAL;
+        d->mounted = true;
+        if (d->parent_fd >= 0) {
+                detach(TAKE_FD(d->parent_fd));
+                log_setup(LOG_TARGET_SYSLOG, level, "ckptfs");
+        }
+        raise_readahead(o->mountpoint);
+        int r;
+        if ((r = views_notifier_new(ctx, &d->notifier)) < 0 ||
+            (r = store_catalog_start(ctx->catalog, views_notify_cb, d->notifier)) < 0)
+                return log_error_errno(r, "cannot start");
+        return 0;
+}
+
+/* Serves until unmounted or signalled. EXIT_SUCCESS or EXIT_FAILURE. */
+static int serve(ckptfs_daemon *d) {
         struct fuse_loop_config *cfg = fuse_loop_cfg_create();
         if (!cfg)
-                goto out;
+                return EXIT_FAILURE;
         /* Checkpoints block their writer for seconds: keep enough threads
          * that browsing goes on meanwhile. */
         fuse_loop_cfg_set_max_threads(cfg, 16);
@@ -349,32 +412,79 @@ int main(int argc, char **argv) {
          * 3.2 entry point, which reads this config as the old struct (clone_fd
          * on, no idle threads: a thread and a /dev/fuse clone per request, a
          * warm `find` 10x slower). */
-        r = fuse_session_loop_mt(se, cfg);
+        int r = fuse_session_loop_mt(d->ctx.se, cfg);
         fuse_loop_cfg_destroy(cfg);
         /* libfuse returns the number of the signal that ended the loop
          * (SIGTERM, SIGINT, SIGHUP): a clean stop, not a failure. */
-        status = r >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        return r >= 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
 
-out:
+static void teardown(ckptfs_daemon *d) {
+        fs_ctx *ctx = &d->ctx;
         /* The catalog's thread feeds the notifier, which uses the session. */
-        ctx.catalog = store_catalog_free(ctx.catalog);
-        notifier = views_notifier_free(notifier);
-        if (mounted)
-                fuse_session_unmount(se);
-        if (handlers)
-                fuse_remove_signal_handlers(se);
-        if (se)
-                fuse_session_destroy(se);
-        fs_passthrough_free(ctx.pt);
-        ckpt_registry_free(ctx.ckpt);
-        inode_table_free(ctx.inodes);
-        store_live_free(ctx.live);
-        store_views_free(ctx.views);
-        store_blobs_free(ctx.blobs);
-        store_db_close(ctx.db);
-        free(cache_path);
-        rpc_client_free(ctx.rpc);
-        free(fuse_opts);
-        free(o.mount_opts);
+        ctx->catalog = store_catalog_free(ctx->catalog);
+        d->notifier = views_notifier_free(d->notifier);
+        if (d->mounted) {
+                fuse_session_unmount(ctx->se);
+                log_info("unmounted %s", ctx->mountpoint);
+        }
+        if (d->handlers)
+                fuse_remove_signal_handlers(ctx->se);
+        if (ctx->se)
+                fuse_session_destroy(ctx->se);
+        fs_passthrough_free(ctx->pt);
+        ckpt_registry_free(ctx->ckpt);
+        inode_table_free(ctx->inodes);
+        store_live_free(ctx->live);
+        store_views_free(ctx->views);
+        store_blobs_free(ctx->blobs);
+        store_db_close(ctx->db);
+        free(d->cache_path);
+        rpc_client_free(ctx->rpc);
+}
+
+static int run(const options *o, struct fuse_args *args, int level) {
+        ckptfs_daemon d = {
+                .ctx = { .uid = getuid(), .gid = getgid(), .allow_other = o->allow_other,
+                         .no_passthrough = o->no_passthrough, .mountpoint = o->mountpoint },
+                .parent_fd = -1,
+        };
+        clock_gettime(CLOCK_REALTIME, &d.ctx.mount_time);
+        int r;
+        if (!o->foreground && (r = fork_background(&d.parent_fd)) < 0) {
+                log_error_errno(r, "cannot go to the background");
+                return EXIT_FAILURE;
+        }
+        int status = EXIT_FAILURE;
+        if (connect_containerd(&d, o) >= 0 && open_store(&d, o) >= 0) {
+                d.ctx.cache_path = d.cache_path;
+                if (start_session(&d, o, args, level) >= 0)
+                        status = serve(&d);
+        }
+        teardown(&d);
+        return status;
+}
+
+int main(int argc, char **argv) {
+        options o = { .timeout_ms = RPC_DEFAULT_TIMEOUT_MS, .log_level = -1 };
+        struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+        int status = 2;
+        if (parse_args(&args, &o) < 0)
+                usage(stderr);
+        else if (o.help) {
+                usage(stdout);
+                status = EXIT_SUCCESS;
+        } else if (o.version) {
+                printf("ckptfs %s (libfuse %s, FUSE passthrough %s)\n", CKPTFS_VERSION, fuse_pkgversion(),
+                       CKPTFS_FUSE_PASSTHROUGH ? "built in" : "not built in");
+                status = EXIT_SUCCESS;
+        } else {
+                /* -d is for debugging: every message too, unless a level was asked for. */
+                int level = o.log_level >= 0 ? o.log_level : o.debug ? LOG_DEBUG : LOG_INFO;
+                log_setup(LOG_TARGET_STDERR, level, "ckptfs");
+                status = run(&o, &args, level);
+        }
+        fuse_opt_free_args(&args);
+        options_done(&o);
         return status;
 }

@@ -4,13 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
+#include "blob-check.h"
 #include "cleanup.h"
+#include "log.h"
 #include "passthrough.h"
 #include "reader.h"
 
@@ -18,10 +17,7 @@ typedef struct fs_handle {
         char *data;            /* file content, snapshot taken at open */
         size_t len;
         fs_dirents dirents;    /* directory listing, snapshot taken at opendir */
-        struct store_reader *rd;       /* big immutable files: read by offset */
-        store_blob_verifier *ver;      /* sha256 of whole sequential reads */
-        pthread_mutex_t ver_lock;      /* reads of one handle may run in parallel */
-        char *digest;                  /* the blob rd reads whole, if it is one */
+        store_opened_blob *blob;       /* big immutable files: read by offset */
         bool io_counted;               /* io is counted in ctx->pt */
         fs_io_mode io;
         fs_node *writer;               /* a one_writer node this handle writes to */
@@ -38,20 +34,14 @@ static fs_handle *handle_free(fs_handle *h) {
                         __atomic_sub_fetch(&h->writer->writers, 1, __ATOMIC_SEQ_CST);
                 free(h->data);
                 fs_dirents_clear(&h->dirents);
-                store_reader_free(h->rd);
-                store_blob_verifier_free(h->ver);
-                free(h->digest);
-                pthread_mutex_destroy(&h->ver_lock);
+                store_opened_blob_close(h->blob);
                 free(h);
         }
         return NULL;
 }
 
 static fs_handle *handle_new(void) {
-        fs_handle *h = calloc(1, sizeof(*h));
-        if (h)
-                pthread_mutex_init(&h->ver_lock, NULL);
-        return h;
+        return calloc(1, sizeof(fs_handle));
 }
 
 static double timeout_of(const fs_node *n) {
@@ -157,6 +147,7 @@ static void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *
         }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn) {
+        fs_ctx *ctx = userdata;
         /* O_TRUNC arrives with open() instead of a separate setattr, so
          * `echo > checkpoint` is one open and one write. */
         if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
@@ -167,13 +158,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
 #if CKPTFS_FUSE_PASSTHROUGH
         /* Whole blobs are read by the kernel from the content store's files.
          * Depth 1: that store may itself be on overlayfs. */
-        fs_ctx *ctx = userdata;
         if ((conn->capable & FUSE_CAP_PASSTHROUGH) && !ctx->no_passthrough &&
             fs_passthrough_new(&ctx->pt) == 0) {
                 conn->want |= FUSE_CAP_PASSTHROUGH;
                 conn->max_backing_stack_depth = 1;
         }
 #endif
+        /* Only now is it known whether the kernel does passthrough. */
+        log_info("mounted %s (containerd %s, cache %s, passthrough %s)", ctx->mountpoint ? ctx->mountpoint : "?",
+                 ctx->rpc ? rpc_client_address(ctx->rpc) : "?", ctx->cache_path ? ctx->cache_path : "?",
+                 ctx->pt ? "on" : "off");
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -321,25 +315,44 @@ static void release_handle(fs_ctx *ctx, fuse_req_t req, fuse_ino_t ino, fs_handl
         handle_free(h);
 }
 
-/* Opens a big immutable file for reading: its reader and, for a blob, its
- * sha256 check and I/O mode (see passthrough.h). Sets *ret_backing_id for
- * passthrough. */
+/* Opens a big immutable file for reading (store/blob-check.h says how it
+ * is checked) and chooses its I/O mode (see passthrough.h). Sets
+ * *ret_backing_id for passthrough. */
 static int open_reader(fs_ctx *ctx, fuse_req_t req, const fs_node *n, fs_handle *h, int *ret_backing_id) {
-        int r = fs_kinds[n->kind].open_reader(ctx, n, &h->rd, &h->digest);
-        if (r < 0 || !h->digest)
+        struct store_reader *rd = NULL;
+        _cleanup_free_ char *digest = NULL;
+        int r = fs_kinds[n->kind].open_reader(ctx, n, &rd, &digest);
+        if (r < 0)
                 return r;
-        /* The blob's whole local file is checked now, once per mount (the
-         * result is remembered): passthrough reads never reach us to be
-         * checked. Blobs read through containerd's API are checked as they
-         * are read. */
-        int fd = h->rd->fd >= 0 && h->rd->fd_offset == 0 ? h->rd->fd : -1;
-        if (fd >= 0 && (r = store_blobs_verify_file(ctx->blobs, h->digest, fd)) < 0)
+        r = store_opened_blob_open(ctx->blobs, rd, digest, &h->blob);
+        if (r < 0) {
+                store_reader_free(rd);
                 return r;
-        if (ctx->pt) {
+        }
+        int fd;
+        if (ctx->pt && store_opened_blob_passthrough(h->blob, &fd)) {
                 h->io = fs_passthrough_open(ctx->pt, req, n->ino, fd, ret_backing_id);
                 h->io_counted = true;
         }
-        return fd >= 0 ? 0 : store_blob_verifier_new(h->digest, h->rd->size, &h->ver);
+        return 0;
+}
+
+/* A new handle for an open of `n`, and the one writer a control file
+ * admits. */
+static int handle_for_open(fs_node *n, int acc, fs_handle **ret) {
+        fs_handle *h = handle_new();
+        if (!h)
+                return -ENOMEM;
+        if (acc != O_RDONLY && fs_kinds[n->kind].one_writer) {
+                if (__atomic_add_fetch(&n->writers, 1, __ATOMIC_SEQ_CST) > 1) {
+                        __atomic_sub_fetch(&n->writers, 1, __ATOMIC_SEQ_CST);
+                        handle_free(h);
+                        return -EBUSY;
+                }
+                h->writer = n;
+        }
+        *ret = h;
+        return 0;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -354,35 +367,21 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, EROFS);
                 return;
         }
-        fs_handle *h = handle_new();
-        if (!h) {
-                fuse_reply_err(req, ENOMEM);
+        fs_handle *h;
+        int r = handle_for_open(n, acc, &h);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
                 return;
         }
-        if (acc != O_RDONLY && k->one_writer) {
-                if (__atomic_add_fetch(&n->writers, 1, __ATOMIC_SEQ_CST) > 1) {
-                        __atomic_sub_fetch(&n->writers, 1, __ATOMIC_SEQ_CST);
-                        handle_free(h);
-                        fuse_reply_err(req, EBUSY);
-                        return;
-                }
-                h->writer = n;
-        }
         int backing_id = 0;
-        if (acc == O_RDONLY && k->open_reader) {
-                int r = open_reader(ctx_of(req), req, n, h, &backing_id);
-                if (r < 0) {
-                        release_handle(ctx_of(req), req, ino, h);
-                        fuse_reply_err(req, -r);
-                        return;
-                }
-        } else if (acc != O_WRONLY && k->content) {
-                int r = k->content(ctx_of(req), n, &h->data, &h->len);
-                if (r < 0) {
-                        handle_free(h);
-                        fuse_reply_err(req, -r);
-                        return;
-                }
+        if (acc == O_RDONLY && k->open_reader)
+                r = open_reader(ctx_of(req), req, n, h, &backing_id);
+        else if (acc != O_WRONLY && k->content)
+                r = k->content(ctx_of(req), n, &h->data, &h->len);
+        if (r < 0) {
+                release_handle(ctx_of(req), req, ino, h);
+                fuse_reply_err(req, -r);
+                return;
         }
         fi->fh = (uintptr_t) h;
         if (k->dynamic || h->io == FS_IO_DIRECT)
@@ -392,58 +391,47 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fi->backing_id = backing_id;   /* keep_cache would make the open fail */
 #endif
         } else
-                /* Pages of a blob not yet known good are dropped at the
-                 * next open: a failed check must not leave them served. */
-                fi->keep_cache = h->ver == NULL;
+                fi->keep_cache = !h->blob || store_opened_blob_may_keep_pages(h->blob);
         fs_ctx *ctx = ctx_of(req);
         if (fuse_reply_open(req, fi) != 0)
                 release_handle(ctx, NULL, n->ino, h);
 }
 
 /* Reads of immutable big files: from the blob's fd (splice where the
- * kernel lets us) unless a sha256 check of a front-to-back read is on. */
-static void read_reader(fuse_req_t req, fs_handle *h, size_t size, off_t off) {
-        struct store_reader *rd = h->rd;
-        if (off < 0 || (uint64_t) off >= rd->size) {
+ * kernel lets us) unless its reads must be checked. */
+static void read_blob(fuse_req_t req, fs_handle *h, size_t size, off_t off) {
+        uint64_t total = store_opened_blob_size(h->blob);
+        if (off < 0 || (uint64_t) off >= total) {
                 fuse_reply_buf(req, NULL, 0);
                 return;
         }
-        size_t n = rd->size - (uint64_t) off < size ? (size_t) (rd->size - (uint64_t) off) : size;
-        /* Every read of a checked blob goes through the verifier, also after
-         * its verdict: the kernel retries a failed readahead page with a new
-         * READ, which must fail too. */
-        bool verify = h->ver != NULL;
-        if (!verify && rd->fd >= 0) {
+        size_t n = total - (uint64_t) off < size ? (size_t) (total - (uint64_t) off) : size;
+        int fd;
+        uint64_t fd_offset;
+        if (store_opened_blob_direct_fd(h->blob, &fd, &fd_offset)) {
                 struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
                 bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-                bv.buf[0].fd = rd->fd;
-                bv.buf[0].pos = (off_t) (rd->fd_offset + (uint64_t) off);
+                bv.buf[0].fd = fd;
+                bv.buf[0].pos = (off_t) (fd_offset + (uint64_t) off);
                 fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
                 return;
         }
-        char *buf = malloc(n ? n : 1);
+        _cleanup_free_ char *buf = malloc(n ? n : 1);
         if (!buf) {
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        ssize_t got = store_reader_pread(rd, buf, n, (uint64_t) off);
-        int r = got < 0 ? (int) got : 0;
-        if (r >= 0 && verify) {
-                pthread_mutex_lock(&h->ver_lock);
-                r = store_blob_verifier_feed(h->ver, buf, (size_t) got, (uint64_t) off);
-                pthread_mutex_unlock(&h->ver_lock);
-        }
-        if (r < 0)
-                fuse_reply_err(req, r == -EIO || r == -ENODATA ? EIO : -r);
+        ssize_t got = store_opened_blob_read(h->blob, buf, n, (uint64_t) off);
+        if (got < 0)
+                fuse_reply_err(req, (int) -got);
         else
                 fuse_reply_buf(req, buf, (size_t) got);
-        free(buf);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
-        if (h->rd) {
-                read_reader(req, h, size, off);
+        if (h->blob) {
+                read_blob(req, h, size, off);
                 return;
         }
         if (off < 0 || (uint64_t) off >= h->len) {

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "cleanup.h"
 #include "ctl.h"
 #include "ckpt-views.h"
+#include "paths.h"
 
 static int list_root(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         char **ns;
@@ -39,11 +41,19 @@ static int lookup_root(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dir
         return fs_dirents_add(out, FS_NAMESPACE, name, name, NULL, NULL);
 }
 
+/* Children of fixed names (paths.h), with the keys of their parent. */
+static int add_fixed(fs_dirents *out, const fs_node *dir, const fs_kind *kinds, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                int r = fs_dirents_add(out, kinds[i], fs_kind_entry_name(kinds[i]), NODE_NS(dir), NODE_ID(dir), NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int list_namespace(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        int r = fs_dirents_add(out, FS_CONTAINERS, "containers", NODE_NS(dir), NULL, NULL);
-        if (r >= 0)
-                r = fs_dirents_add(out, FS_NS_CKPTS, "checkpoints", NODE_NS(dir), NULL, NULL);
-        return r;
+        static const fs_kind children[] = { FS_CONTAINERS, FS_NS_CKPTS };
+        return add_fixed(out, dir, children, ELEMENTSOF(children));
 }
 
 static int list_containers(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
@@ -65,21 +75,8 @@ static int lookup_container(fs_ctx *ctx, const fs_node *dir, const char *name, f
 }
 
 static int list_container(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        static const struct {
-                fs_kind kind;
-                const char *name;
-        } children[] = {
-                { FS_STATUS, "status" },
-                { FS_CONTAINER_JSON, "container.json" },
-                { FS_CTL_CHECKPOINT, "checkpoint" },
-                { FS_CONTAINER_CKPTS, "checkpoints" },
-        };
-        for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
-                int r = fs_dirents_add(out, children[i].kind, children[i].name, NODE_NS(dir), NODE_ID(dir), NULL);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        static const fs_kind children[] = { FS_STATUS, FS_CONTAINER_JSON, FS_CTL_CHECKPOINT, FS_CONTAINER_CKPTS };
+        return add_fixed(out, dir, children, ELEMENTSOF(children));
 }
 
 static int content_status(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {

@@ -8,12 +8,16 @@
 #include "views-notify.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
+#include "cleanup.h"
+#include "log.h"
+#include "path.h"
+#include "paths.h"
 
 typedef struct inval {
         char *parent;   /* path below the mount */
@@ -44,62 +48,93 @@ static void push(views_notifier *v, const char *parent, const char *name) {
         v->q[v->n++] = (inval) { .parent = p, .name = nm };
 }
 
+/* Queues the invalidation of entry `name` (NULL: the cached data) of the
+ * node of `kind` with keys ns, k1. A path too long for the tree has no node
+ * the kernel could know: skipped. */
+static int push_node(views_notifier *v, fs_kind kind, const char *ns, const char *k1, const char *name) {
+        char path[PATH_MAX];
+        int r = fs_path_of(path, sizeof(path), kind, ns, k1, NULL);
+        if (r < 0)
+                return r;
+        push(v, path, name);
+        return 0;
+}
+
+static int push_container(views_notifier *v, const char *ns, const char *id) {
+        int r = push_node(v, FS_CONTAINERS, ns, NULL, NULL);
+        if (r < 0 || !id)
+                return r;
+        /* A deleted container's dentry goes; the files' cached attributes
+         * (sizes) are refetched. */
+        push_node(v, FS_CONTAINERS, ns, NULL, id);
+        static const fs_kind files[] = { FS_STATUS, FS_CONTAINER_JSON };
+        for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++)
+                r = push_node(v, files[i], ns, id, NULL);
+        return r;
+}
+
+/* Every level of the name: checkpoints/a/b/c:tag. */
+static int push_name_levels(views_notifier *v, const char *ns, const char *name) {
+        char path[PATH_MAX];
+        int r = fs_path_of(path, sizeof(path), FS_NS_CKPTS, ns, NULL, NULL);
+        if (r < 0)
+                return r;
+        size_t len = (size_t) r;
+        for (const char *p = name;;) {
+                const char *slash = strchr(p, '/');
+                size_t cl = slash ? (size_t) (slash - p) : strlen(p);
+                _cleanup_free_ char *comp = strndup(p, cl);
+                if (!comp)
+                        return -ENOMEM;
+                push(v, path, NULL);
+                push(v, path, comp);
+                if (!slash)
+                        return 0;
+                if ((r = path_append(path, sizeof(path), &len, comp, cl)) < 0)
+                        return r;
+                p = slash + 1;
+        }
+}
+
+/* containers/<id>/checkpoints/<tag> of the standard names. */
+static int push_container_ckpt(views_notifier *v, const char *ns, const char *name) {
+        const char *tag;
+        size_t idlen = ckpt_name_container(name, &tag);
+        if (!idlen)
+                return 0;
+        _cleanup_free_ char *id = strndup(name + strlen(CKPT_NAME_PREFIX), idlen);
+        if (!id)
+                return -ENOMEM;
+        int r = push_node(v, FS_CONTAINER_CKPTS, ns, id, NULL);
+        return r < 0 ? r : push_node(v, FS_CONTAINER_CKPTS, ns, id, tag);
+}
+
+static int push_ckpt_name(views_notifier *v, const char *ns, const char *name) {
+        int r = push_name_levels(v, ns, name);
+        int k = push_container_ckpt(v, ns, name);
+        return r < 0 ? r : k;
+}
+
 void views_notify_cb(void *userdata, const char *ns, const char *name, bool containers) {
         views_notifier *v = userdata;
-        char path[4096];
+        int r = 0;
         /* The live view first, so what the kernel then asks for is fresh. */
         if (containers && v->ctx->live)
                 store_live_invalidate_container(v->ctx->live, ns, name);
         pthread_mutex_lock(&v->lock);
-        if (containers && !ns) {
+        if (containers && !ns)
                 push(v, "", NULL);
-        } else if (containers) {
-                snprintf(path, sizeof(path), "%s/containers", ns);
-                push(v, path, NULL);
-                if (name) {
-                        /* A deleted container's dentry goes; the files'
-                         * cached attributes (sizes) are refetched. */
-                        push(v, path, name);
-                        static const char *const files[] = { "status", "container.json" };
-                        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-                                snprintf(path, sizeof(path), "%s/containers/%s/%s", ns, name, files[i]);
-                                push(v, path, NULL);
-                        }
-                }
-        } else if (!name) {
-                snprintf(path, sizeof(path), "%s/checkpoints", ns);
-                push(v, path, NULL);
-        } else {
-                /* Every level of the name: checkpoints/a/b/c:tag. */
-                int len = snprintf(path, sizeof(path), "%s/checkpoints", ns);
-                const char *p = name;
-                while (len > 0 && (size_t) len < sizeof(path)) {
-                        const char *slash = strchr(p, '/');
-                        size_t cl = slash ? (size_t) (slash - p) : strlen(p);
-                        char comp[1024];
-                        if (cl >= sizeof(comp))
-                                break;
-                        memcpy(comp, p, cl);
-                        comp[cl] = 0;
-                        push(v, path, NULL);
-                        push(v, path, comp);
-                        if (!slash)
-                                break;
-                        len += snprintf(path + len, sizeof(path) - (size_t) len, "/%s", comp);
-                        p = slash + 1;
-                }
-                /* containers/<id>/checkpoints/<tag> of the standard names. */
-                const char *tag;
-                size_t idlen = ckpt_name_container(name, &tag);
-                if (idlen) {
-                        snprintf(path, sizeof(path), "%s/containers/%.*s/checkpoints", ns, (int) idlen,
-                                 name + strlen(CKPT_NAME_PREFIX));
-                        push(v, path, NULL);
-                        push(v, path, tag);
-                }
-        }
+        else if (containers)
+                r = push_container(v, ns, name);
+        else if (!name)
+                r = push_node(v, FS_NS_CKPTS, ns, NULL, NULL);
+        else
+                r = push_ckpt_name(v, ns, name);
         pthread_cond_signal(&v->cond);
         pthread_mutex_unlock(&v->lock);
+        if (r < 0)
+                log_debug_errno(r, "not telling the kernel about %s in %s", name ? name : "everything",
+                                ns ? ns : "every namespace");
 }
 
 static void *notify_main(void *userdata) {
@@ -116,7 +151,7 @@ static void *notify_main(void *userdata) {
                 v->n = 0;
                 pthread_mutex_unlock(&v->lock);
                 for (size_t i = 0; i < n; i++) {
-                        uint64_t ino = q[i].parent[0] ? inode_number_for_path(q[i].parent) : FS_ROOT_INO;
+                        uint64_t ino = q[i].parent[0] ? inode_number_for(q[i].parent, NULL) : FS_ROOT_INO;
                         /* Errors (-ENOENT: the kernel does not know the
                          * inode) mean there is nothing to drop. */
                         if (v->ctx->se && inode_table_get(v->ctx->inodes, ino)) {

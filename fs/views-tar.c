@@ -18,6 +18,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "tarlink.h"
 #include "views.h"
 
 /* Splits a tar node key into the blob digest and the member path. */
@@ -63,15 +64,21 @@ static fs_kind kind_of(const struct tar_member *m) {
 /* A tar directory's children, as dirents. */
 typedef struct tar_lister {
         const fs_node *dir;
-        const char *digest;
+        store_desc desc;       /* the blob */
+        const struct tar_index *tar;
         const char *path;      /* of the directory in the archive */
         fs_dirents *out;
 } tar_lister;
 
+static int lister_open(fs_ctx *ctx, const fs_node *dir, fs_dirents *out, tar_lister *ret) {
+        *ret = (tar_lister) { .dir = dir, .out = out };
+        return tar_of(ctx, dir, &ret->desc, &ret->tar, &ret->path, NULL);
+}
+
 static int add_child(const char *name, const struct tar_member *m, void *userdata) {
         const tar_lister *l = userdata;
         _cleanup_free_ char *key = NULL;
-        if (asprintf(&key, "%s/%s%s%s", l->digest, l->path, *l->path ? "/" : "", name) < 0)
+        if (asprintf(&key, "%s/%s%s%s", l->desc.digest, l->path, *l->path ? "/" : "", name) < 0)
                 return -ENOMEM;
         return fs_dirents_add(l->out, kind_of(m), name, NODE_NS(l->dir), NODE_ID(l->dir), key);
 }
@@ -88,84 +95,74 @@ static int add_cachedir_tag(const tar_lister *l) {
 }
 
 int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        store_desc d;
-        const struct tar_index *tar;
-        const char *path;
-        int r = tar_of(ctx, dir, &d, &tar, &path, NULL);
+        tar_lister l;
+        int r = lister_open(ctx, dir, out, &l);
         if (r < 0)
                 return r;
-        tar_lister l = { .dir = dir, .digest = d.digest, .path = path, .out = out };
-        r = tar_index_foreach_child(tar, path, add_child, &l);
-        if (r >= 0 && wants_cachedir_tag(tar, path))
+        r = tar_index_foreach_child(l.tar, l.path, add_child, &l);
+        if (r >= 0 && wants_cachedir_tag(l.tar, l.path))
                 r = add_cachedir_tag(&l);
-        store_desc_clear(&d);
+        store_desc_clear(&l.desc);
         return r;
 }
 
 int views_lookup_tar(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
-        store_desc d;
-        const struct tar_index *tar;
-        const char *path;
-        int r = tar_of(ctx, dir, &d, &tar, &path, NULL);
+        tar_lister l;
+        int r = lister_open(ctx, dir, out, &l);
         if (r < 0)
                 return r;
-        tar_lister l = { .dir = dir, .digest = d.digest, .path = path, .out = out };
         _cleanup_free_ char *child = NULL;
         const struct tar_member *m;
-        if (asprintf(&child, "%s%s%s", path, *path ? "/" : "", name) < 0)
+        if (asprintf(&child, "%s%s%s", l.path, *l.path ? "/" : "", name) < 0)
                 r = -ENOMEM;
-        else if ((r = tar_index_lookup(tar, child, &m)) >= 0)
+        else if ((r = tar_index_lookup(l.tar, child, &m)) >= 0)
                 r = add_child(name, m, &l);
-        else if (r == -ENOENT && strcmp(name, "CACHEDIR.TAG") == 0 && !*path)   /* the archive has none */
+        else if (r == -ENOENT && strcmp(name, "CACHEDIR.TAG") == 0 && wants_cachedir_tag(l.tar, l.path))
                 r = add_cachedir_tag(&l);
-        store_desc_clear(&d);
+        store_desc_clear(&l.desc);
         return r;
 }
 
-/* The member whose data member m shows (hard links followed, bounded). */
-static const struct tar_member *resolve(const struct tar_index *tar, const struct tar_member *m) {
-        for (int hops = 0; m && m->type == TAR_TYPE_HARDLINK && m->link_target && hops < 8; hops++)
-                m = tar_index_find(tar, m->link_target);
-        return m;
+static void set_time(struct stat *st, int64_t sec, uint32_t nsec) {
+        st->st_mtim = st->st_ctim = st->st_atim = (struct timespec) { .tv_sec = sec, .tv_nsec = nsec };
 }
 
-int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+/* The member a node shows (NULL: the root, or a directory the archive
+ * does not list), its index (shared, lives as long as the views) and path. */
+static int member_of(fs_ctx *ctx, const fs_node *n, const struct tar_index **ret_tar, const char **ret_path,
+                     const struct tar_member **ret_member, int64_t *ret_created) {
         store_desc d;
-        const struct tar_index *tar;
-        const char *path;
-        int64_t created;
-        int r = tar_of(ctx, n, &d, &tar, &path, &created);
+        int r = tar_of(ctx, n, &d, ret_tar, ret_path, ret_created);
         if (r < 0)
                 return r;
         store_desc_clear(&d);
-        const struct tar_member *m = *path ? tar_index_find(tar, path) : NULL;
+        *ret_member = **ret_path ? tar_index_find(*ret_tar, *ret_path) : NULL;
+        return 0;
+}
+
+int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        const struct tar_index *tar;
+        const struct tar_member *m;
+        const char *path;
+        int64_t created;
+        int r = member_of(ctx, n, &tar, &path, &m, &created);
+        if (r < 0)
+                return r;
         if (!m) {
                 /* The root, or a parent the archive does not list. */
                 if (n->kind != FS_CK_TAR_DIR)
                         return -ENOENT;
                 st->st_mode = S_IFDIR | (*path ? 0755 : 0555);
-                st->st_mtim = st->st_ctim = st->st_atim =
-                        (struct timespec) { .tv_sec = created / 1000000000LL, .tv_nsec = created % 1000000000LL };
+                set_time(st, created / 1000000000LL, (uint32_t) (created % 1000000000LL));
                 return 0;
         }
-        const struct tar_member *data = resolve(tar, m);
-        static const mode_t types[_TAR_TYPE_MAX] = {
-                [TAR_TYPE_REG] = S_IFREG, [TAR_TYPE_DIR] = S_IFDIR, [TAR_TYPE_SYMLINK] = S_IFLNK,
-                [TAR_TYPE_HARDLINK] = S_IFREG, [TAR_TYPE_CHAR] = S_IFCHR, [TAR_TYPE_BLOCK] = S_IFBLK,
-                [TAR_TYPE_FIFO] = S_IFIFO,
-        };
-        st->st_mode = types[m->type] | (m->mode & 07777);
+        st->st_mode = tar_member_file_type(m) | (m->mode & 07777);
         st->st_uid = (uid_t) m->uid;
         st->st_gid = (gid_t) m->gid;
-        st->st_size = 0;
-        if (m->type == TAR_TYPE_REG || m->type == TAR_TYPE_HARDLINK)
-                st->st_size = data ? (off_t) data->size : 0;
-        else if (m->type == TAR_TYPE_SYMLINK && m->link_target)
-                st->st_size = (off_t) strlen(m->link_target);
+        st->st_size = (off_t) tar_member_shown_size(tar, m);
         if (m->type == TAR_TYPE_CHAR || m->type == TAR_TYPE_BLOCK)
                 st->st_rdev = makedev(m->devmajor, m->devminor);
-        st->st_mtim = st->st_ctim = st->st_atim =
-                (struct timespec) { .tv_sec = m->mtime_sec, .tv_nsec = m->mtime_nsec };
+        set_time(st, m->mtime_sec, m->mtime_nsec);
         return 0;
 }
 
@@ -176,7 +173,7 @@ int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, cha
         int r = tar_of(ctx, n, &d, &tar, &path, NULL);
         if (r < 0)
                 return r;
-        const struct tar_member *m = resolve(tar, tar_index_find(tar, path));
+        const struct tar_member *m = tar_link_resolve(tar, tar_index_find(tar, path));
         if (!m)
                 r = -ENOENT;
         else
@@ -186,14 +183,12 @@ int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, cha
 }
 
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret) {
-        store_desc d;
         const struct tar_index *tar;
+        const struct tar_member *m;
         const char *path;
-        int r = tar_of(ctx, n, &d, &tar, &path, NULL);
+        int r = member_of(ctx, n, &tar, &path, &m, NULL);
         if (r < 0)
                 return r;
-        store_desc_clear(&d);
-        const struct tar_member *m = tar_index_find(tar, path);
         if (!m || m->type != TAR_TYPE_SYMLINK || !m->link_target)
                 return -EINVAL;
         char *s = strdup(m->link_target);

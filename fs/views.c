@@ -3,43 +3,34 @@
 #include "ckpt-views.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blob.h"
 #include "catalog.h"
+#include "ckpt-files.h"
 #include "cleanup.h"
-#include "decode.h"
-
-#define MAX_SMALL_BLOB (4 * 1024 * 1024)
 
 /* ---- the checkpoint a node belongs to ----------------------------------- */
 
 int views_container_ckpt_name(fs_ctx *ctx, const char *ns, const char *id, const char *tag, char **ret) {
-        for (int attempt = 0; attempt < 2; attempt++) {
-                char **names, **tags;
-                int r = store_catalog_container_ckpts(ctx->catalog, ns, id, &names, &tags);
-                if (r < 0)
-                        return r;
-                size_t i = 0;
-                while (names[i] && strcmp(tags[i], tag) != 0)
-                        i++;
-                bool found = names[i] != NULL;
-                char *hit = found ? strdup(names[i]) : NULL;
-                strv_free(names);
-                strv_free(tags);
-                if (found) {
+        _cleanup_strv_free_ char **names = NULL, **tags = NULL;
+        int r = store_catalog_container_ckpts(ctx->catalog, ns, id, &names, &tags);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; names[i]; i++)
+                if (strcmp(tags[i], tag) == 0) {
+                        char *hit = strdup(names[i]);
                         if (!hit)
                                 return -ENOMEM;
                         *ret = hit;
                         return 0;
                 }
-                /* Just made through the mount, before its event came: ask. */
-                if (attempt == 0 && store_catalog_sync(ctx->catalog, ns) < 0)
-                        break;
-        }
+        /* Made elsewhere, before its event came? Never wait for containerd
+         * here: ask in the background; ENOENT is not cached by the kernel,
+         * so the next lookup sees what the resync found. */
+        store_catalog_request_sync(ctx->catalog, ns);
         return -ENOENT;
 }
 
@@ -88,24 +79,35 @@ int views_container_ckpt_entry(fs_ctx *ctx, const fs_node *dir, const char *tag,
         return r < 0 ? r : out->n > n ? 0 : -ENOENT;
 }
 
-int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_desc *ret, int64_t *ret_created_ns) {
-        store_ckpt ck;
-        int r = views_ckpt_of(ctx, n, &ck);
+/* The checkpoint of node `n` and the descriptors of its index: its
+ * children, or every blob it reaches. */
+static int ckpt_descs_of(fs_ctx *ctx, const fs_node *n, bool reach, store_ckpt *ret_ck, store_descs *ret_descs) {
+        int r = views_ckpt_of(ctx, n, ret_ck);
         if (r < 0)
                 return r;
-        store_descs all = { 0 };
-        r = store_catalog_reach(ctx->catalog, ck.ns, &ck.target, &all);
-        if (r >= 0) {
-                r = -ENOENT;
-                for (size_t i = 0; i < all.n; i++)
-                        if (strcmp(all.v[i].digest, digest) == 0) {
-                                *ret = all.v[i];
-                                all.v[i] = (store_desc) { 0 };
-                                r = 0;
-                                break;
-                        }
-                store_descs_clear(&all);
-        }
+        *ret_descs = (store_descs) { 0 };
+        r = reach ? store_catalog_reach(ctx->catalog, ret_ck->ns, &ret_ck->target, ret_descs)
+                  : store_catalog_children(ctx->catalog, ret_ck->ns, &ret_ck->target, ret_descs);
+        if (r < 0)
+                store_ckpt_clear(ret_ck);
+        return r;
+}
+
+int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_desc *ret, int64_t *ret_created_ns) {
+        store_ckpt ck;
+        store_descs all;
+        int r = ckpt_descs_of(ctx, n, true, &ck, &all);
+        if (r < 0)
+                return r;
+        r = -ENOENT;
+        for (size_t i = 0; i < all.n; i++)
+                if (strcmp(all.v[i].digest, digest) == 0) {
+                        *ret = all.v[i];
+                        all.v[i] = (store_desc) { 0 };
+                        r = 0;
+                        break;
+                }
+        store_descs_clear(&all);
         if (r >= 0 && ret_created_ns)
                 *ret_created_ns = ck.created_ns;
         store_ckpt_clear(&ck);
@@ -191,54 +193,37 @@ int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out)
 
 /* ---- a checkpoint directory ---------------------------------------------- */
 
-static const store_desc *find_type(const store_descs *d, const char *mt) {
-        for (size_t i = 0; i < d->n; i++)
-                if (strcmp(d->v[i].mediatype, mt) == 0)
-                        return &d->v[i];
-        return NULL;
-}
-
-static const store_desc *find_layer(const store_descs *d) {
-        for (size_t i = 0; i < d->n; i++)
-                if (strncmp(d->v[i].mediatype, "application/vnd.oci.image.layer.", 32) == 0 ||
-                    strcmp(d->v[i].mediatype, MT_DOCKER_LAYER) == 0)
-                        return &d->v[i];
-        return NULL;
+/* task/ or rw/: the tree of tar blob `d` (NULL: the checkpoint has none). */
+static int add_tar_root(fs_dirents *out, const char *entry, const store_ckpt *ck, const store_desc *d) {
+        _cleanup_free_ char *k = NULL;
+        if (!d)
+                return 0;
+        if (asprintf(&k, "%s/", d->digest) < 0)
+                return -ENOMEM;
+        return fs_dirents_add(out, FS_CK_TAR_DIR, entry, ck->ns, ck->name, k);
 }
 
 int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_ckpt ck;
-        int r = views_ckpt_of(ctx, dir, &ck);
+        store_descs kids;
+        int r = ckpt_descs_of(ctx, dir, false, &ck, &kids);
         if (r < 0)
                 return r;
         const char *ns = ck.ns, *name = ck.name;
-        store_descs kids = { 0 };
-        r = store_catalog_children(ctx->catalog, ns, &ck.target, &kids);
-        if (r >= 0)
-                r = fs_dirents_add(out, FS_CK_BLOB, "index.json", ns, name, ck.target.digest);
+        store_ckpt_parts parts = store_ckpt_parts_of(&kids);
+        r = fs_dirents_add(out, FS_CK_BLOB, "index.json", ns, name, ck.target.digest);
         if (r >= 0)
                 r = fs_dirents_add(out, FS_CK_LAYOUT, "layout", ns, name, NULL);
         if (r >= 0)
                 r = fs_dirents_add(out, FS_CK_MANIFESTS, "manifests", ns, name, NULL);
-        if (r >= 0 && find_type(&kids, MT_CKPT_CONFIG))
+        if (r >= 0 && store_ckpt_has_config_json(&parts))
                 r = fs_dirents_add(out, FS_CK_CONFIG_JSON, "config.json", ns, name, NULL);
-        if (r >= 0 && (find_type(&kids, MT_CKPT_OPTIONS) || find_type(&kids, MT_RUNTIME_OPTIONS)))
+        if (r >= 0 && store_ckpt_has_options_json(&parts))
                 r = fs_dirents_add(out, FS_CK_OPTIONS_JSON, "options.json", ns, name, NULL);
-        const store_desc *criu = find_type(&kids, MT_CRIU), *layer = find_layer(&kids);
-        _cleanup_free_ char *k = NULL;
-        if (r >= 0 && criu) {
-                if (asprintf(&k, "%s/", criu->digest) < 0)
-                        r = -ENOMEM;
-                else
-                        r = fs_dirents_add(out, FS_CK_TAR_DIR, "task", ns, name, k);
-        }
-        free(TAKE_PTR(k));
-        if (r >= 0 && layer) {
-                if (asprintf(&k, "%s/", layer->digest) < 0)
-                        r = -ENOMEM;
-                else
-                        r = fs_dirents_add(out, FS_CK_TAR_DIR, "rw", ns, name, k);
-        }
+        if (r >= 0)
+                r = add_tar_root(out, "task", &ck, parts.criu);
+        if (r >= 0)
+                r = add_tar_root(out, "rw", &ck, parts.layer);
         store_descs_clear(&kids);
         store_ckpt_clear(&ck);
         return r;
@@ -261,11 +246,10 @@ int views_list_layout_blobs(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
 
 int views_list_layout_sha256(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_ckpt ck;
-        int r = views_ckpt_of(ctx, dir, &ck);
+        store_descs all;
+        int r = ckpt_descs_of(ctx, dir, true, &ck, &all);
         if (r < 0)
                 return r;
-        store_descs all = { 0 };
-        r = store_catalog_reach(ctx->catalog, ck.ns, &ck.target, &all);
         for (size_t i = 0; r >= 0 && i < all.n; i++)
                 r = fs_dirents_add(out, FS_CK_BLOB, all.v[i].digest + 7, ck.ns, ck.name, all.v[i].digest);
         store_descs_clear(&all);
@@ -279,32 +263,14 @@ int views_content_oci_layout(fs_ctx *ctx, const fs_node *n, char **ret, size_t *
         return fs_content_string(strdup(oci_layout), ret, ret_len);
 }
 
-/* The tag of an image name, as containerd's exporter names it
- * (org.opencontainers.image.ref.name): what follows the first ':' of the
- * last path component (tags may hold ':' themselves, as containerd's
- * checkpoint timestamps do), else the whole name. */
-static const char *ref_name(const char *name) {
-        const char *slash = strrchr(name, '/');
-        const char *colon = strchr(slash ? slash : name, ':');
-        return colon ? colon + 1 : name;
-}
-
 int views_content_layout_index(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
         store_ckpt ck;
         int r = views_ckpt_of(ctx, n, &ck);
         if (r < 0)
                 return r;
-        json_t *j = json_pack("{s:i,s:s,s:[{s:s,s:s,s:I,s:{s:s,s:s}}]}", "schemaVersion", 2, "mediaType",
-                              MT_INDEX, "manifests", "mediaType", ck.target.mediatype, "digest",
-                              ck.target.digest, "size", (json_int_t) ck.target.size, "annotations",
-                              "io.containerd.image.name", ck.name, "org.opencontainers.image.ref.name",
-                              ref_name(ck.name));
+        r = store_ckpt_layout_index(&ck, ret, ret_len);
         store_ckpt_clear(&ck);
-        if (!j)
-                return -ENOMEM;
-        char *s = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
-        return fs_content_string(s, ret, ret_len);
+        return r;
 }
 
 /* ---- manifests/ ---------------------------------------------------------- */
@@ -320,38 +286,14 @@ int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t
         return fs_content_string(strdup(cachedir_tag), ret, ret_len);
 }
 
-/* What a descriptor of a checkpoint index is, as a file name. */
-static const char *manifest_name(const char *mt) {
-        static const struct {
-                const char *mt, *name;
-        } names[] = {
-                { MT_CRIU, "criu.tar" },
-                { MT_LAYER_GZIP, "rw.tar.gz" },
-                { MT_DOCKER_LAYER, "rw.tar.gz" },
-                { MT_LAYER_TAR, "rw.tar" },
-                { MT_CKPT_CONFIG, "config.pb" },
-                { MT_CKPT_OPTIONS, "options.pb" },
-                { MT_RUNTIME_OPTIONS, "runtime-options.pb" },
-                { MT_MANIFEST, "image-manifest.json" },
-                { MT_DOCKER_MANIFEST, "image-manifest.json" },
-                { MT_INDEX, "image-index.json" },
-                { MT_DOCKER_LIST, "image-index.json" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (strcmp(mt, names[i].mt) == 0)
-                        return names[i].name;
-        return NULL;
-}
-
 int views_list_manifests(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         store_ckpt ck;
-        int r = views_ckpt_of(ctx, dir, &ck);
+        store_descs kids;
+        int r = ckpt_descs_of(ctx, dir, false, &ck, &kids);
         if (r < 0)
                 return r;
-        store_descs kids = { 0 };
-        r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
         for (size_t i = 0; r >= 0 && i < kids.n; i++) {
-                const char *nm = manifest_name(kids.v[i].mediatype);
+                const char *nm = store_ckpt_manifest_name(kids.v[i].mediatype);
                 _cleanup_free_ char *alt = NULL;
                 /* Unknown kinds and repeats go by digest. */
                 if (!nm || fs_dirents_find(out, nm)) {
@@ -396,6 +338,13 @@ int views_blob_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, ch
         return r;
 }
 
+static int add_annotation(const char *key, const char *value, void *userdata) {
+        _cleanup_free_ char *xn = NULL;
+        if (asprintf(&xn, "user.ckptfs.annotation.%s", key) < 0)
+                return -ENOMEM;
+        return fs_xattrs_add(userdata, xn, value, strlen(value));
+}
+
 int views_blob_xattrs(fs_ctx *ctx, const fs_node *n, fs_xattrs *out) {
         store_desc d;
         int r = views_find_blob(ctx, n, NODE_KEY3(n), &d, NULL);
@@ -404,84 +353,32 @@ int views_blob_xattrs(fs_ctx *ctx, const fs_node *n, fs_xattrs *out) {
         r = fs_xattrs_add(out, "user.ckptfs.digest", d.digest, strlen(d.digest));
         if (r >= 0)
                 r = fs_xattrs_add(out, "user.ckptfs.mediatype", d.mediatype, strlen(d.mediatype));
-        json_t *ann = d.annotations_json ? json_loads(d.annotations_json, 0, NULL) : NULL;
-        const char *key;
-        json_t *v;
-        json_object_foreach(ann, key, v) {
-                _cleanup_free_ char *xn = NULL;
-                const char *s = json_string_value(v);
-                if (r < 0 || !s)
-                        continue;
-                if (asprintf(&xn, "user.ckptfs.annotation.%s", key) < 0)
-                        r = -ENOMEM;
-                else
-                        r = fs_xattrs_add(out, xn, s, strlen(s));
-        }
-        json_decref(ann);
+        if (r >= 0)
+                r = store_desc_foreach_annotation(&d, add_annotation, out);
         store_desc_clear(&d);
         return r;
 }
 
 /* ---- config.json, options.json ------------------------------------------- */
 
-static int read_typed(fs_ctx *ctx, const store_ckpt *ck, const store_descs *kids, const char *mt, uint8_t **ret,
-                      size_t *ret_len) {
-        const store_desc *d = find_type(kids, mt);
-        if (!d) {
-                *ret = NULL;
-                *ret_len = 0;
-                return 0;
-        }
-        return store_blob_read_all(ctx->blobs, ck->ns, d->digest, d->size, MAX_SMALL_BLOB, ret, ret_len);
+/* A file of checkpoint `n` that store/ckpt-files.h makes. */
+typedef int (*ckpt_file_fn)(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, char **ret,
+                            size_t *ret_len);
+
+static int content_of(fs_ctx *ctx, const fs_node *n, ckpt_file_fn fn, char **ret, size_t *ret_len) {
+        store_ckpt ck;
+        int r = views_ckpt_of(ctx, n, &ck);
+        if (r < 0)
+                return r;
+        r = fn(ctx->catalog, ctx->blobs, &ck, ret, ret_len);
+        store_ckpt_clear(&ck);
+        return r;
 }
 
 int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        store_ckpt ck;
-        int r = views_ckpt_of(ctx, n, &ck);
-        if (r < 0)
-                return r;
-        store_descs kids = { 0 };
-        _cleanup_free_ uint8_t *config = NULL, *rt = NULL, *index = NULL;
-        _cleanup_free_ char *id = NULL;
-        store_config_parts p = { 0 };
-        r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
-        if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, MT_CKPT_CONFIG, &config, &p.config_len);
-        if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, MT_RUNTIME_OPTIONS, &rt, &p.runtime_options_len);
-        if (r >= 0)
-                r = store_blob_read_all(ctx->blobs, ck.ns, ck.target.digest, ck.target.size, MAX_SMALL_BLOB, &index,
-                                        &p.index_len);
-        if (r >= 0 && store_catalog_ckpt_container(ctx->catalog, &ck, &id) < 0)
-                id = NULL;
-        if (r >= 0) {
-                p.id = id;
-                p.config = config;
-                p.index = index;
-                p.runtime_options = rt;
-                r = config ? store_decode_config(&p, ret, ret_len) : -ENOENT;
-        }
-        store_descs_clear(&kids);
-        store_ckpt_clear(&ck);
-        return r;
+        return content_of(ctx, n, store_ckpt_config_json, ret, ret_len);
 }
 
 int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        store_ckpt ck;
-        int r = views_ckpt_of(ctx, n, &ck);
-        if (r < 0)
-                return r;
-        store_descs kids = { 0 };
-        _cleanup_free_ uint8_t *o = NULL, *rt = NULL;
-        size_t olen = 0, rtlen = 0;
-        r = store_catalog_children(ctx->catalog, ck.ns, &ck.target, &kids);
-        if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, MT_CKPT_OPTIONS, &o, &olen);
-        if (r >= 0)
-                r = read_typed(ctx, &ck, &kids, MT_RUNTIME_OPTIONS, &rt, &rtlen);
-        if (r >= 0)
-                r = store_decode_options(o, olen, rt, rtlen, ret, ret_len);
-        store_descs_clear(&kids);
-        store_ckpt_clear(&ck);
-        return r;
+        return content_of(ctx, n, store_ckpt_options_json, ret, ret_len);
 }

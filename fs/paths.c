@@ -1,0 +1,54 @@
+#include "paths.h"
+
+#include <errno.h>
+
+#include "path.h"
+
+static const char *const entry_names[FS_KIND_MAX] = {
+        [FS_CONTAINERS] = "containers",
+        [FS_STATUS] = "status",
+        [FS_CONTAINER_JSON] = "container.json",
+        [FS_CTL_CHECKPOINT] = "checkpoint",
+        [FS_CONTAINER_CKPTS] = "checkpoints",
+        [FS_NS_CKPTS] = "checkpoints",
+};
+
+const char *fs_kind_entry_name(fs_kind kind) {
+        return kind < FS_KIND_MAX ? entry_names[kind] : NULL;
+}
+
+int fs_path_of(char *buf, size_t size, fs_kind kind, const char *ns, const char *k1, const char *k2) {
+        const char *in_container = NULL;
+        switch (kind) {
+        case FS_ROOT:
+                return path_join(buf, size, NULL);
+        case FS_NAMESPACE:
+                return ns ? path_join(buf, size, ns, NULL) : -EINVAL;
+        case FS_CONTAINERS:
+        case FS_NS_CKPTS:
+                return ns ? path_join(buf, size, ns, entry_names[kind], NULL) : -EINVAL;
+        case FS_CONTAINER:
+                return ns && k1 ? path_join(buf, size, ns, entry_names[FS_CONTAINERS], k1, NULL) : -EINVAL;
+        case FS_STATUS:
+        case FS_CONTAINER_JSON:
+        case FS_CTL_CHECKPOINT:
+        case FS_CONTAINER_CKPTS:
+                in_container = entry_names[kind];
+                break;
+        case FS_CONTAINER_CKPT:
+                if (!k2)
+                        return -EINVAL;
+                in_container = entry_names[FS_CONTAINER_CKPTS];
+                break;
+        case FS_CKPT_PREFIX:
+        case FS_CKPT:
+                /* The parts of the name are directories: the path holds it as it is. */
+                return ns && k1 ? path_join(buf, size, ns, entry_names[FS_NS_CKPTS], k1, NULL) : -EINVAL;
+        default:
+                return -EINVAL;
+        }
+        if (!ns || !k1)
+                return -EINVAL;
+        const char *tag = kind == FS_CONTAINER_CKPT ? k2 : "";
+        return path_join(buf, size, ns, entry_names[FS_CONTAINERS], k1, in_container, tag, NULL);
+}

@@ -1,0 +1,63 @@
+/* fs/paths.c: the entry names and paths of the fixed part of the tree, and
+ * that a path too long is refused, never cut. Pure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "paths.h"
+
+static void assert_path(fs_kind kind, const char *ns, const char *k1, const char *k2, const char *want) {
+        char buf[256];
+        assert_int_equal(fs_path_of(buf, sizeof(buf), kind, ns, k1, k2), (int) strlen(want));
+        assert_string_equal(buf, want);
+}
+
+static void test_paths(void **state) {
+        assert_path(FS_ROOT, NULL, NULL, NULL, "");
+        assert_path(FS_NAMESPACE, "default", NULL, NULL, "default");
+        assert_path(FS_CONTAINERS, "default", NULL, NULL, "default/containers");
+        assert_path(FS_CONTAINER, "default", "web", NULL, "default/containers/web");
+        assert_path(FS_STATUS, "default", "web", NULL, "default/containers/web/status");
+        assert_path(FS_CONTAINER_JSON, "default", "web", NULL, "default/containers/web/container.json");
+        assert_path(FS_CTL_CHECKPOINT, "default", "web", NULL, "default/containers/web/checkpoint");
+        assert_path(FS_CONTAINER_CKPTS, "default", "web", NULL, "default/containers/web/checkpoints");
+        assert_path(FS_CONTAINER_CKPT, "default", "web", "v1", "default/containers/web/checkpoints/v1");
+        assert_path(FS_NS_CKPTS, "default", NULL, NULL, "default/checkpoints");
+        assert_path(FS_CKPT_PREFIX, "default", "containerd.io/checkpoint", NULL,
+                    "default/checkpoints/containerd.io/checkpoint");
+        assert_path(FS_CKPT, "default", "a/b:c", NULL, "default/checkpoints/a/b:c");
+}
+
+static void test_names(void **state) {
+        assert_string_equal(fs_kind_entry_name(FS_CONTAINERS), "containers");
+        assert_string_equal(fs_kind_entry_name(FS_NS_CKPTS), "checkpoints");
+        assert_string_equal(fs_kind_entry_name(FS_CONTAINER_CKPTS), "checkpoints");
+        assert_string_equal(fs_kind_entry_name(FS_STATUS), "status");
+        assert_null(fs_kind_entry_name(FS_CONTAINER));
+        assert_null(fs_kind_entry_name(FS_KIND_MAX));
+}
+
+static void test_errors(void **state) {
+        char buf[24];
+        /* "default/containers/web/status" does not fit in 24 bytes. */
+        assert_int_equal(fs_path_of(buf, sizeof(buf), FS_STATUS, "default", "web", NULL), -ENAMETOOLONG);
+        assert_string_equal(buf, "");
+        assert_int_equal(fs_path_of(buf, sizeof(buf), FS_CONTAINER, "default", NULL, NULL), -EINVAL);
+        assert_int_equal(fs_path_of(buf, sizeof(buf), FS_CONTAINER_CKPT, "n", "c", NULL), -EINVAL);
+        assert_int_equal(fs_path_of(buf, sizeof(buf), FS_CK_BLOB, "n", "c", NULL), -EINVAL);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_paths),
+                cmocka_unit_test(test_names),
+                cmocka_unit_test(test_errors),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
