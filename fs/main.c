@@ -31,7 +31,7 @@
 
 static void usage(FILE *f) {
         fprintf(f,
-                "usage: ckptfs [OPTIONS] MOUNTPOINT\n"
+                "usage: ckptfs [OPTIONS] [SOURCE] MOUNTPOINT\n"
                 "Shows the containers and checkpoints of a containerd as files.\n\n"
                 "  -a, --address SOCKET   containerd socket (default %s)\n"
                 "  -n, --namespace NS     show only this namespace (default: all)\n"
@@ -49,7 +49,8 @@ static void usage(FILE *f) {
                 "                         the settings above as address=, namespace=, timeout=,\n"
                 "                         cache=, content_root=, no_passthrough, log_level=\n"
                 "  -h, --help             this text\n"
-                "  -V, --version          the version\n",
+                "  -V, --version          the version\n"
+                "SOURCE is ignored: mount -t fuse.ckptfs none MOUNTPOINT -o address=SOCKET\n",
                 RPC_DEFAULT_ADDRESS, RPC_DEFAULT_TIMEOUT_MS);
 }
 
@@ -61,6 +62,7 @@ typedef struct options {
         char *content_root;
         int log_level;         /* -1: not given */
         bool foreground, debug, no_passthrough, allow_other, help, version;
+        char *source;          /* ignored: mount(8) passes one */
         char *mountpoint;
 } options;
 
@@ -69,6 +71,7 @@ static void options_done(options *o) {
         free(o->ns);
         free(o->cache);
         free(o->content_root);
+        free(o->source);
         free(o->mountpoint);
 }
 
@@ -178,7 +181,11 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
         options *o = data;
         switch (key) {
         case FUSE_OPT_KEY_NONOPT:
-                if (o->mountpoint) {
+                /* "SOURCE MOUNTPOINT", as mount.fuse3 runs us: the source
+                 * names nothing (the socket is an option). */
+                if (o->mountpoint && !o->source)
+                        o->source = TAKE_PTR(o->mountpoint);
+                else if (o->mountpoint) {
                         fprintf(stderr, "ckptfs: too many arguments\n");
                         return -1;
                 }
