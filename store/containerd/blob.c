@@ -102,10 +102,6 @@ static bool is_verified(store_blobs *b, const char *digest, const struct stat *s
         return found;
 }
 
-const char *store_blobs_root(const store_blobs *b) {
-        return b->root;
-}
-
 bool digest_valid(const char *digest) {
         if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
                 return false;
