@@ -202,8 +202,16 @@ static int sync_ns_locked(store_catalog *c, const char *ns, char ***ret_changed,
                 return r;
         listing l = { 0 };
         r = classify_list(c, ns, resp, &l);
-        bool replaced = r >= 0 && list_changed(c, ns, l.rows, l.n_rows) &&
-                        store_db_replace_images(c->db, ns, l.rows, l.n_rows) >= 0;
+        bool replaced = false;
+        if (r >= 0 && list_changed(c, ns, l.rows, l.n_rows)) {
+                replaced = store_db_replace_images(c->db, ns, l.rows, l.n_rows) >= 0;
+                /* Not written: the next resync must try again. */
+                if (!replaced) {
+                        pthread_mutex_lock(&c->lock);
+                        catalog_forget_hash(c, ns);
+                        pthread_mutex_unlock(&c->lock);
+                }
+        }
         store_ckpt *old = NULL;
         size_t n_old = 0;
         if (r >= 0) {
