@@ -1,7 +1,8 @@
 /* store_catalog and store_blobs against a real containerd (started by
  * run-catalog.sh with scripts/testenv.sh; `ctr` is the peer).
  *
- * Env: CKPTFS_TEST_ADDR, CKPTFS_TEST_NS, CKPTFS_TEST_DIR, and CKPT_NAME /
+ * Env: CKPTFS_TEST_ADDR, CKPTFS_TEST_NS, CKPTFS_TEST_DIR,
+ * CKPTFS_TEST_CONTAINERD_PID (stopped for a moment), and CKPT_NAME /
  * CKPT_ID: a checkpoint image the script made with `ctr c checkpoint` of
  * container CKPT_ID (so it has no checkpoint label: found by its index). */
 #include <setjmp.h>
@@ -374,7 +375,7 @@ int main(void) {
         dir = getenv("CKPTFS_TEST_DIR");
         ckpt_name = getenv("CKPT_NAME");
         ckpt_id = getenv("CKPT_ID");
-        if (!addr || !ns || !dir || !ckpt_name || !ckpt_id) {
+        if (!addr || !ns || !dir || !ckpt_name || !ckpt_id || !getenv("CKPTFS_TEST_CONTAINERD_PID")) {
                 fprintf(stderr, "run me through run-catalog.sh\n");
                 return 77;
         }
