@@ -44,9 +44,6 @@ store_blobs *store_blobs_free(store_blobs *b);
  * thread-safe: call before sharing `b`. */
 int store_blobs_discover_root(store_blobs *b);
 
-/* The content root in use (NULL: Content.Read only). */
-const char *store_blobs_root(const store_blobs *b);
-
 /* A reader over the whole blob `digest` ("sha256:<hex>") of `size` bytes,
  * seen in namespace `ns`. Its fd is >= 0 on the fast path. */
 int store_blob_open(store_blobs *b, const char *ns, const char *digest, uint64_t size,

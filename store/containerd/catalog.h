@@ -9,15 +9,23 @@
  * store). Everything keyed by digest is immutable; what the cache computed
  * from a blob goes when no image reaches it any more (after a resync or an
  * image event changed an image list; the sqlite rows only). Names are
- * refreshed by store_catalog_sync() and by the events thread
- * (Events.Subscribe on images, containers and tasks, full resync after
- * every (re)connect; container and task events only go to the callback).
+ * refreshed by the events thread (Events.Subscribe on images, containers
+ * and tasks, full resync after every (re)connect; container and task events
+ * only go to the callback), by resyncs asked for (store_catalog_sync, now;
+ * store_catalog_request_sync, in the background) and by
+ * store_catalog_sync_image (one image, now).
  *
  * When containerd is away, what was loaded from the database is served.
  *
- * Threads: every function is thread-safe. Change callbacks run on the
- * events thread with no catalog lock held (they may call back into the
- * catalog). Results are copies owned by the caller.
+ * Threads: every function is thread-safe. Resyncs are serialised: one
+ * waits for another in progress (each call to containerd has the client's
+ * deadline). Change callbacks run on the thread that resynced (the events
+ * thread, the catalog's refresh thread, or the caller of a sync function)
+ * with no catalog lock held (they may call back into the catalog). Results
+ * are copies owned by the caller.
+ * Logging: a lost events stream (warning) and its return (info), each
+ * resync (debug) and each failed one (warning; debug when it failed the
+ * same way as the last), cache rows dropped (info).
  * Errors: 0 or -errno; -ENOENT for unknown names/digests. */
 #pragma once
 
@@ -77,17 +85,24 @@ int store_catalog_new(rpc_client *rpc, struct store_db *db, store_blobs *blobs, 
 /* Stops the events thread (if started) and frees. */
 store_catalog *store_catalog_free(store_catalog *c);
 
-/* Full resync of `ns` (NULL: every namespace) from containerd. Calls the
- * change callback for what changed. */
+/* Full resync of `ns` (NULL: every namespace, or the only one) from
+ * containerd, on the caller's thread. Calls the change callback for what
+ * changed. */
 int store_catalog_sync(store_catalog *c, const char *ns);
 
-/* Asks for a resync of `ns` (NULL: every namespace) in the background and
- * returns at once: for a FUSE lookup that missed, which must not wait for
- * containerd. Requests coalesce; the change callback reports the result. */
+/* Asks for a store_catalog_sync(c, ns) and returns at once, never waiting
+ * for containerd: for a FUSE lookup that missed. A thread of the catalog
+ * (started by the first request) does it; requests coalesce (one resync of
+ * ns is due at most once; one of every namespace covers all); the change
+ * callback reports the result. Failures are logged, not returned. */
 void store_catalog_request_sync(store_catalog *c, const char *ns);
-/* Brings image `name` of ns into the catalog now (Images.Get), e.g. right
- * after a checkpoint was taken through the mount, before its event comes.
- * Calls the change callback when it changed. */
+/* Brings image `name` of ns into the catalog now (Images.Get with the
+ * client's deadline), on the caller's thread, e.g. right after a checkpoint
+ * was taken through the mount, before its event comes: classifies it,
+ * adds, updates or drops it in memory and in the database, and calls the
+ * change callback when the checkpoint came, went or changed. -ENOENT when
+ * containerd has no such image (or one with no valid target); then it is
+ * gone from the catalog too. */
 int store_catalog_sync_image(store_catalog *c, const char *ns, const char *name);
 /* Starts the events thread (first thing it does: a full resync). `cb` may
  * be NULL. */

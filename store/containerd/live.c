@@ -1,3 +1,5 @@
+/* The live view: lists and small files from containerd, each cached for
+ * STORE_LIVE_TTL_MS under a key naming what, namespace and container. */
 #include "live.h"
 
 #include <errno.h>
@@ -6,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "containerd.h"
+#include "monotime.h"
 #include "render.h"
 
 typedef struct cache_entry {
@@ -17,7 +19,7 @@ typedef struct cache_entry {
         char *data;     /* NUL-terminated */
         size_t len;
         char **strv;    /* for lists */
-        int64_t expires_ms;
+        struct timespec stored;  /* CLOCK_MONOTONIC */
 } cache_entry;
 
 struct store_live {
@@ -26,13 +28,6 @@ struct store_live {
         pthread_mutex_t lock;
         cache_entry *entries;
 };
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
@@ -72,19 +67,14 @@ store_live *store_live_free(store_live *l) {
         return NULL;
 }
 
-rpc_client *store_live_client(store_live *l) {
-        return l->client;
-}
-
 /* Looks `key` up; on a hit copies the text or the list out. Expired
  * entries are dropped on the way. Returns 0 on a hit, -ENOENT on a miss. */
 static int cache_get(store_live *l, const char *key, char **ret_data, size_t *ret_len, char ***ret_strv) {
-        int64_t now = now_ms();
         int r = -ENOENT;
         pthread_mutex_lock(&l->lock);
         for (cache_entry **p = &l->entries; *p;) {
                 cache_entry *e = *p;
-                if (e->expires_ms <= now) {
+                if (monotime_ms_since(&e->stored) >= STORE_LIVE_TTL_MS) {
                         *p = e->next;
                         entry_free(e);
                         continue;
@@ -120,7 +110,7 @@ static void cache_put(store_live *l, const char *key, const char *data, size_t l
         else if ((e->data = malloc(len + 1)))
                 memcpy(e->data, data, len + 1);
         e->len = len;
-        e->expires_ms = now_ms() + STORE_LIVE_TTL_MS;
+        e->stored = monotime_now();
         if (!e->key || (strv ? !e->strv : !e->data)) {
                 entry_free(e);
                 return;

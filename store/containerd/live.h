@@ -25,8 +25,6 @@ typedef struct store_live store_live;
 int store_live_new(rpc_client *c, const char *only_ns, store_live **ret);
 store_live *store_live_free(store_live *l);
 
-rpc_client *store_live_client(store_live *l);
-
 /* A NULL-terminated, sorted string vector; free with strv_free(). */
 int store_live_namespaces(store_live *l, char ***ret);
 int store_live_containers(store_live *l, const char *ns, char ***ret);

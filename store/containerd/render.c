@@ -8,9 +8,11 @@
 
 #include <jansson.h>
 
+#include "containerd.h"
 #include "json.h"
 
-const char *render_task_state(int status) {
+/* Containerd__V1__Types__Status -> "running" */
+static const char *render_task_state(int status) {
         switch (status) {
         case CONTAINERD__V1__TYPES__STATUS__CREATED:
                 return "created";
@@ -27,7 +29,8 @@ const char *render_task_state(int status) {
         }
 }
 
-void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size) {
+/* RFC 3339 UTC with nanoseconds, as containerd prints times. buf >= 40. */
+static void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size) {
         struct tm tm;
         time_t t = (time_t) seconds;
         if (!gmtime_r(&t, &tm)) {
@@ -50,7 +53,7 @@ static int finish_text(FILE *f, char **buf, size_t *len, char **ret, size_t *ret
         return 0;
 }
 
-int render_status_text(const rpc_process *p, char **ret, size_t *ret_len) {
+static int render_status_text(const rpc_process *p, char **ret, size_t *ret_len) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -106,7 +109,7 @@ static json_t *spec_json(const Google__Protobuf__Any *any) {
         return j ? j : json_stringn((const char *) any->value.data, any->value.len);
 }
 
-int render_container_text(const rpc_container *ct, char **ret, size_t *ret_len) {
+static int render_container_text(const rpc_container *ct, char **ret, size_t *ret_len) {
         json_t *labels = json_object();
         for (size_t i = 0; i < ct->n_labels; i++)
                 json_object_set_new(labels, ct->labels[i]->key, json_string(ct->labels[i]->value));

@@ -56,7 +56,8 @@ store_views *store_views_free(store_views *v) {
         return NULL;
 }
 
-bool store_views_is_gzip(const char *mt) {
+/* True when the layer's media type says gzip. */
+static bool is_gzip(const char *mt) {
         size_t n = mt ? strlen(mt) : 0;
         return (n > 5 && strcmp(mt + n - 5, "+gzip") == 0) || (n > 5 && strcmp(mt + n - 5, ".gzip") == 0);
 }
@@ -108,7 +109,7 @@ int store_views_tar(store_views *v, const char *ns, const store_desc *d, const s
 
         /* Built without the lock (a big layer takes a while); a racing
          * builder's result is dropped. */
-        bool gzip = store_views_is_gzip(d->mediatype);
+        bool gzip = is_gzip(d->mediatype);
         struct gzindex *gz = NULL;
         struct tar_index *tar = NULL;
         _cleanup_(store_reader_freep) struct store_reader *blob = NULL;
@@ -173,7 +174,7 @@ int store_views_member_reader(store_views *v, const char *ns, const store_desc *
         if (r < 0)
                 return r;
         struct store_reader *src = blob;
-        if (store_views_is_gzip(d->mediatype)) {
+        if (is_gzip(d->mediatype)) {
                 pthread_mutex_lock(&v->lock);
                 tar_entry *e = find_entry(v, d->digest);
                 struct gzindex *gz = e ? e->gz : NULL;

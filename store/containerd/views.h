@@ -27,9 +27,6 @@ typedef struct store_views store_views;
 int store_views_new(struct store_db *db, store_blobs *blobs, store_views **ret);
 store_views *store_views_free(store_views *v);
 
-/* True when the layer's media type says gzip. */
-bool store_views_is_gzip(const char *mediatype);
-
 /* The member index of tar blob `d` (gzip-compressed per its media type),
  * from memory, the database, or a scan. Borrowed: lives as long as `v`. */
 int store_views_tar(store_views *v, const char *ns, const store_desc *d, const struct tar_index **ret);

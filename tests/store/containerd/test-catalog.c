@@ -1,7 +1,8 @@
 /* store_catalog and store_blobs against a real containerd (started by
  * run-catalog.sh with scripts/testenv.sh; `ctr` is the peer).
  *
- * Env: CKPTFS_TEST_ADDR, CKPTFS_TEST_NS, CKPTFS_TEST_DIR, and CKPT_NAME /
+ * Env: CKPTFS_TEST_ADDR, CKPTFS_TEST_NS, CKPTFS_TEST_DIR,
+ * CKPTFS_TEST_CONTAINERD_PID (stopped for a moment), and CKPT_NAME /
  * CKPT_ID: a checkpoint image the script made with `ctr c checkpoint` of
  * container CKPT_ID (so it has no checkpoint label: found by its index). */
 #include <setjmp.h>
@@ -13,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blob.h"
 #include "catalog.h"
 #include "db.h"
+#include "monotime.h"
 
 static const char *addr, *ns, *dir, *ckpt_name, *ckpt_id;
 
@@ -72,20 +76,30 @@ static int teardown(void **state) {
         return 0;
 }
 
-/* Introspection tells where the content store is: the test env's root. */
+static char *target_of(const char *name) {
+        return sh("ctr --address '%s' -n '%s' images ls | awk -v n='%s' '$1 == n { print $3 }'", addr, ns, name);
+}
+
+/* Introspection tells where the content store is: the test env's root,
+ * whose blob files are then what readers read. */
 static void test_discover_root(void **state) {
         env *e = *state;
         int r = store_blobs_discover_root(e->blobs);
         if (r < 0)
                 fprintf(stderr, "discover: %s\n", strerror(-r));
         assert_int_equal(r, 0);
-        char want[600];
-        snprintf(want, sizeof(want), "%s/root/io.containerd.content.v1.content", dir);
-        assert_string_equal(store_blobs_root(e->blobs), want);
-}
-
-static char *target_of(const char *name) {
-        return sh("ctr --address '%s' -n '%s' images ls | awk -v n='%s' '$1 == n { print $3 }'", addr, ns, name);
+        char *digest = target_of(ckpt_name);
+        char path[700];
+        snprintf(path, sizeof(path), "%s/root/io.containerd.content.v1.content/blobs/sha256/%s", dir, digest + 7);
+        struct stat want, got;
+        assert_int_equal(stat(path, &want), 0);
+        struct store_reader *rd;
+        assert_int_equal(store_blob_open(e->blobs, ns, digest, (uint64_t) want.st_size, &rd), 0);
+        assert_true(rd->fd >= 0);
+        assert_int_equal(fstat(rd->fd, &got), 0);
+        assert_true(got.st_dev == want.st_dev && got.st_ino == want.st_ino);
+        store_reader_free(rd);
+        free(digest);
 }
 
 /* Both paths (local file, Content.Read) give `ctr content get`'s bytes;
@@ -198,6 +212,117 @@ static void test_sync(void **state) {
         free(digest);
 }
 
+/* store_catalog_get() of name in ns, polled until it says `want` or `ms`
+ * passed (0: once). */
+static int get_within(store_catalog *c, const char *name, int want, int ms) {
+        for (int waited = 0;; waited += 50) {
+                store_ckpt ck;
+                int r = store_catalog_get(c, ns, name, &ck);
+                if (r == 0)
+                        store_ckpt_clear(&ck);
+                if (r == want || waited >= ms)
+                        return r;
+                usleep(50 * 1000);
+        }
+}
+
+/* A resync asked for in the background: the request returns at once, even
+ * while containerd cannot answer (stopped: a resync waits for it), many
+ * requests coalesce, and what the resync finds shows afterwards. No events
+ * thread runs: only the resync can bring the new name. */
+static void test_request_sync(void **state) {
+        env *e = *state;
+        store_catalog *c;
+        assert_int_equal(store_catalog_new(e->rpc, e->db, e->blobs, NULL, &c), 0);
+        assert_int_equal(store_catalog_sync(c, NULL), 0);
+        char tagged[600];
+        snprintf(tagged, sizeof(tagged), "%s-bg", ckpt_name);
+        free(sh("ctr --address '%s' -n '%s' images tag '%s' '%s'", addr, ns, ckpt_name, tagged));
+        assert_int_equal(get_within(c, tagged, -ENOENT, 0), -ENOENT);
+
+        pid_t daemon = (pid_t) atoi(getenv("CKPTFS_TEST_CONTAINERD_PID"));
+        assert_true(daemon > 1);
+        assert_int_equal(kill(daemon, SIGSTOP), 0);
+        struct timespec t0 = monotime_now();
+        for (int i = 0; i < 100; i++) {
+                store_catalog_request_sync(c, ns);
+                store_catalog_request_sync(c, NULL);
+        }
+        long ms = monotime_ms_since(&t0);
+        usleep(300 * 1000);
+        int while_stopped = get_within(c, tagged, -ENOENT, 0);
+        /* Before any assertion: a failed one must not leave it stopped. */
+        assert_int_equal(kill(daemon, SIGCONT), 0);
+        /* A call waiting for the stopped daemon would take its 5 s deadline. */
+        assert_true(ms < 1000);
+        assert_int_equal(while_stopped, -ENOENT);
+        assert_int_equal(get_within(c, tagged, 0, 8000), 0);
+
+        free(sh("ctr --address '%s' -n '%s' images rm '%s' >/dev/null", addr, ns, tagged));
+        store_catalog_request_sync(c, ns);
+        assert_int_equal(get_within(c, tagged, -ENOENT, 8000), -ENOENT);
+        store_catalog_free(c);
+}
+
+/* Whether the database holds checkpoint `name` of ns: what a catalog with
+ * no containerd loads. */
+static bool db_has(env *e, const char *name) {
+        rpc_client *dead;
+        assert_int_equal(rpc_client_new("/nonexistent/ckptfs.sock", 500, &dead), 0);
+        store_blobs *nob;
+        assert_int_equal(store_blobs_new(dead, NULL, &nob), 0);
+        store_catalog *c;
+        assert_int_equal(store_catalog_new(dead, e->db, nob, NULL, &c), 0);
+        store_ckpt ck;
+        int r = store_catalog_get(c, ns, name, &ck);
+        if (r == 0)
+                store_ckpt_clear(&ck);
+        store_catalog_free(c);
+        store_blobs_free(nob);
+        rpc_client_free(dead);
+        return r == 0;
+}
+
+/* One image now (Images.Get), without an event or a resync: a new
+ * checkpoint comes into memory and the database, an image that is no
+ * checkpoint does not, an unknown name is -ENOENT, and a removed one goes. */
+static void test_sync_image(void **state) {
+        env *e = *state;
+        store_catalog *c;
+        assert_int_equal(store_catalog_new(e->rpc, e->db, e->blobs, NULL, &c), 0);
+        assert_int_equal(store_catalog_sync(c, NULL), 0);
+        char tagged[600], other[600];
+        snprintf(tagged, sizeof(tagged), "%s-now", ckpt_name);
+        snprintf(other, sizeof(other), "%s-other", ckpt_name);
+        free(sh("ctr --address '%s' -n '%s' images tag '%s' '%s' '%s'", addr, ns, ckpt_name, tagged, other));
+        assert_int_equal(get_within(c, tagged, -ENOENT, 0), -ENOENT);
+
+        /* Just that image: not a resync of its namespace. */
+        assert_int_equal(store_catalog_sync_image(c, ns, tagged), 0);
+        assert_int_equal(get_within(c, other, -ENOENT, 0), -ENOENT);
+        free(sh("ctr --address '%s' -n '%s' images rm '%s' >/dev/null", addr, ns, other));
+        store_ckpt ck;
+        assert_int_equal(store_catalog_get(c, ns, tagged, &ck), 0);
+        char *digest = target_of(ckpt_name);
+        assert_string_equal(ck.target.digest, digest);
+        store_ckpt_clear(&ck);
+        free(digest);
+        assert_true(db_has(e, tagged));
+
+        const char *base = getenv("CKPTFS_TEST_IMAGE");
+        assert_int_equal(store_catalog_sync_image(c, ns, base), 0);
+        assert_int_equal(store_catalog_get(c, ns, base, &ck), -ENOENT);
+        assert_int_equal(store_catalog_sync_image(c, ns, "ckpt/no-such:image"), -ENOENT);
+
+        free(sh("ctr --address '%s' -n '%s' images rm '%s' >/dev/null", addr, ns, tagged));
+        assert_int_equal(store_catalog_sync_image(c, ns, tagged), -ENOENT);
+        assert_int_equal(store_catalog_get(c, ns, tagged, &ck), -ENOENT);
+        assert_false(db_has(e, tagged));
+        assert_int_equal(store_catalog_get(c, ns, ckpt_name, &ck), 0);
+        store_ckpt_clear(&ck);
+        store_catalog_free(c);
+}
+
 typedef struct seen {
         int n;
         char last[512];
@@ -250,7 +375,7 @@ int main(void) {
         dir = getenv("CKPTFS_TEST_DIR");
         ckpt_name = getenv("CKPT_NAME");
         ckpt_id = getenv("CKPT_ID");
-        if (!addr || !ns || !dir || !ckpt_name || !ckpt_id) {
+        if (!addr || !ns || !dir || !ckpt_name || !ckpt_id || !getenv("CKPTFS_TEST_CONTAINERD_PID")) {
                 fprintf(stderr, "run me through run-catalog.sh\n");
                 return 77;
         }
@@ -258,6 +383,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_discover_root, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_blob_paths, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_request_sync, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sync_image, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
