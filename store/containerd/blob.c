@@ -106,15 +106,6 @@ const char *store_blobs_root(const store_blobs *b) {
         return b->root;
 }
 
-bool digest_valid(const char *digest) {
-        if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 64)
-                return false;
-        for (const char *p = digest + 7; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-                        return false;
-        return true;
-}
-
 int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
         /* The identity from before the read is what gets remembered: a file
          * changed meanwhile no longer matches it and is read again. */
