@@ -369,9 +369,6 @@ static int open_store(ckptfs_daemon *d, const options *o) {
                 return log_error_errno(ENOMEM, "cannot set up");
         if ((r = store_db_open(d->cache_path, &ctx->db)) < 0)
                 return log_error_errno(r, "cannot open the cache %s", d->cache_path);
-        if (store_db_moved_aside(ctx->db))
-                log_warning("the cache %s could not be trusted; moved to %s and rebuilt", d->cache_path,
-                            store_db_moved_aside(ctx->db));
         if ((r = store_blobs_new(ctx->rpc, o->content_root, &ctx->blobs)) < 0 ||
             (r = store_views_new(ctx->db, ctx->blobs, &ctx->views)) < 0)
                 return log_error_errno(r, "cannot set up the blob store");

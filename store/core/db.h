@@ -3,14 +3,15 @@
 
 /*
  * store_db: the sqlite metadata cache (images, blobs, index descriptors,
- * containers, tar member indexes, gzip access points and their windows).
+ * tar member indexes, gzip access points and their windows).
  *
  * It is a cache: everything in it can be recomputed from containerd, so a
  * file that cannot be trusted is moved aside and rebuilt empty rather than
  * repaired (see store_db_open()).
  *
- * Threads: one connection guarded by a mutex. Every function may be called
- * from any thread; calls are serialised. List callbacks run with that mutex
+ * Threads: one connection guarded by a mutex, its statements prepared once
+ * and kept for the connection's life. Every function may be called from any
+ * thread; calls are serialised. List callbacks run with that mutex
  * held: keep them short, and do not call store_db functions from them (such
  * calls fail with -EDEADLK). Return a negative errno from a callback to stop
  * the listing; the list function then returns it.
@@ -46,9 +47,10 @@ struct store_db;
  * A file that is not an sqlite database, fails `PRAGMA quick_check`, belongs
  * to another application, or has a schema newer than this code knows is
  * renamed to "PATH.corrupt-YYYYmmddTHHMMSSZ" (its -wal/-journal alongside, the
- * -shm removed) and an empty database is created in its place;
- * store_db_moved_aside() then returns the new name so that the caller can log
- * it. Only one process should open a given file at a time.
+ * -shm removed) and an empty database is created in its place, with one
+ * warning logged (the file and its new name); store_db_moved_aside() then
+ * returns the new name. A missing file (info) and a schema upgrade (info)
+ * are logged once too. Only one process should open a given file at a time.
  * Returns 0 or -errno. */
 int store_db_open(const char *path, struct store_db **ret_db);
 
@@ -63,9 +65,6 @@ static inline void store_db_closep(struct store_db **db) {
 /* The name the untrusted file was moved to by store_db_open(), or NULL. The
  * string lives as long as db. */
 const char *store_db_moved_aside(const struct store_db *db);
-
-/* The schema version of the open database (>= 1) or -errno. */
-int store_db_schema_version(struct store_db *db);
 
 /* ---- images ------------------------------------------------------------ */
 
@@ -83,15 +82,16 @@ typedef int (*store_image_cb)(const struct store_image *img, void *userdata);
 
 /* Inserts or replaces the image (ns, name). */
 int store_db_put_image(struct store_db *db, const struct store_image *img);
-int store_db_get_image(struct store_db *db, const char *ns, const char *name,
-                       struct store_image **ret_image);
+/* The image (ns, name): one allocation, free() it. -ENOENT if absent. */
+int store_db_get_image(struct store_db *db, const char *ns, const char *name, struct store_image **ret_image);
+/* Removes the image (ns, name); an absent one is success. */
+int store_db_delete_image(struct store_db *db, const char *ns, const char *name);
 /* Images of ns (all namespaces if ns is NULL), ordered by ns, name. */
 int store_db_list_images(struct store_db *db, const char *ns, store_image_cb cb, void *userdata);
 /* Makes ns hold exactly these images (full resync), in one transaction.
  * Every images[i].ns must equal ns. */
 int store_db_replace_images(struct store_db *db, const char *ns,
                             const struct store_image *images, size_t n);
-int store_db_delete_image(struct store_db *db, const char *ns, const char *name);
 
 /* ---- blobs ------------------------------------------------------------- */
 
@@ -128,32 +128,6 @@ int store_db_put_descriptors(struct store_db *db, const char *parent_digest,
 int store_db_list_descriptors(struct store_db *db, const char *parent_digest,
                               store_descriptor_cb cb, void *userdata);
 
-/* ---- containers (minimal) ---------------------------------------------- */
-
-struct store_container {
-        const char *ns;
-        const char *id;
-        const char *image;        /* may be NULL */
-        const char *runtime;      /* may be NULL */
-        const char *snapshotter;  /* may be NULL */
-        const char *snapshot_key; /* may be NULL */
-        int64_t created;
-        int64_t updated;
-        const char *labels_json;
-};
-typedef int (*store_container_cb)(const struct store_container *c, void *userdata);
-
-int store_db_put_container(struct store_db *db, const struct store_container *c);
-int store_db_get_container(struct store_db *db, const char *ns, const char *id,
-                           struct store_container **ret_container);
-/* Containers of ns (all if NULL), ordered by ns, id. */
-int store_db_list_containers(struct store_db *db, const char *ns, store_container_cb cb,
-                             void *userdata);
-/* Full resync of ns, like store_db_replace_images(). */
-int store_db_replace_containers(struct store_db *db, const char *ns,
-                                const struct store_container *cs, size_t n);
-int store_db_delete_container(struct store_db *db, const char *ns, const char *id);
-
 /* ---- tar member indexes ------------------------------------------------ */
 
 /* Records members[0..n) as the full index of blob_digest (replacing any
@@ -164,11 +138,6 @@ int store_db_put_tar_members(struct store_db *db, const char *blob_digest,
  * (an indexed empty archive gives n == 0). */
 int store_db_get_tar_members(struct store_db *db, const char *blob_digest,
                              struct tar_index **ret_index);
-/* The last member with this normalised path (as extraction would leave it).
- * On success *ret_member owns its strings: release with tar_member_done(). */
-int store_db_find_tar_member(struct store_db *db, const char *blob_digest, const char *path,
-                             struct tar_member *ret_member);
-int store_db_delete_tar_members(struct store_db *db, const char *blob_digest);
 
 /* ---- gzip indexes ------------------------------------------------------ */
 
@@ -183,7 +152,6 @@ int store_db_put_gzindex(struct store_db *db, const char *blob_digest, const str
  * not parse (the caller should rebuild the index and put it again). A
  * missing or damaged window shows later, as gzindex_damaged(). */
 int store_db_get_gzindex(struct store_db *db, const char *blob_digest, struct gzindex **ret_index);
-int store_db_delete_gzindex(struct store_db *db, const char *blob_digest);
 
 /* ---- garbage collection ------------------------------------------------ */
 

@@ -85,7 +85,7 @@ static int message_fields_json(const ProtobufCMessage *m, json_t *o) {
 /* An Any's value decoded as `desc`, or `buf` itself when it is not an Any
  * of that type. Returns a JSON object with "typeUrl" when wrapped. */
 static int options_json(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *desc, json_t **ret) {
-        _cleanup_(json_decrefp) json_t *o = json_object();
+        _cleanup_json_ json_t *o = json_object();
         if (!o)
                 return -ENOMEM;
         _cleanup_pb_msg_ Google__Protobuf__Any *any = NULL;
@@ -146,10 +146,10 @@ int store_decode_config(const store_config_parts *p, char **ret_json, size_t *re
         int r = config_spec(p->config, p->config_len, &any, &spec);
         if (r < 0)
                 return r;
-        _cleanup_(json_decrefp) json_t *o = json_pack("{s:o}", "spec", spec);
+        _cleanup_json_ json_t *o = json_pack("{s:o}", "spec", spec);
         if (!o)
                 return -ENOMEM;
-        _cleanup_(json_decrefp) json_t *index = NULL;
+        _cleanup_json_ json_t *index = NULL;
         if (p->index)
                 index = json_loadb((const char *) p->index, p->index_len, 0, NULL);
         if (p->index && !json_is_object(index))
@@ -172,7 +172,7 @@ int store_decode_config(const store_config_parts *p, char **ret_json, size_t *re
 
 int store_decode_config_container(const uint8_t *buf, size_t len, char **ret_id) {
         _cleanup_pb_msg_ Google__Protobuf__Any *any = NULL;
-        _cleanup_(json_decrefp) json_t *spec = NULL;
+        _cleanup_json_ json_t *spec = NULL;
         int r = config_spec(buf, len, &any, &spec);
         if (r < 0)
                 return r;
@@ -193,7 +193,7 @@ int store_decode_config_container(const uint8_t *buf, size_t len, char **ret_id)
 
 int store_decode_options(const uint8_t *ckpt, size_t ckpt_len, const uint8_t *runtime, size_t runtime_len,
                          char **ret_json, size_t *ret_len) {
-        _cleanup_(json_decrefp) json_t *o = json_object();
+        _cleanup_json_ json_t *o = json_object();
         if (!o)
                 return -ENOMEM;
         json_t *c = NULL, *rt = NULL;

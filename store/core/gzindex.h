@@ -13,7 +13,8 @@
  * nearest point before the wanted offset: at most ~span bytes of extra work.
  *
  * The index is immutable once built and may be shared by any number of
- * threads (a deserialised one guards its window cache itself). It serialises in two parts for storage in the database: the access
+ * threads (a deserialised one guards its window cache itself). It
+ * serialises in two parts for storage in the database: the access
  * points (offsets, a CRC of each window) in one small self-checking blob, and
  * each point's 32 KiB window on its own (deflated when that is smaller). A
  * deserialised index holds only the points and fetches a window through its
@@ -48,34 +49,6 @@ int gzindex_build(struct store_reader *gz, uint64_t span, struct gzindex **ret_i
 
 uint64_t gzindex_usize(const struct gzindex *idx);   /* total uncompressed bytes */
 uint64_t gzindex_csize(const struct gzindex *idx);   /* size of the compressed blob */
-size_t gzindex_n_points(const struct gzindex *idx);
-
-/* Receives one window as stored, for access points with a window, in point
- * order. Returns 0 or -errno (which stops the serialisation). */
-typedef int (*gzindex_window_put)(void *userdata, uint32_t point, const void *data, size_t len);
-
-/* Serialises the access points into a new malloc()ed buffer, handing every
- * window to put_window on the way. A deserialised index fetches its windows
- * through its loader for this. Returns 0, -ENOMEM, or put_window's error. */
-int gzindex_serialize(const struct gzindex *idx, gzindex_window_put put_window, void *userdata,
-                      void **ret_buf, size_t *ret_len);
-
-/* Where a deserialised index gets its windows. load copies the stored bytes
- * of window `point` (exactly len of them, as put_window received them) into
- * buf and returns 0, or -ENOENT (no such window), -EBADMSG (stored with
- * another size), -errno. It is called from any thread, concurrently, without
- * locks of the index held. free (may be NULL) releases userdata. */
-struct gzindex_loader {
-        int (*load)(void *userdata, uint32_t point, void *buf, size_t len);
-        void (*free)(void *userdata);
-        void *userdata;
-};
-
-/* Parses and validates serialised access points; no window is loaded. On
- * success the index owns loader->userdata (released by gzindex_free()); on
- * failure it stays the caller's. Returns 0, -EBADMSG or -ENOMEM. */
-int gzindex_deserialize(const void *buf, size_t len, const struct gzindex_loader *loader,
-                        struct gzindex **ret_index);
 
 /* True once a window failed to load or verify (see above). Thread-safe. */
 bool gzindex_damaged(const struct gzindex *idx);
@@ -105,6 +78,3 @@ static inline void gzindex_freep(struct gzindex **p) {
 #define GZREADER_OWN_SOURCE 0x2u
 int gzindex_reader_new(struct gzindex *idx, struct store_reader *gz, unsigned flags,
                        struct store_reader **ret_reader);
-
-/* Returns 1 if r starts with the gzip magic, 0 if not, or -errno. */
-int gzindex_probe(struct store_reader *r);

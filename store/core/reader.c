@@ -2,7 +2,6 @@
 #include "reader.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -107,59 +106,15 @@ int store_reader_open(const char *path, struct store_reader **ret_reader) {
         return 0;
 }
 
-struct mem_ctx {
-        const uint8_t *data;
-        size_t size;
-        void (*free_data)(void *);
-};
-
-static ssize_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off) {
-        struct mem_ctx *c = ctx;
-
-        if (off >= c->size)
-                return 0;
-        if (len > c->size - off)
-                len = c->size - off;
-        memcpy(buf, c->data + off, len);
-        return (ssize_t) len;
-}
-
-static void mem_free(void *ctx) {
-        struct mem_ctx *c = ctx;
-
-        if (c->free_data)
-                c->free_data((void *) c->data);
-        free(c);
-}
-
-int store_reader_from_memory(const void *data, size_t size, void (*free_data)(void *),
-                             struct store_reader **ret_reader) {
-        struct mem_ctx *c;
-        int k;
-
-        if ((!data && size > 0) || !ret_reader)
-                return -EINVAL;
-        c = malloc(sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        *c = (struct mem_ctx) { .data = data, .size = size, .free_data = free_data };
-        k = store_reader_new(mem_pread, mem_free, c, size, ret_reader);
-        if (k < 0)
-                free(c);
-        return k;
-}
-
 struct slice_ctx {
-        struct store_reader *parent;
+        struct store_reader *parent; /* owned */
         uint64_t off;
         uint64_t size;
-        bool owns_parent;
 };
 
 static void slice_free(void *ctx) {
         struct slice_ctx *c = ctx;
-        if (c->owns_parent)
-                store_reader_free(c->parent);
+        store_reader_free(c->parent);
         free(c);
 }
 
@@ -173,8 +128,8 @@ static ssize_t slice_pread(void *ctx, void *buf, size_t len, uint64_t off) {
         return c->parent->pread(c->parent->ctx, buf, len, c->off + off);
 }
 
-static int slice_new(struct store_reader *parent, uint64_t off, uint64_t size, bool owns_parent,
-                     struct store_reader **ret_reader) {
+int store_reader_slice_owning(struct store_reader *parent, uint64_t off, uint64_t size,
+                              struct store_reader **ret_reader) {
         struct store_reader *r;
         struct slice_ctx *c;
         int k;
@@ -186,7 +141,7 @@ static int slice_new(struct store_reader *parent, uint64_t off, uint64_t size, b
         c = malloc(sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        *c = (struct slice_ctx) { .parent = parent, .off = off, .size = size, .owns_parent = owns_parent };
+        *c = (struct slice_ctx) { .parent = parent, .off = off, .size = size };
         k = store_reader_new(slice_pread, slice_free, c, size, &r);
         if (k < 0) {
                 free(c);
@@ -198,16 +153,6 @@ static int slice_new(struct store_reader *parent, uint64_t off, uint64_t size, b
         }
         *ret_reader = r;
         return 0;
-}
-
-int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
-                       struct store_reader **ret_reader) {
-        return slice_new(parent, off, size, false, ret_reader);
-}
-
-int store_reader_slice_owning(struct store_reader *parent, uint64_t off, uint64_t size,
-                              struct store_reader **ret_reader) {
-        return slice_new(parent, off, size, true, ret_reader);
 }
 
 ssize_t store_reader_pread(struct store_reader *r, void *buf, size_t len, uint64_t off) {

@@ -54,17 +54,10 @@ int store_reader_from_fd(int fd, struct store_reader **ret_reader);
 /* Opens path read-only (O_CLOEXEC) and wraps it as store_reader_from_fd(). */
 int store_reader_open(const char *path, struct store_reader **ret_reader);
 
-/* A reader over memory. If free_data is non-NULL, the reader owns data and
- * calls free_data(data) when freed; otherwise data must outlive the reader. */
-int store_reader_from_memory(const void *data, size_t size, void (*free_data)(void *),
-                             struct store_reader **ret_reader);
-
-/* A reader over bytes [off, off + size) of parent, which it borrows: parent
- * must outlive the slice. Inherits parent's fd (with the offset adjusted).
- * Returns -EINVAL when the range is not inside parent. */
-int store_reader_slice(struct store_reader *parent, uint64_t off, uint64_t size,
-                       struct store_reader **ret_reader);
-/* The same, but the slice owns parent on success (frees it when freed). */
+/* A reader over bytes [off, off + size) of parent, which it owns on
+ * success (frees it when freed); on failure parent stays the caller's.
+ * Inherits parent's fd (with the offset adjusted). Returns -EINVAL when the
+ * range is not inside parent. */
 int store_reader_slice_owning(struct store_reader *parent, uint64_t off, uint64_t size,
                               struct store_reader **ret_reader);
 

@@ -8,7 +8,7 @@
  * either the old or the new version. `PRAGMA application_id` marks the file
  * as ours.
  *
- * Internal to store/ (db.c and tests); callers use db.h. The caller owns the
+ * Internal to store/core (db-*.c and tests); callers use db.h. The caller owns the
  * connection and must not use it from another thread meanwhile.
  */
 

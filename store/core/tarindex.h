@@ -75,28 +75,19 @@ struct tar_member {
         uint64_t data_offset;   /* first data byte in the (uncompressed) stream */
 };
 
-/* Called once per member, in archive order. The member and its strings are
- * valid only during the call (copy what you keep). Return 0 to go on, or a
- * negative errno to stop the scan, which then returns that value. */
-typedef int (*tar_member_cb)(const struct tar_member *m, void *userdata);
-
-/* Scans the whole archive. Returns the number of members (>= 0) or -errno
- * (see above). Callbacks already made for earlier members are not undone. */
-int tarindex_scan(struct store_reader *r, tar_member_cb cb, void *userdata);
-
 struct tar_tree;
 
 /* An owned array of members. Duplicated paths are kept in archive order (the
  * last one wins when the archive is extracted).
  *
- * A finished index also holds the tree `tar -x` would make of the members
- * (see tar_index_finish()): every member path, plus the parent directories
- * the archive does not list ("implicit" directories: "a/b/c" alone makes
+ * A finished index (as tarindex_build() and store_db_get_tar_members()
+ * return them) also holds the tree `tar -x` would make of the members:
+ * every member path, plus the parent directories the archive does not list ("implicit" directories: "a/b/c" alone makes
  * "a" and "a/b"), each path once, carrying the last member of that path.
  * Paths look up in O(1) and a directory lists in O(its children).
  *
  * Threads: a finished index is immutable and may be read from any number
- * of threads; appending needs exclusive access. */
+ * of threads. */
 struct tar_index {
         struct tar_member *members;
         size_t n;
@@ -104,24 +95,8 @@ struct tar_index {
         struct tar_tree *tree; /* private: the tree, NULL until finished */
 };
 
-/* tarindex_scan() collecting into a new, finished tar_index. */
+/* Scans the whole archive into a new, finished tar_index. */
 int tarindex_build(struct store_reader *r, struct tar_index **ret_index);
-
-/* Builds the tree used by tar_index_find(), tar_index_lookup() and
- * tar_index_foreach_child(), in O(total length of the paths).
- * tarindex_build() and store_db_get_tar_members() return finished indexes;
- * call it yourself after tar_index_append(). Returns 0, -ENOMEM, or -E2BIG
- * (2^32 - 2 paths or more). */
-int tar_index_finish(struct tar_index *idx);
-
-/* Deep-copies m into *ret_copy (whose old contents are not freed). Returns 0
- * or -ENOMEM. */
-int tar_member_copy(const struct tar_member *m, struct tar_member *ret_copy);
-void tar_member_done(struct tar_member *m);   /* frees the strings of *m */
-
-/* Appends a deep copy of m (the index is no longer finished). Returns 0 or
- * -ENOMEM. */
-int tar_index_append(struct tar_index *idx, const struct tar_member *m);
 
 /* The last member with exactly this (normalised) path, or NULL (also for an
  * implicit directory). O(1) on a finished index, linear otherwise. */
@@ -154,9 +129,3 @@ static inline void tar_index_freep(struct tar_index **p) {
                 tar_index_free(*p);
 }
 #define _cleanup_tar_index_ __attribute__((cleanup(tar_index_freep)))
-
-/* Normalises an archive path as described above into a new string.
- * Returns 0, -EINVAL (".." component, empty, too long) or -ENOMEM. */
-int tar_path_normalize(const char *in, char **ret_path);
-
-const char *tar_type_to_string(enum tar_type t);

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,16 +29,6 @@ struct store_blob_verifier {
         size_t pending_bytes;
         bool gave_up, done, matched;
 };
-
-static int hex_to_bytes(const char *hex, uint8_t out[32]) {
-        for (size_t i = 0; i < 32; i++) {
-                unsigned v;
-                if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-                        return -EINVAL;
-                out[i] = (uint8_t) v;
-        }
-        return 0;
-}
 
 static void drop_pending(store_blob_verifier *v) {
         while (v->pending) {
@@ -64,7 +53,8 @@ static void finish(store_blob_verifier *v) {
 }
 
 int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifier **ret) {
-        if (!digest_valid(digest))
+        uint8_t want[32];
+        if (digest_parse(digest, want) < 0)
                 return -EINVAL;
         store_blob_verifier *v = calloc(1, sizeof(*v));
         if (!v)
@@ -74,7 +64,7 @@ int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifi
                 store_blob_verifier_free(v);
                 return -ENOMEM;
         }
-        (void) hex_to_bytes(digest + 7, v->want);
+        memcpy(v->want, want, sizeof(want));
         v->size = size;
         if (size == 0)
                 finish(v);   /* no chunk will ever come */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "blob-check.h"
+#include "helpers.h"
 #include "ckpt-files.h"
 #include "vocab.h"
 
@@ -24,7 +25,7 @@ static const char *bad = "sha256:0000b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d
 
 static store_opened_blob *open_memory(store_blobs *b, const char *digest) {
         struct store_reader *rd;
-        assert_int_equal(store_reader_from_memory(data, 6, NULL, &rd), 0);
+        assert_int_equal(th_reader_from_memory(data, 6, NULL, &rd), 0);
         store_opened_blob *o;
         assert_int_equal(store_opened_blob_open(b, rd, digest, &o), 0);
         return o;

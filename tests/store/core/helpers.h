@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reader.h"
+
 /* ---- temp dirs and files ---- */
 
 /* mkdtemp under $TMPDIR (or /tmp); returns a malloc()ed path. */
@@ -78,3 +80,11 @@ void th_gzip(struct th_buf *out, const void *data, size_t len, int level);
 
 /* Runs a shell command; returns its exit status or -1. */
 int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- a reader over memory ---- */
+
+/* A store_reader over data[0..size). If free_data is non-NULL, the reader
+ * owns data and calls free_data(data) when freed; otherwise data must
+ * outlive the reader. Returns 0, -EINVAL or -ENOMEM. */
+int th_reader_from_memory(const void *data, size_t size, void (*free_data)(void *),
+                          struct store_reader **ret_reader);

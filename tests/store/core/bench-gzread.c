@@ -28,7 +28,7 @@
 #include "helpers.h"
 #include "cleanup.h"
 #include "db.h"
-#include "gzindex.h"
+#include "gzindex-internal.h"
 #include "reader.h"
 #include "tarindex.h"
 
@@ -147,13 +147,15 @@ static int count_window(void *userdata, uint32_t point, const void *data, size_t
 /* Per-step times of the last lookup_and_read_ms() call. */
 static double step_open, step_find, step_load;
 
-/* One cold lookup: open the db, find the member, load the gzip index, read. */
+/* One cold lookup: open the db, find the member (in the tar index loaded
+ * from it), load the gzip index, read. */
 static double lookup_and_read_ms(const char *dbpath, const char *blob, const uint8_t *want,
                                  double *ret_read_only_ms) {
         _cleanup_store_db_ struct store_db *db = NULL;
         _cleanup_store_reader_ struct store_reader *src = NULL;
         _cleanup_gzindex_ struct gzindex *idx = NULL;
-        struct tar_member m = {};
+        _cleanup_tar_index_ struct tar_index *tar = NULL;
+        const struct tar_member *m;
         uint8_t buf[4096];
         double t0 = now_ms(), t1;
         int k;
@@ -162,9 +164,12 @@ static double lookup_and_read_ms(const char *dbpath, const char *blob, const uin
         if (k < 0)
                 die("store_db_open", k);
         step_open = now_ms() - t0;
-        k = store_db_find_tar_member(db, "sha256:bench", MEMBER, &m);
+        k = store_db_get_tar_members(db, "sha256:bench", &tar);
         if (k < 0)
-                die("find member", k);
+                die("load tar index", k);
+        m = tar_index_find(tar, MEMBER);
+        if (!m)
+                die("find member", ENOENT);
         step_find = now_ms() - t0 - step_open;
         k = store_db_get_gzindex(db, "sha256:bench", &idx);
         if (k < 0)
@@ -174,14 +179,13 @@ static double lookup_and_read_ms(const char *dbpath, const char *blob, const uin
         if (k < 0)
                 die("open blob", k);
         t1 = now_ms();
-        if (gzindex_read(idx, src, m.data_offset, buf, sizeof(buf)) != (ssize_t) sizeof(buf))
+        if (gzindex_read(idx, src, m->data_offset, buf, sizeof(buf)) != (ssize_t) sizeof(buf))
                 die("gzindex_read", EIO);
         *ret_read_only_ms = now_ms() - t1;
         if (memcmp(buf, want, sizeof(buf)) != 0) {
                 fprintf(stderr, "bench-gzread: WRONG BYTES\n");
                 exit(2);
         }
-        tar_member_done(&m);
         return now_ms() - t0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "vocab.h"
 #include "decode.h"
 #include "google_any.pb-c.h"

@@ -12,7 +12,7 @@
 
 #include "helpers.h"
 #include "cleanup.h"
-#include "gzindex.h"
+#include "gzindex-internal.h"
 #include "reader.h"
 #include "tarindex.h"
 
@@ -132,7 +132,7 @@ static void test_single_member(void **state) {
                 _cleanup_gzindex_ struct gzindex *idx = NULL;
 
                 th_gzip(&gz, plain, plen, levels[l]);
-                assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+                assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
                 assert_int_equal(gzindex_build(r, 256 << 10, &idx), 0);
                 assert_int_equal(gzindex_usize(idx), plen);
                 assert_int_equal(gzindex_csize(idx), gz.len);
@@ -159,7 +159,7 @@ static void test_multi_member(void **state) {
                 free(p);
         }
         th_buf_zero(&gz, 1000); /* zero padding after the last member is accepted */
-        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
         /* A small span puts points inside members and at member starts. */
         assert_int_equal(gzindex_build(r, 100000, &idx), 0);
         assert_int_equal(gzindex_usize(idx), all.len);
@@ -200,7 +200,7 @@ static void test_serialize(void **state) {
         (void) state;
         make_plain(&plain, plen, 11, 10);
         th_gzip(&gz, plain, plen, 6);
-        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
         assert_int_equal(gzindex_build(r, 128 << 10, &idx), 0);
         n = gzindex_n_points(idx);
         windows_init(&ws, n);
@@ -286,7 +286,7 @@ static void test_lazy_damage(void **state) {
         (void) state;
         make_plain(&plain, plen, 41, 60); /* mostly random: windows stored raw */
         th_gzip(&gz, plain, plen, 6);
-        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+        assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
         assert_int_equal(gzindex_build(r, 128 << 10, &idx), 0);
         n = gzindex_n_points(idx);
         assert_true(n > 4);
@@ -343,11 +343,11 @@ static void test_corrupt_gzip(void **state) {
                 /* Not gzip at all; empty. */
                 _cleanup_store_reader_ struct store_reader *r = NULL;
                 struct gzindex *idx = NULL;
-                assert_int_equal(store_reader_from_memory(plain, plen, NULL, &r), 0);
+                assert_int_equal(th_reader_from_memory(plain, plen, NULL, &r), 0);
                 assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
                 assert_int_equal(gzindex_probe(r), 0);
                 store_reader_free(TAKE_PTR(r));
-                assert_int_equal(store_reader_from_memory(plain, 0, NULL, &r), 0);
+                assert_int_equal(th_reader_from_memory(plain, 0, NULL, &r), 0);
                 assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
                 assert_null(idx);
         }
@@ -355,7 +355,7 @@ static void test_corrupt_gzip(void **state) {
         for (size_t cut = 1; cut < gz.len; cut += gz.len / 37) {
                 _cleanup_store_reader_ struct store_reader *r = NULL;
                 struct gzindex *idx = NULL;
-                assert_int_equal(store_reader_from_memory(gz.p, cut, NULL, &r), 0);
+                assert_int_equal(th_reader_from_memory(gz.p, cut, NULL, &r), 0);
                 assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
         }
         /* Flipped bits in the deflate data or the trailer (CRC32/ISIZE). */
@@ -364,7 +364,7 @@ static void test_corrupt_gzip(void **state) {
                 struct gzindex *idx = NULL;
                 size_t p = pos + 23 >= gz.len ? gz.len - 3 : pos;
                 gz.p[p] ^= 0x10;
-                assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+                assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
                 assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
                 gz.p[p] ^= 0x10;
         }
@@ -373,7 +373,7 @@ static void test_corrupt_gzip(void **state) {
         {
                 _cleanup_store_reader_ struct store_reader *r = NULL;
                 struct gzindex *idx = NULL;
-                assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
+                assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &r), 0);
                 assert_int_equal(gzindex_build(r, 0, &idx), -EBADMSG);
         }
         th_buf_free(&gz);
@@ -393,7 +393,7 @@ static void test_reader(void **state) {
         (void) state;
         make_plain(&plain, plen, 17, 30);
         th_gzip(&gz, plain, plen, 6);
-        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
+        assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
         assert_int_equal(gzindex_build(src, 512 << 10, &idx), 0);
         assert_int_equal(gzindex_reader_new(idx, src, GZREADER_OWN_INDEX, &u), 0);
         assert_int_equal(u->size, plen);
@@ -417,7 +417,7 @@ static void test_reader(void **state) {
                 _cleanup_gzindex_ struct gzindex *idx2 = NULL;
                 _cleanup_store_reader_ struct store_reader *shorter = NULL;
                 assert_int_equal(gzindex_build(src, 0, &idx2), 0);
-                assert_int_equal(store_reader_from_memory(gz.p, gz.len - 1, NULL, &shorter), 0);
+                assert_int_equal(th_reader_from_memory(gz.p, gz.len - 1, NULL, &shorter), 0);
                 assert_int_equal(gzindex_reader_new(idx2, shorter, 0, &bad), -EINVAL);
                 assert_null(bad);
         }
@@ -474,7 +474,7 @@ static void reader_threads(bool lazy) {
 
         make_plain(&plain, plen, 23, 25);
         th_gzip(&gz, plain, plen, 6);
-        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
+        assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
         assert_int_equal(gzindex_build(src, lazy ? 64 << 10 : 256 << 10, &idx), 0);
         if (lazy) {
                 windows_init(&ws, gzindex_n_points(idx));
@@ -534,7 +534,7 @@ static void test_tar_gz(void **state) {
         }
         th_tar_end(&tar);
         th_gzip(&gz, tar.p, tar.len, 6);
-        assert_int_equal(store_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
+        assert_int_equal(th_reader_from_memory(gz.p, gz.len, NULL, &src), 0);
         assert_int_equal(gzindex_build(src, 1 << 20, &idx), 0);
         assert_int_equal(gzindex_usize(idx), tar.len);
         assert_int_equal(gzindex_reader_new(idx, src, GZREADER_OWN_INDEX, &u), 0);

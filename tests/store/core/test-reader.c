@@ -56,18 +56,23 @@ static void test_fd_reader(void **state) {
         assert_int_equal(store_reader_read_exact(r, buf, 100, 1234), 0);
         assert_memory_equal(buf, data + 1234, 100);
 
-        /* A slice keeps the fd visible with the right offset. */
-        assert_int_equal(store_reader_slice(r, 1000, 500, &s), 0);
+        /* A slice keeps the fd visible with the right offset, and owns its
+         * parent once made (not when refused). */
+        int fd = r->fd;
+        assert_int_equal(store_reader_slice_owning(r, 9000, 1001, &s), -EINVAL);
+        assert_null(s);
+        assert_int_equal(store_reader_slice_owning(r, 1000, 500, &s), 0);
+        (void) TAKE_PTR(r);
         assert_int_equal(s->size, 500);
-        assert_int_equal(s->fd, r->fd);
+        assert_int_equal(s->fd, fd);
         assert_int_equal(s->fd_offset, 1000);
         assert_int_equal(store_reader_pread(s, buf, sizeof(buf), 0), 500);
         assert_memory_equal(buf, data + 1000, 500);
         assert_int_equal(store_reader_pread(s, buf, 10, 495), 5);
         store_reader_free(TAKE_PTR(s));
-        assert_int_equal(store_reader_slice(r, 9000, 1001, &s), -EINVAL);
-        assert_null(s);
-        assert_int_equal(store_reader_slice(r, 10000, 0, &s), 0);
+        assert_int_equal(store_reader_open(path, &r), 0);
+        assert_int_equal(store_reader_slice_owning(r, 10000, 0, &s), 0);
+        (void) TAKE_PTR(r);
         assert_int_equal(store_reader_pread(s, buf, 10, 0), 0);
 }
 
@@ -93,7 +98,7 @@ static void test_memory_reader(void **state) {
         char buf[32] = {};
 
         (void) state;
-        assert_int_equal(store_reader_from_memory(owned, strlen(owned), free, &r), 0);
+        assert_int_equal(th_reader_from_memory(owned, strlen(owned), free, &r), 0);
         assert_int_equal(r->fd, -1);
         assert_int_equal(store_reader_pread(r, buf, sizeof(buf), 7), 5);
         assert_string_equal(buf, "world");

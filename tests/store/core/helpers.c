@@ -311,3 +311,48 @@ int th_sh(const char *fmt, ...) {
                 return -1;
         return WEXITSTATUS(r);
 }
+
+/* ---- a reader over memory ---- */
+
+struct mem_ctx {
+        const uint8_t *data;
+        size_t size;
+        void (*free_data)(void *);
+};
+
+static ssize_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off) {
+        struct mem_ctx *c = ctx;
+
+        if (off >= c->size)
+                return 0;
+        if (len > c->size - off)
+                len = c->size - off;
+        memcpy(buf, c->data + off, len);
+        return (ssize_t) len;
+}
+
+static void mem_free(void *ctx) {
+        struct mem_ctx *c = ctx;
+
+        if (c->free_data)
+                c->free_data((void *) c->data);
+        free(c);
+}
+
+int th_reader_from_memory(const void *data, size_t size, void (*free_data)(void *),
+                             struct store_reader **ret_reader) {
+        struct mem_ctx *c;
+        int k;
+
+        if ((!data && size > 0) || !ret_reader)
+                return -EINVAL;
+        c = malloc(sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *c = (struct mem_ctx) { .data = data, .size = size, .free_data = free_data };
+        k = store_reader_new(mem_pread, mem_free, c, size, ret_reader);
+        if (k < 0)
+                free(c);
+        return k;
+}
+

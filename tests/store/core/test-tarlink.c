@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "tarindex-internal.h"
 #include "tarlink.h"
 
 static struct tar_index *index_of(const struct tar_member *m, size_t n) {
