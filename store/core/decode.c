@@ -12,75 +12,10 @@
 #include "vocab.h"
 #include "cleanup.h"
 #include "google_any.pb-c.h"
+#include "pbjson.h"
 #include "pbmsg.h"
 #include "runtime_v2_runc_options_oci.pb-c.h"
 
-
-static json_t *scalar_json(const ProtobufCFieldDescriptor *f, const void *p) {
-        switch (f->type) {
-        case PROTOBUF_C_TYPE_BOOL:
-                return json_boolean(*(const protobuf_c_boolean *) p);
-        case PROTOBUF_C_TYPE_INT32:
-        case PROTOBUF_C_TYPE_SINT32:
-        case PROTOBUF_C_TYPE_SFIXED32:
-        case PROTOBUF_C_TYPE_ENUM:
-                return json_integer(*(const int32_t *) p);
-        case PROTOBUF_C_TYPE_UINT32:
-        case PROTOBUF_C_TYPE_FIXED32:
-                return json_integer(*(const uint32_t *) p);
-        case PROTOBUF_C_TYPE_INT64:
-        case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64:
-                return json_integer(*(const int64_t *) p);
-        case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64:
-                return json_integer((json_int_t) *(const uint64_t *) p);
-        case PROTOBUF_C_TYPE_FLOAT:
-                return json_real(*(const float *) p);
-        case PROTOBUF_C_TYPE_DOUBLE:
-                return json_real(*(const double *) p);
-        case PROTOBUF_C_TYPE_STRING: {
-                const char *s = *(char *const *) p;
-                return json_string(s ? s : "");
-        }
-        default:
-                /* bytes and nested messages do not occur in these options. */
-                return json_null();
-        }
-}
-
-static size_t scalar_size(const ProtobufCFieldDescriptor *f) {
-        switch (f->type) {
-        case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: return 8;
-        case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
-        case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
-        case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-        default: return 4;
-        }
-}
-
-/* Every field of `m` into object `o`. */
-static int message_fields_json(const ProtobufCMessage *m, json_t *o) {
-        const ProtobufCMessageDescriptor *d = m->descriptor;
-        for (unsigned i = 0; i < d->n_fields; i++) {
-                const ProtobufCFieldDescriptor *f = &d->fields[i];
-                const char *base = (const char *) m;
-                json_t *v;
-                if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-                        size_t n = *(const size_t *) (base + f->quantifier_offset);
-                        const char *arr = *(char *const *) (base + f->offset);
-                        v = json_array();
-                        for (size_t j = 0; v && j < n; j++)
-                                json_array_append_new(v, scalar_json(f, arr + j * scalar_size(f)));
-                } else
-                        v = scalar_json(f, base + f->offset);
-                if (!v || json_object_set_new(o, f->name, v) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
 
 /* An Any's value decoded as `desc`, or `buf` itself when it is not an Any
  * of that type. Returns a JSON object with "typeUrl" when wrapped. */
@@ -107,9 +42,12 @@ static int options_json(const uint8_t *buf, size_t len, const ProtobufCMessageDe
         int r = pb_msg_unpack(desc, inner, inner_len, &m);
         if (r < 0)
                 return r;
-        r = message_fields_json(m, o);
+        _cleanup_json_ json_t *fields = NULL;
+        r = pbjson_message(m, 0, &fields);
         if (r < 0)
                 return r;
+        if (json_object_update(o, fields) < 0)
+                return -ENOMEM;
         *ret = TAKE_PTR(o);
         return 0;
 }
