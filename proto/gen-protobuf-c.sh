@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 protoc-c -I/usr/share/gocode/src -I/usr/share/gocode/src/github.com/gogo/protobuf \
   -I/usr/share/gocode/src/github.com/gogo/googleapis -I/usr/include --c_out="$tmp" "$@" 2>"$tmp/protoc.log" || { cat "$tmp/protoc.log" >&2; exit 1; }
 flat() {
-  printf '%s\n' "$1" | sed -e 's|^github.com/containerd/containerd/||' -e 's|^google/protobuf/|google_|' -e 's|/|_|g'
+  printf '%s\n' "$1" | sed -e 's|^github.com/containerd/containerd/||' -e 's|^github.com/containerd/cgroups/|cgroups_|' -e 's|^google/protobuf/|google_|' -e 's|/|_|g'
 }
 for p in "$@"; do
   base=${p%.proto}
@@ -22,6 +22,7 @@ for p in "$@"; do
     sed -e '/#include "gogoproto\/gogo.pb-c.h"/d' \
         -e '/#include "github.com\/containerd\/containerd\/protobuf\/plugin\/fieldpath.pb-c.h"/d' \
         -e 's|#include "github.com/containerd/containerd/\([^"]*\)"|#include "\1"|' \
+        -e 's|#include "github.com/containerd/cgroups/\([^"]*\)"|#include "cgroups_\1"|' \
         -e 's|#include "google/protobuf/\([^"]*\)"|#include "google_\1"|' \
         "$tmp/$base.pb-c.$ext" > "$out/$f.pb-c.$ext.tmp"
     # now flatten the remaining path separators inside include names
