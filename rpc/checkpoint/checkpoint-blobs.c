@@ -1,8 +1,14 @@
 /* What a checkpoint puts into the content store: the small blobs (spec,
  * options), the dump's tar, the index; and the image that names it all. */
-#include "checkpoint-run.h"
+#include "checkpoint-blobs.h"
+#include "checkpoint-tar.h"
+#include "cleanup.h"
+#include "digest.h"
+#include "vocab.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* rpc_pull_cb over a buffer */
@@ -64,8 +70,8 @@ int run_options_any(ckpt_run *t, bool with_paths, Google__Protobuf__Any *ret_any
         co.n_empty_namespaces = q->n_empty_ns;
         co.empty_namespaces = q->empty_ns;
         co.cgroups_mode = q->cgroups_mode ? q->cgroups_mode : (char *) "";
-        co.image_path = with_paths ? t->dump_dir : (char *) "";
-        co.work_path = with_paths && *t->work_dir ? t->work_dir : (char *) "";
+        co.image_path = with_paths ? t->dirs.dump : (char *) "";
+        co.work_path = with_paths && *t->dirs.work ? t->dirs.work : (char *) "";
         uint8_t *buf;
         size_t len;
         int r = pb_msg_pack(&co.base, &buf, &len);
@@ -88,8 +94,8 @@ static int upload_by_diff(ckpt_run *t, size_t i, int64_t *ret_size, rpc_error *e
         char *ro[] = { (char *) "ro", (char *) "rbind" };
         Containerd__Types__Mount left = CONTAINERD__TYPES__MOUNT__INIT, right = CONTAINERD__TYPES__MOUNT__INIT;
         left.type = right.type = (char *) "bind";
-        left.source = t->empty_dir;
-        right.source = t->dump_dir;
+        left.source = t->dirs.empty;
+        right.source = t->dirs.dump;
         left.n_options = right.n_options = 2;
         left.options = right.options = ro;
         Containerd__Types__Mount *lp[] = { &left }, *rp[] = { &right };
@@ -117,11 +123,11 @@ static int upload_by_diff(ckpt_run *t, size_t i, int64_t *ret_size, rpc_error *e
  * dump dir is readable by us, whatever containerd can mount. */
 static int upload_by_stream(ckpt_run *t, size_t i, int64_t *ret_size, rpc_error *err) {
         _cleanup_(ckpt_tar_freep) ckpt_tar *tar = NULL;
-        int r = ckpt_tar_open(t->dump_dir, &tar);
+        int r = ckpt_tar_open(t->dirs.dump, &tar);
         if (r < 0)
-                return rpc_error_set(err, r, "reading the dump directory %s failed: %s", t->dump_dir, strerror(-r));
+                return rpc_error_set(err, r, "reading the dump directory %s failed: %s", t->dirs.dump, strerror(-r));
         if (ckpt_tar_members(tar) == 0)
-                return rpc_error_set(err, EIO, "the dump directory %s is empty", t->dump_dir);
+                return rpc_error_set(err, EIO, "the dump directory %s is empty", t->dirs.dump);
         uint64_t size = ckpt_tar_size(tar);
         char ref[160];
         snprintf(ref, sizeof(ref), "%s-criu-stream", t->lease);

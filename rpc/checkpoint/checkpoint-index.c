@@ -1,12 +1,14 @@
 /* The checkpoint's OCI image index, in the shape containerd's client writes
  * (encoding/json of ocispec.Index): fixed field order, sorted annotation
  * keys, a trailing newline. */
-#include "checkpoint-internal.h"
-
-#include <jansson.h>
-
+#include "checkpoint-index.h"
 #include "json.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *ckpt_goarch(void) {

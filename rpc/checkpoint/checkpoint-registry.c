@@ -2,11 +2,13 @@
  * running and in which stage, and the text of each one's last result. A
  * list under one mutex: there are as many entries as containers ever
  * checkpointed, and every operation is short. */
-#include "checkpoint-internal.h"
+#include "checkpoint-registry.h"
+#include "monotime.h"
 
-#include <pthread.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 

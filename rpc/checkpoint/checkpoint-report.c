@@ -1,7 +1,10 @@
-/* The words the user reads: `cat checkpoint` and the status line. */
-#include "checkpoint-run.h"
+/* The words the user reads: `cat checkpoint`, the status line, the log. */
+#include "checkpoint-report.h"
+#include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *ckpt_errno_name(int e) {
@@ -26,7 +29,11 @@ static void parts_text(unsigned parts, char out[64]) {
                  parts & CKPT_PART_IMAGE ? " image" : "", parts & CKPT_PART_RUNTIME ? " runtime" : "");
 }
 
-/* The text of `cat checkpoint` and the status line. */
+/* The stage a failed run failed in. */
+static const char *failed_stage(const ckpt_run *t) {
+        return ckpt_stage_names[t->failed_stage >= 0 ? t->failed_stage : (int) t->stage];
+}
+
 void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
         char *buf = NULL;
         size_t size = 0;
@@ -51,8 +58,7 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
                 fprintf(f, "parts:%s\n", parts);
         } else {
                 fprintf(f, "result: failed\nerror: %s (%s)\nstage: %s\nmessage: %s\n", ckpt_errno_name(-r),
-                        strerror(-r), t->failed_stage >= 0 ? ckpt_stage_names[t->failed_stage] : ckpt_stage_names[t->stage],
-                        t->msg);
+                        strerror(-r), failed_stage(t), t->msg);
                 if (*t->criu) {
                         fprintf(f, "criu:");
                         for (const char *p = t->criu; *p;) {
@@ -78,7 +84,7 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
         for (int s = 0; s < N_STAGES; s++)
                 if (t->stage_seen[s])
                         fprintf(f, "stage %s: %ld ms\n", ckpt_stage_names[s], t->stage_ms[s]);
-        fprintf(f, "total: %ld ms\n", monotime_ms_since(&t->started));
+        fprintf(f, "total: %ld ms\n", t->total_ms);
         if (r == 0 && !t->req->image_path) {
                 ckpt_desc all[MAX_DESCS + 1];
                 size_t n = 0;
@@ -107,3 +113,26 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
         *ret_status = w < 0 ? NULL : status;
 }
 
+void run_log(const ckpt_run *t, int r) {
+        if (r == 0 && t->req->image_path)
+                log_info("checkpoint of %s/%s: a raw dump in %s, frozen %ld ms, total %ld ms", t->ns, t->id,
+                         t->req->image_path, t->frozen_ms, t->total_ms);
+        else if (r == 0)
+                log_info("checkpoint %s of %s/%s: index %s, frozen %ld ms, total %ld ms", t->req->name, t->ns, t->id,
+                         t->index_digest, t->frozen_ms, t->total_ms);
+        else {
+                /* CRIU's lines, on one line as in the report */
+                char criu[2 * sizeof(t->criu)];
+                size_t k = 0;
+                for (const char *p = t->criu; *p && k + 3 < sizeof(criu); p++) {
+                        if (*p == '\n')
+                                criu[k++] = ';';
+                        criu[k++] = *p == '\n' ? ' ' : *p;
+                }
+                criu[k] = 0;
+                log_error("checkpoint of %s/%s failed in stage %s: %s: %s%s%s", t->ns, t->id, failed_stage(t),
+                          ckpt_errno_name(-r), t->msg, *criu ? "; CRIU: " : "", criu);
+        }
+        if (t->left_paused)
+                log_error("the task of %s/%s is left %s", t->ns, t->id, t->after);
+}

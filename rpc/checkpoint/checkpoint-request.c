@@ -1,12 +1,16 @@
 /* The control file's command line -> ckpt_request. Hostile input is the
  * normal case here (anything may be written into the file): bounded length,
  * no NULs, every word checked, duplicates of valued options refused. */
-#include "checkpoint-internal.h"
+#include "checkpoint-request.h"
+#include "cleanup.h"
+#include "digest.h"
+#include "names.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,10 +27,6 @@ ckpt_request *ckpt_request_free(ckpt_request *r) {
         free(r->name);
         free(r);
         return NULL;
-}
-
-const char *ckpt_request_name(const ckpt_request *r) {
-        return r ? r->name : NULL;
 }
 
 static int fail(char **ret_msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

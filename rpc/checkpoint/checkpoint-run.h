@@ -1,13 +1,17 @@
-/* The state of one ckpt_take() and the steps that share it, split over
- * checkpoint-take.c (the workflow and the frozen window),
- * checkpoint-blobs.c (what goes to the content store) and
- * checkpoint-report.c (what the user reads). Private to those files; one
- * thread owns a ckpt_run. */
+/* The state of one ckpt_take() and the kit its steps share
+ * (checkpoint-run.c): stages and their times, the first failure, the
+ * deadlines. checkpoint-take.c runs the workflow and the frozen window,
+ * checkpoint-blobs.c writes what goes to the content store,
+ * checkpoint-report.c says what happened; the kit calls none of them.
+ * Private to those files; one thread owns a ckpt_run. */
 #pragma once
 
-#include "checkpoint-internal.h"
+#include "checkpoint-index.h"
+#include "checkpoint-registry.h"
+#include "checkpoint-request.h"
+#include "checkpoint-workdir.h"
+#include "containerd.h"
 
-#include <limits.h>
 #include <time.h>
 
 /* Deadlines (ms). A dump is bounded by memory size; these are generous
@@ -48,8 +52,7 @@ typedef struct ckpt_run {
         struct timespec frozen_from;
         long frozen_ms;
 
-        char tmp[PATH_MAX], dump_dir[PATH_MAX], work_dir[PATH_MAX], empty_dir[PATH_MAX];
-        bool tmp_made;
+        ckpt_dirs dirs;
         char view_key[256];
         bool view_made;
         rpc_mounts *lower, *upper;
@@ -68,6 +71,7 @@ typedef struct ckpt_run {
         struct timespec stage_from, started;
         long stage_ms[N_STAGES];
         bool stage_seen[N_STAGES];
+        long total_ms;                   /* set once the run is over */
         int failed_stage;                /* -1: none */
         char msg[2048];
         char criu[1024];
@@ -75,7 +79,7 @@ typedef struct ckpt_run {
         char upload_note[1200];          /* how the dump reached the content store */
 } ckpt_run;
 
-/* Closes the current stage's time and enters `s` (also in the registry). */
+/* Closes the current stage's time and enters `s`. */
 void run_enter(ckpt_run *t, enum stage s);
 /* Records the first failure (stage, message); returns -error. */
 int run_fail(ckpt_run *t, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -83,20 +87,3 @@ int run_fail(ckpt_run *t, int error, const char *fmt, ...) __attribute__((format
 int run_errno(int r);
 /* The run's rpc options (namespace, lease) with another deadline. */
 rpc_opts run_opts(const ckpt_run *t, int64_t timeout_ms);
-
-/* checkpoint-blobs.c */
-/* The runc CheckpointOptions in an Any, as runc and the index want them:
- * with the dump paths (for runc) or without them (for the index, as ctr
- * stores them). ret_any->value.data is malloc'd: the caller frees it. */
-int run_options_any(ckpt_run *t, bool with_paths, Google__Protobuf__Any *ret_any);
-/* Writes a small message as a blob of `media_type`; *ret_index: its slot. */
-int run_write_small_blob(ckpt_run *t, const char *kind, const char *media_type, const ProtobufCMessage *msg,
-                         int *ret_index);
-int run_upload_dump(ckpt_run *t);
-int run_write_task_blobs(ckpt_run *t);
-int run_write_index(ckpt_run *t);
-int run_create_image(ckpt_run *t);
-
-/* checkpoint-report.c: the text of `cat checkpoint` and the status line
- * (both malloc'd; NULL on out-of-memory). */
-void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status);

@@ -1,57 +1,23 @@
 /* ckpt_take(): the checkpoint workflow (see checkpoint.h). The rule that
  * shapes this file: once the task may have been paused by us, every path
  * goes through resume_task() before anything else can fail. */
+#include "checkpoint-blobs.h"
+#include "checkpoint-report.h"
 #include "checkpoint-run.h"
+#include "monotime.h"
+#include "vocab.h"
 
-#include <fcntl.h>
-#include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 
-const char *const ckpt_stage_names[N_STAGES] = {
-        "prepare", "pause", "dump", "rw", "resume", "upload", "index", "image", "cleanup",
-};
-
-void run_enter(ckpt_run *t, enum stage s) {
-        if (t->stage_seen[t->stage])
-                t->stage_ms[t->stage] += monotime_ms_since(&t->stage_from);
-        t->stage = s;
-        t->stage_seen[s] = true;
-        clock_gettime(CLOCK_MONOTONIC, &t->stage_from);
+/* Enters stage `s`: its time in the run, its name in the registry. */
+static void enter(ckpt_run *t, enum stage s) {
+        run_enter(t, s);
         if (t->entry)
                 ckpt_registry_stage(t->reg, t->entry, ckpt_stage_names[s]);
-}
-
-/* Records the first failure: its stage and message. Returns -error. */
-int run_fail(ckpt_run *t, int error, const char *fmt, ...) {
-        if (t->failed_stage < 0) {
-                t->failed_stage = (int) t->stage;
-                va_list ap;
-                va_start(ap, fmt);
-                vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
-                va_end(ap);
-        }
-        return -abs(error);
-}
-
-/* containerd's errors, as ckpt_take() reports them: a vanished task is
- * ESRCH, a daemon that is gone or too slow keeps its errno, anything else
- * containerd, runc or CRIU did not do is EIO. */
-int run_errno(int r) {
-        switch (r) {
-        case -ENOMEM: case -ETIMEDOUT: case -ENOTCONN: case -ESRCH:
-                return r;
-        default:
-                return -EIO;
-        }
-}
-
-rpc_opts run_opts(const ckpt_run *t, int64_t timeout_ms) {
-        rpc_opts o = t->o;
-        o.timeout_ms = timeout_ms;
-        return o;
 }
 
 /* ---- prepare ---- */
@@ -81,32 +47,21 @@ static int make_lease(ckpt_run *t) {
 }
 
 static int make_dirs(ckpt_run *t) {
-        if (t->req->image_path) {
-                snprintf(t->dump_dir, sizeof(t->dump_dir), "%s", t->req->image_path);
-                if (t->req->work_path)
-                        snprintf(t->work_dir, sizeof(t->work_dir), "%s", t->req->work_path);
+        const ckpt_request *q = t->req;
+        if (q->image_path) {   /* a raw dump: the user's directories, kept */
+                snprintf(t->dirs.dump, sizeof(t->dirs.dump), "%s", q->image_path);
+                snprintf(t->dirs.work, sizeof(t->dirs.work), "%s", q->work_path ? q->work_path : "");
                 return 0;
         }
         const char *root = ckpt_registry_work_dir(t->reg);
         if (!root)
                 root = ckpt_pick_work_root(t->task_pid, &t->mem_estimate);
         t->work_root = root;
-        /* The container id in the name tells whose dump a leftover is. */
-        if ((size_t) snprintf(t->tmp, sizeof(t->tmp), "%s/ckptfs-dump-%.80s-XXXXXX", root, t->id) >= sizeof(t->tmp) - 16)
+        int r = ckpt_dirs_make(root, t->id, q->work_path, &t->dirs);
+        if (r == -ENAMETOOLONG)
                 return run_fail(t, ENAMETOOLONG, "the work directory path %s is too long", root);
-        if (!mkdtemp(t->tmp))
-                return run_fail(t, errno, "cannot create a dump directory under %s: %s", root, strerror(errno));
-        t->tmp_made = true;
-        /* t->tmp is short of PATH_MAX by 16 at least (checked above). */
-        strcpy(stpcpy(t->dump_dir, t->tmp), "/dump");
-        if (t->req->work_path)
-                snprintf(t->work_dir, sizeof(t->work_dir), "%s", t->req->work_path);
-        else
-                strcpy(stpcpy(t->work_dir, t->tmp), "/work");
-        strcpy(stpcpy(t->empty_dir, t->tmp), "/empty");
-        if (mkdir(t->dump_dir, 0700) < 0 || (!t->req->work_path && mkdir(t->work_dir, 0700) < 0) ||
-            mkdir(t->empty_dir, 0700) < 0)
-                return run_fail(t, errno, "cannot create directories in %s: %s", t->tmp, strerror(errno));
+        if (r < 0)
+                return run_fail(t, -r, "cannot create a dump directory under %s: %s", root, strerror(-r));
         return 0;
 }
 
@@ -138,7 +93,8 @@ static int resolve_parts(ckpt_run *t) {
         return 0;
 }
 
-static int prepare(ckpt_run *t) {
+/* Containers.Get: the container record, and the parts it allows. */
+static int read_container(ckpt_run *t) {
         rpc_error err = { 0 };
         rpc_opts o = run_opts(t, T_SHORT);
         int r = rpc_containers_get(t->c, &o, t->id, &t->cr, &err);
@@ -153,13 +109,16 @@ static int prepare(ckpt_run *t) {
         t->snapshotter = cr->snapshotter ? cr->snapshotter : "";
         t->snapshot_key = cr->snapshot_key ? cr->snapshot_key : "";
         t->image_name = cr->image ? cr->image : "";
-        r = resolve_parts(t);
-        if (r < 0)
-                return r;
+        return resolve_parts(t);
+}
 
-        /* The task: to dump it, or to freeze it for a consistent rw diff. */
+/* Tasks.Get: the task, to dump it or to freeze it for a consistent rw
+ * diff. */
+static int read_task(ckpt_run *t) {
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_SHORT);
         _cleanup_pb_msg_ rpc_task_get *tg = NULL;
-        r = rpc_tasks_get(t->c, &o, t->id, &tg, &err);
+        int r = rpc_tasks_get(t->c, &o, t->id, &tg, &err);
         if (r < 0 && r != -ENOENT)
                 return run_fail(t, run_errno(r), "reading the task of %s failed: %s", t->id, err.message);
         t->have_task = r == 0 && tg->process;
@@ -175,10 +134,17 @@ static int prepare(ckpt_run *t) {
         if ((t->parts & CKPT_PART_TASK) && !runtime_is_runc(t->runtime))
                 return run_fail(t, EOPNOTSUPP, "runtime %s: only io.containerd.runc.* can be checkpointed",
                              t->runtime);
+        return 0;
+}
 
+/* Images.Get: the name must be free, and the base image (for the image
+ * part) must exist. */
+static int read_images(ckpt_run *t) {
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_SHORT);
         if (t->req->name) {
                 _cleanup_pb_msg_ rpc_image *existing = NULL;
-                r = rpc_images_get(t->c, &o, t->req->name, &existing, &err);
+                int r = rpc_images_get(t->c, &o, t->req->name, &existing, &err);
                 if (r == 0)
                         return run_fail(t, EEXIST, "an image named %s exists already", t->req->name);
                 if (r != -ENOENT)
@@ -186,60 +152,79 @@ static int prepare(ckpt_run *t) {
                                      err.message);
         }
         if (t->parts & CKPT_PART_IMAGE) {
-                r = rpc_images_get(t->c, &o, t->image_name, &t->base, &err);
+                int r = rpc_images_get(t->c, &o, t->image_name, &t->base, &err);
                 if (r < 0)
                         return run_fail(t, r == -ENOENT ? EINVAL : run_errno(r), "the image %s of %s: %s",
                                      t->image_name, t->id, err.message);
         }
+        return 0;
+}
 
-        r = make_dirs(t);
+/* The base image may be deleted while we run: hold its manifest (and
+ * through its gc labels all it refers to) until our index does, and make
+ * sure it is still there. */
+static int hold_base(ckpt_run *t) {
+        if (!t->base)
+                return 0;
+        const char *d = t->base->target->digest;
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_SHORT);
+        _cleanup_pb_msg_ rpc_blob_info *info = NULL;
+        int r = rpc_leases_add_resource(t->c, &o, t->lease, "content", d, &err);
+        if (r >= 0)
+                r = rpc_content_info(t->c, &t->o, d, &info, &err);
         if (r < 0)
-                return r;
-        if (t->req->image_path)
-                return 0;   /* a raw dump: nothing goes to the content store */
+                return run_fail(t, r == -ENOENT ? EINVAL : run_errno(r), "the manifest %s of image %s: %s", d,
+                                t->image_name, err.message);
+        return 0;
+}
+
+/* The parent side of the rw diff does not change: set it up now, outside
+ * the frozen window. */
+static int prepare_rw(ckpt_run *t) {
+        if (!(t->parts & CKPT_PART_RW))
+                return 0;
+        rpc_error err = { 0 };
+        _cleanup_pb_msg_ rpc_snapshot_info *info = NULL;
+        int r = rpc_snapshots_stat(t->c, &t->o, t->snapshotter, t->snapshot_key, &info, &err);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "snapshot %s: %s", t->snapshot_key, err.message);
+        snprintf(t->view_key, sizeof(t->view_key), "%.160s-parent-view-%s", info->parent, t->lease);
+        r = rpc_snapshots_view(t->c, &t->o, t->snapshotter, t->view_key, info->parent, &t->lower, &err);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "a view of the parent snapshot failed: %s", err.message);
+        t->view_made = true;
+        if (info->kind != CONTAINERD__SERVICES__SNAPSHOTS__V1__KIND__ACTIVE)
+                return run_fail(t, EIO, "snapshot %s is not active", t->snapshot_key);
+        r = rpc_snapshots_mounts(t->c, &t->o, t->snapshotter, t->snapshot_key, &t->upper, &err);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "mounts of snapshot %s: %s", t->snapshot_key, err.message);
+        return 0;
+}
+
+/* Everything that can be done before the task is frozen. */
+static int prepare(ckpt_run *t) {
+        int r = read_container(t);
+        if (r >= 0)
+                r = read_task(t);
+        if (r >= 0)
+                r = read_images(t);
+        if (r >= 0)
+                r = make_dirs(t);
+        if (r < 0 || t->req->image_path)
+                return r;   /* a raw dump: nothing goes to the content store */
         r = make_lease(t);
+        if (r >= 0)
+                r = hold_base(t);
+        if (r >= 0)
+                r = prepare_rw(t);
         if (r < 0)
                 return r;
-        if (t->base) {
-                /* The base image may be deleted while we run: hold its manifest
-                 * (and through its gc labels all it refers to) until our index
-                 * does, and make sure it is still there. */
-                const char *d = t->base->target->digest;
-                _cleanup_pb_msg_ rpc_blob_info *info = NULL;
-                r = rpc_leases_add_resource(t->c, &o, t->lease, "content", d, &err);
-                if (r >= 0)
-                        r = rpc_content_info(t->c, &t->o, d, &info, &err);
-                if (r < 0)
-                        return run_fail(t, r == -ENOENT ? EINVAL : run_errno(r), "the manifest %s of image %s: %s", d,
-                                        t->image_name, err.message);
-        }
-
-        /* The parent side of the rw diff does not change: set it up now,
-         * outside the frozen window. */
-        if (t->parts & CKPT_PART_RW) {
-                _cleanup_pb_msg_ rpc_snapshot_info *info = NULL;
-                r = rpc_snapshots_stat(t->c, &t->o, t->snapshotter, t->snapshot_key, &info, &err);
-                if (r < 0)
-                        return run_fail(t, run_errno(r), "snapshot %s: %s", t->snapshot_key, err.message);
-                snprintf(t->view_key, sizeof(t->view_key), "%.160s-parent-view-%s", info->parent, t->lease);
-                r = rpc_snapshots_view(t->c, &t->o, t->snapshotter, t->view_key, info->parent, &t->lower, &err);
-                if (r < 0)
-                        return run_fail(t, run_errno(r), "a view of the parent snapshot failed: %s", err.message);
-                t->view_made = true;
-                if (info->kind != CONTAINERD__SERVICES__SNAPSHOTS__V1__KIND__ACTIVE)
-                        return run_fail(t, EIO, "snapshot %s is not active", t->snapshot_key);
-                r = rpc_snapshots_mounts(t->c, &t->o, t->snapshotter, t->snapshot_key, &t->upper, &err);
-                if (r < 0)
-                        return run_fail(t, run_errno(r), "mounts of snapshot %s: %s", t->snapshot_key, err.message);
-        }
-
         /* The small blobs, in containerd's order: runtime options first. */
-        if ((t->parts & CKPT_PART_RUNTIME) && cr->runtime && cr->runtime->options) {
-                r = run_write_small_blob(t, "runtime-options", MT_RUNTIME_OPTIONS,
-                                         &cr->runtime->options->base, &t->desc_runtime);
-                if (r < 0)
-                        return r;
-        }
+        const rpc_container *cr = t->cr->container;
+        if ((t->parts & CKPT_PART_RUNTIME) && cr->runtime && cr->runtime->options)
+                return run_write_small_blob(t, "runtime-options", MT_RUNTIME_OPTIONS, &cr->runtime->options->base,
+                                            &t->desc_runtime);
         return 0;
 }
 
@@ -260,36 +245,6 @@ static int pause_task(ckpt_run *t) {
         return 0;
 }
 
-/* Keeps the lines of CRIU's log that say what went wrong. */
-static void read_criu_errors(ckpt_run *t) {
-        if (!*t->work_dir)
-                return;
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof(path), "%s/dump.log", t->work_dir);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return;
-        char line[512];
-        size_t n = 0;
-        while (fgets(line, sizeof(line), f)) {
-                char *e = strstr(line, "Error (");
-                if (!e)
-                        continue;
-                /* "(00.01) Error (criu/sk-inet.c:191): msg" -> "msg (criu/sk-inet.c:191)" */
-                char *close_paren = strstr(e, "): ");
-                char *text = close_paren ? close_paren + 3 : e;
-                text[strcspn(text, "\n")] = 0;
-                size_t len = strlen(text);
-                if (n + len + 2 > sizeof(t->criu))
-                        break;   /* the first errors are the telling ones */
-                if (n)
-                        t->criu[n++] = '\n';
-                memcpy(t->criu + n, text, len + 1);
-                n += len;
-        }
-        fclose(f);
-}
-
 static int dump_task(ckpt_run *t) {
         if (!(t->parts & CKPT_PART_TASK))
                 return 0;
@@ -303,7 +258,8 @@ static int dump_task(ckpt_run *t) {
         r = rpc_tasks_checkpoint(t->c, &o, t->id, t->req->parent, &any, &resp, &err);
         free(any.value.data);
         if (r < 0) {
-                read_criu_errors(t);
+                if (*t->dirs.work)
+                        ckpt_criu_errors(t->dirs.work, t->criu, sizeof(t->criu));
                 return run_fail(t, r == -ENOENT ? ESRCH : run_errno(r), "the dump failed: %s", err.message);
         }
         t->dump_ok = true;
@@ -382,8 +338,8 @@ static void cleanup(ckpt_run *t, bool failed) {
                 rpc_opts o = run_opts(t, T_SHORT);
                 (void) rpc_snapshots_remove(t->c, &o, t->snapshotter, t->view_key, &err);
         }
-        if (t->tmp_made)
-                (void) ckpt_rm_rf(t->tmp);
+        if (*t->dirs.top)
+                (void) ckpt_rm_rf(t->dirs.top);
         if (t->lease_made) {
                 rpc_opts o = run_opts(t, failed ? T_GC : T_SHORT);
                 o.lease = NULL;
@@ -392,23 +348,23 @@ static void cleanup(ckpt_run *t, bool failed) {
 }
 
 static int run(ckpt_run *t) {
-        run_enter(t, S_PREPARE);
+        enter(t, S_PREPARE);
         int r = prepare(t);
         if (r < 0)
                 return r;
 
         /* The frozen window: nothing in it may skip resume_task(). */
-        run_enter(t, S_PAUSE);
+        enter(t, S_PAUSE);
         r = pause_task(t);
         if (r >= 0) {
-                run_enter(t, S_DUMP);
+                enter(t, S_DUMP);
                 r = dump_task(t);
         }
         if (r >= 0) {
-                run_enter(t, S_RW);
+                enter(t, S_RW);
                 r = diff_rw(t);
         }
-        run_enter(t, S_RESUME);
+        enter(t, S_RESUME);
         int k = resume_task(t);
         if (r < 0)
                 return r;
@@ -417,7 +373,7 @@ static int run(ckpt_run *t) {
         if (t->req->image_path)
                 return 0;
 
-        run_enter(t, S_UPLOAD);
+        enter(t, S_UPLOAD);
         if (t->parts & CKPT_PART_TASK) {
                 r = run_upload_dump(t);
                 if (r < 0)
@@ -426,11 +382,11 @@ static int run(ckpt_run *t) {
         r = run_write_task_blobs(t);
         if (r < 0)
                 return r;
-        run_enter(t, S_INDEX);
+        enter(t, S_INDEX);
         r = run_write_index(t);
         if (r < 0)
                 return r;
-        run_enter(t, S_IMAGE);
+        enter(t, S_IMAGE);
         return run_create_image(t);
 }
 
@@ -450,13 +406,15 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
                 return r;
 
         r = run(&t);
-        run_enter(&t, S_CLEANUP);
+        enter(&t, S_CLEANUP);
         cleanup(&t, r < 0);
         run_enter(&t, S_CLEANUP);   /* closes the cleanup stage's time */
+        t.total_ms = monotime_ms_since(&t.started);
 
         char *report = NULL, *status = NULL;
         run_report(&t, r, &report, &status);
         ckpt_registry_end(reg, t.entry, report, status);
+        run_log(&t, r);
 
         char *name = NULL;
         if (r == 0 && ret_name && req->name && !(name = strdup(req->name)))

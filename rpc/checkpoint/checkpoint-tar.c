@@ -2,15 +2,18 @@
  * asks for bytes, we hand out headers, file data and padding in order.
  * The whole layout is fixed by the scan, so the stream size is exact before
  * the first byte (Content.Write wants the total up front). */
-#include "checkpoint-internal.h"
+#include "checkpoint-tar.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define BLOCK 512
 #define OCTAL_SIZE_MAX 077777777777ULL   /* 11 octal digits: 8 GiB - 1 */
@@ -260,17 +263,4 @@ ssize_t ckpt_tar_read(void *tar, uint8_t *buf, size_t cap) {
                 }
         }
         return (ssize_t) k;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) ftw;
-        int r = flag == FTW_DP ? rmdir(path) : unlink(path);
-        return r < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int ckpt_rm_rf(const char *path) {
-        if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        return 0;
 }

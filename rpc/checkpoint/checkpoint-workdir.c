@@ -2,13 +2,17 @@
  * dump, so by default it goes to RAM (/dev/shm) when the task's memory fits
  * there with room to spare, and to disk (/var/tmp) otherwise. Measured
  * here: 1 GiB into a tmpfs ~1.1 s, into the disk's page cache ~7 s. */
-#include "checkpoint-internal.h"
+#include "checkpoint-workdir.h"
+#include "cleanup.h"
 
-#include <inttypes.h>
-#include <limits.h>
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #define RAM_DIR "/dev/shm"
 #define DISK_DIR "/var/tmp"
@@ -138,4 +142,66 @@ const char *ckpt_pick_work_root(pid_t pid, uint64_t *ret_estimate) {
         if (room >= need + MARGIN && avail >= 2 * need + MARGIN)
                 return RAM_DIR;
         return DISK_DIR;
+}
+
+int ckpt_dirs_make(const char *root, const char *id, const char *work_path, ckpt_dirs *ret) {
+        ckpt_dirs d = { .top = "" };
+        /* top stays short of PATH_MAX by 16 at least, for the names below. */
+        if ((size_t) snprintf(d.top, sizeof(d.top), "%s/ckptfs-dump-%.80s-XXXXXX", root, id) >= sizeof(d.top) - 16)
+                return -ENAMETOOLONG;
+        if (!mkdtemp(d.top))
+                return -errno;
+        strcpy(stpcpy(d.dump, d.top), "/dump");
+        strcpy(stpcpy(d.empty, d.top), "/empty");
+        if (work_path)
+                snprintf(d.work, sizeof(d.work), "%s", work_path);
+        else
+                strcpy(stpcpy(d.work, d.top), "/work");
+        if (mkdir(d.dump, 0700) < 0 || mkdir(d.empty, 0700) < 0 || (!work_path && mkdir(d.work, 0700) < 0)) {
+                int r = -errno;
+                (void) ckpt_rm_rf(d.top);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+void ckpt_criu_errors(const char *work_dir, char *out, size_t n) {
+        *out = 0;
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof(path), "%s/dump.log", work_dir);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return;
+        char line[512];
+        size_t k = 0;
+        while (fgets(line, sizeof(line), f)) {
+                char *e = strstr(line, "Error (");
+                if (!e)
+                        continue;
+                /* "(00.01) Error (criu/sk-inet.c:191): msg" -> "msg" */
+                char *close_paren = strstr(e, "): ");
+                char *text = close_paren ? close_paren + 3 : e;
+                text[strcspn(text, "\n")] = 0;
+                size_t len = strlen(text);
+                if (k + len + 2 > n)
+                        break;
+                if (k)
+                        out[k++] = '\n';
+                memcpy(out + k, text, len + 1);
+                k += len;
+        }
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) ftw;
+        int r = flag == FTW_DP ? rmdir(path) : unlink(path);
+        return r < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int ckpt_rm_rf(const char *path) {
+        if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return 0;
 }

@@ -36,7 +36,6 @@
 
 #include "rpc.h"
 
-
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -71,10 +70,6 @@ int ckpt_request_parse(const char *line, size_t len, const char *container_id, c
  * reference tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). */
 int ckpt_request_for_tag(const char *container_id, const char *tag, ckpt_request **ret, char **ret_msg);
 
-/* The image name the request will create (NULL for a raw image-path dump).
- * Owned by the request. */
-const char *ckpt_request_name(const ckpt_request *r);
-
 ckpt_request *ckpt_request_free(ckpt_request *r);   /* NULL-safe; returns NULL */
 static inline void ckpt_request_freep(ckpt_request **r) { if (*r) ckpt_request_free(*r); }
 
@@ -100,13 +95,14 @@ enum { CKPT_UPLOAD_DIFF, CKPT_UPLOAD_STREAM };
 int ckpt_registry_set_upload_mode(ckpt_registry *reg, int mode);
 /* Frees the registry; no ckpt_take() may be running on it. Returns NULL. */
 ckpt_registry *ckpt_registry_free(ckpt_registry *reg);
-static inline void ckpt_registry_freep(ckpt_registry **r) { if (*r) ckpt_registry_free(*r); }
 
 /* Takes the checkpoint described by `req` of container `id` in namespace
  * `ns` (see the workflow above). Blocks until the image exists (or the raw
  * dump is done). -EBUSY at once if one runs for (ns, id) in this registry.
  * On success *ret_name (if not NULL) is a malloc'd copy of the image name
- * (NULL for a raw image-path dump). The outcome becomes the last report. */
+ * (NULL for a raw image-path dump). The outcome becomes the last report,
+ * and one line of the log (store/base/log.h): info for a checkpoint made,
+ * error for one that failed, and error again for a task left paused. */
 int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id, const ckpt_request *req,
               char **ret_name);
 

@@ -294,10 +294,30 @@ int rpc_unary(rpc_client *c, const rpc_opts *o, const char *method, const Protob
         if (r == 0)
                 return rpc_error_set(err, EBADMSG, "%s returned no message", method);
         r = call_finish(call, err);
-        if (r < 0) {
+        if (r < 0 || !ret_resp) {
                 pb_msg_free(resp);
                 return r;
         }
         *ret_resp = resp;
+        return 0;
+}
+
+int rpc_unary_inner(rpc_client *c, const rpc_opts *o, const char *method, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *resp_desc, const char *field, ProtobufCMessage **ret_inner,
+                    rpc_error *err) {
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(resp_desc, field);
+        if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+                return rpc_error_set(err, EINVAL, "%s has no message field %s", resp_desc->name, field);
+        ProtobufCMessage *resp = NULL;
+        int r = rpc_unary(c, o, method, req, resp_desc, &resp, err);
+        if (r < 0)
+                return r;
+        ProtobufCMessage **slot = (ProtobufCMessage **) ((char *) resp + f->offset);
+        ProtobufCMessage *inner = *slot;
+        *slot = NULL;   /* the inner message outlives the response */
+        pb_msg_free(resp);
+        if (!inner)
+                return rpc_error_set(err, EBADMSG, "%s returned no %s", method, field);
+        *ret_inner = inner;
         return 0;
 }

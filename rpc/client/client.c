@@ -2,23 +2,12 @@
 #include "client-internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <grpc/grpc_security.h>
-
-static pthread_once_t env_once = PTHREAD_ONCE_INIT;
-
-static void tune_grpc_env(void) {
-        /* gRPC only makes connection progress while a thread polls; its backup
-         * poller runs every 5 s by default, so after containerd restarts calls
-         * would keep failing UNAVAILABLE for up to 5 s. Must be set before the
-         * first grpc_init(). A value set by the user wins. */
-        setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", 0);
-}
 
 int rpc_client_new(const char *address, int64_t default_timeout_ms, rpc_client **ret_client) {
         if (!address || !*address || !ret_client)
@@ -44,7 +33,6 @@ int rpc_client_new(const char *address, int64_t default_timeout_ms, rpc_client *
         }
         c->timeout_ms = default_timeout_ms > 0 ? default_timeout_ms : RPC_DEFAULT_TIMEOUT_MS;
 
-        pthread_once(&env_once, tune_grpc_env);
         grpc_init();
 
         grpc_arg args[] = {
@@ -93,10 +81,6 @@ rpc_client *rpc_client_free(rpc_client *c) {
 
 const char *rpc_client_address(const rpc_client *c) {
         return c->path;
-}
-
-int64_t rpc_client_timeout_ms(const rpc_client *c) {
-        return c->timeout_ms;
 }
 
 int rpc_error_set(rpc_error *err, int error, const char *fmt, ...) {

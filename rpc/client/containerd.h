@@ -33,7 +33,6 @@ typedef Containerd__Services__Containers__V1__ListContainersResponse rpc_contain
 typedef Containerd__Services__Containers__V1__GetContainerResponse rpc_container_get;
 typedef Containerd__V1__Types__Process rpc_process;
 typedef Containerd__Services__Tasks__V1__GetResponse rpc_task_get;
-typedef Containerd__Services__Tasks__V1__ListTasksResponse rpc_task_list;
 typedef Containerd__Services__Content__V1__Info rpc_blob_info;
 typedef Containerd__Services__Events__V1__Envelope rpc_envelope;
 typedef Containerd__Services__Tasks__V1__CheckpointTaskResponse rpc_task_checkpoint;
@@ -59,8 +58,6 @@ int rpc_containers_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_con
 
 /* Tasks.Get (the init process of container `id`); -ENOENT without a task. */
 int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err);
-/* Tasks.List with an optional filter (NULL: all). */
-int rpc_tasks_list(rpc_client *c, const rpc_opts *o, const char *filter, rpc_task_list **ret, rpc_error *err);
 
 /* Tasks.Pause / Tasks.Resume of the init process of container `id`
  * (-ENOENT without a task; containerd answers FAILED_PRECONDITION when the
@@ -133,23 +130,17 @@ typedef int (*rpc_read_cb)(const uint8_t *data, size_t len, uint64_t offset, voi
 int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, uint64_t offset, uint64_t size,
                          rpc_read_cb cb, void *userdata, rpc_error *err);
 
-/* Content.Write: stores `len` bytes under `ref` with the expected `digest`
- * (sha256:<hex>, computed by the caller) and labels (n_labels key/value
- * pairs, may be 0). A blob that already exists is success, as in
- * containerd's own client. Needs a lease in o->lease to survive GC until an
- * image references it; but a blob that already existed is NOT added to that
- * lease (the write stops at ALREADY_EXISTS): a caller that must keep such a
- * blob alive adds it to the lease itself (Leases.AddResource). `data` may be NULL when `reader` is given: then the
- * data is pulled from reader(userdata, buf, cap) -> bytes (0 at end, -errno). */
+/* Content.Write of exactly `len` bytes pulled from `reader` (reader(userdata,
+ * buf, cap) -> bytes, 0 at the end, -errno), under content ref `ref`, with
+ * labels (n_labels key/value pairs, may be 0). The sha256 is computed while
+ * the bytes go out and sent with the commit; *ret_digest (may be NULL)
+ * receives "sha256:<hex>". A reader that ends early, or has more than
+ * `len`, is -EIO; its own -errno is returned as is. A blob that exists
+ * already is success, as in containerd's own client, and the commit that
+ * finds it adds it to o->lease. Needs a lease in o->lease to survive GC
+ * until an image references the blob. */
 typedef ssize_t (*rpc_pull_cb)(void *userdata, uint8_t *buf, size_t cap);
 #define RPC_DIGEST_MAX 72   /* "sha256:" + 64 hex + NUL */
-int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
-                      const uint8_t *data, rpc_pull_cb reader, void *userdata,
-                      const char *const *labels, size_t n_labels, rpc_error *err);
-/* Content.Write of exactly `len` bytes pulled from `reader` whose digest is
- * not known in advance: the sha256 is computed while the bytes go out and
- * sent with the commit; *ret_digest receives "sha256:<hex>". Same lease
- * rules as above; a stream that is shorter or longer than `len` is -EIO. */
 int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
                        void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
                        rpc_error *err);

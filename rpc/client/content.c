@@ -1,4 +1,5 @@
 #include "containerd.h"
+#include "cleanup.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,21 +15,9 @@ int rpc_content_info(rpc_client *c, const rpc_opts *o, const char *digest, rpc_b
                      rpc_error *err) {
         Containerd__Services__Content__V1__InfoRequest req = CONTAINERD__SERVICES__CONTENT__V1__INFO_REQUEST__INIT;
         req.digest = (char *) digest;
-        Containerd__Services__Content__V1__InfoResponse *resp = NULL;
-        int r = rpc_unary(c, o, "/containerd.services.content.v1.Content/Info", &req.base,
-                          &containerd__services__content__v1__info_response__descriptor,
-                          (ProtobufCMessage **) &resp, err);
-        if (r < 0)
-                return r;
-        if (!resp->info) {
-                pb_msg_free(resp);
-                return rpc_error_set(err, EBADMSG, "Content.Info returned no info for %s", digest);
-        }
-        /* Hand the inner message out: detach it from the response. */
-        *ret = resp->info;
-        resp->info = NULL;
-        pb_msg_free(resp);
-        return 0;
+        return rpc_unary_inner(c, o, "/containerd.services.content.v1.Content/Info", &req.base,
+                               &containerd__services__content__v1__info_response__descriptor, "info",
+                               (ProtobufCMessage **) ret, err);
 }
 
 int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, uint64_t offset, uint64_t size,
@@ -77,159 +66,149 @@ int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, u
         return (int64_t) (next - offset);
 }
 
-/* Content.Write, the one implementation. containerd answers every WRITE
- * message; waiting for each answer before the next send halves the
- * throughput, so up to MAX_IN_FLIGHT answers are left pending (they are tiny
- * and sit in the transport's buffers) and collected later. Measured here:
- * 1 MiB ping-pong ~100 MB/s, 2 MiB with 8 in flight ~160 MB/s (containerd's
- * CPU is then the limit). With `expected` known, the first message carries
- * it so that an existing blob fails fast with ALREADY_EXISTS; without, the
- * sha256 is computed while the bytes go out and sent with the commit. */
+/* Content.Write. containerd answers every WRITE message; waiting for each
+ * answer before the next send halves the throughput, so up to MAX_IN_FLIGHT
+ * answers are left pending (they are tiny and sit in the transport's
+ * buffers) and collected later. Measured here: 1 MiB ping-pong ~100 MB/s,
+ * 2 MiB with 8 in flight ~160 MB/s (containerd's CPU is then the limit).
+ * The sha256 is computed while the bytes go out and sent with the commit. */
 #define MAX_IN_FLIGHT 8
+
+typedef Containerd__Services__Content__V1__WriteContentRequest write_request;
+typedef Containerd__Services__Content__V1__WriteContentRequest__LabelsEntry write_label;
+
+/* One upload under way. */
+typedef struct upload {
+        rpc_call *call;
+        const char *ref;
+        uint64_t len;
+        rpc_pull_cb reader;
+        void *userdata;
+        EVP_MD_CTX *md;
+        unsigned in_flight;   /* answers due and not collected yet */
+        rpc_error *err;
+} upload;
 
 static void evp_ctx_freep(EVP_MD_CTX **m) {
         if (*m)
                 EVP_MD_CTX_free(*m);
 }
 
-static int collect(rpc_call *call, rpc_error *err) {
+static write_request write_message(const upload *u, Containerd__Services__Content__V1__WriteAction action,
+                                   uint64_t offset) {
+        write_request req = CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
+        req.action = action;
+        req.ref = (char *) u->ref;
+        req.offset = (int64_t) offset;
+        req.total = (int64_t) u->len;
+        return req;
+}
+
+/* Collects one answer due. */
+static int collect(upload *u) {
         _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
-        int r = rpc_call_recv(call, &containerd__services__content__v1__write_content_response__descriptor, &resp,
-                              err);
+        int r = rpc_call_recv(u->call, &containerd__services__content__v1__write_content_response__descriptor, &resp,
+                              u->err);
         if (r < 0)
                 return r;
         if (r == 0)
-                return rpc_error_set(err, EIO, "Content.Write ended before the commit");
+                return rpc_error_set(u->err, EIO, "Content.Write ended before the commit");
+        u->in_flight--;
         return 0;
 }
 
-/* Fills buf with exactly n bytes from the data or the reader. */
-static int pull(const uint8_t *data, rpc_pull_cb reader, void *userdata, const char *ref, uint64_t off, uint8_t *buf,
-                size_t n, const uint8_t **ret, rpc_error *err) {
-        if (data) {
-                *ret = data + off;
-                return 0;
-        }
+/* Fills buf with exactly n bytes from the reader. */
+static int pull(upload *u, uint8_t *buf, size_t n) {
         for (size_t got = 0; got < n;) {
-                ssize_t k = reader(userdata, buf + got, n - got);
+                ssize_t k = u->reader(u->userdata, buf + got, n - got);
                 if (k < 0)
-                        return rpc_error_set(err, (int) -k, "reading the data for %s failed: %s", ref,
+                        return rpc_error_set(u->err, (int) -k, "reading the data for %s failed: %s", u->ref,
                                              strerror((int) -k));
                 if (k == 0)
-                        return rpc_error_set(err, EIO, "the data for %s ended early", ref);
+                        return rpc_error_set(u->err, EIO, "the data for %s ended early", u->ref);
                 got += (size_t) k;
         }
-        *ret = buf;
         return 0;
 }
 
-static int write_stream(rpc_client *c, const rpc_opts *o, const char *ref, const char *expected, uint64_t len,
-                        const uint8_t *data, rpc_pull_cb reader, void *userdata, const char *const *labels,
-                        size_t n_labels, char ret_digest[RPC_DIGEST_MAX], rpc_error *err) {
-        if (!data && !reader && len)
-                return rpc_error_set(err, EINVAL, "Content.Write of %s without data", ref);
-        Containerd__Services__Content__V1__WriteContentRequest__LabelsEntry entries[n_labels ? n_labels : 1];
-        Containerd__Services__Content__V1__WriteContentRequest__LabelsEntry *entryp[n_labels ? n_labels : 1];
+/* The data as WRITE messages of up to WRITE_CHUNK bytes (buf holds one),
+ * hashed on the way. The reader must end exactly there. */
+static int send_data(upload *u, uint8_t *buf) {
+        for (uint64_t off = 0; off < u->len;) {
+                size_t n = u->len - off < WRITE_CHUNK ? (size_t) (u->len - off) : WRITE_CHUNK;
+                int r = pull(u, buf, n);
+                if (r < 0)
+                        return r;
+                EVP_DigestUpdate(u->md, buf, n);
+                write_request req = write_message(u, CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__WRITE, off);
+                req.data.data = buf;
+                req.data.len = n;
+                r = rpc_call_send(u->call, &req.base, false, u->err);
+                if (r < 0)
+                        return r;
+                off += n;
+                if (++u->in_flight >= MAX_IN_FLIGHT && (r = collect(u)) < 0)
+                        return r;
+        }
+        uint8_t probe;
+        if (u->reader(u->userdata, &probe, 1) != 0)
+                return rpc_error_set(u->err, EIO, "the data for %s is longer than announced", u->ref);
+        return 0;
+}
+
+/* COMMIT with the digest and the labels (n_labels key/value pairs), then
+ * every answer still due. A blob that exists already is success, as in
+ * containerd's own client. */
+static int commit(upload *u, const char *digest, const char *const *labels, size_t n_labels) {
+        write_label entries[n_labels ? n_labels : 1];
+        write_label *entryp[n_labels ? n_labels : 1];
         for (size_t i = 0; i < n_labels; i++) {
-                entries[i] = (Containerd__Services__Content__V1__WriteContentRequest__LabelsEntry)
-                        CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__LABELS_ENTRY__INIT;
+                entries[i] = (write_label) CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__LABELS_ENTRY__INIT;
                 entries[i].key = (char *) labels[2 * i];
                 entries[i].value = (char *) labels[2 * i + 1];
                 entryp[i] = &entries[i];
         }
-        __attribute__((cleanup(evp_ctx_freep))) EVP_MD_CTX *md = NULL;
-        if (!expected && (!(md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1))
-                return rpc_error_set(err, ENOMEM, "cannot hash the data of %s", ref);
-        uint8_t *buf = NULL;
-        if (!data && !(buf = malloc(WRITE_CHUNK)))
-                return rpc_error_set(err, ENOMEM, "out of memory for the upload of %s", ref);
-
-        __attribute__((cleanup(rpc_call_freep))) rpc_call *call = NULL;
-        int r = rpc_call_open(c, o, "/containerd.services.content.v1.Content/Write", &call);
-        if (r < 0) {
-                free(buf);
-                return rpc_error_set(err, r, "cannot start Content.Write");
-        }
-        uint64_t off = 0;
-        unsigned in_flight = 0;
-        while (r >= 0 && off < len) {
-                size_t n = len - off < WRITE_CHUNK ? (size_t) (len - off) : WRITE_CHUNK;
-                const uint8_t *chunk = NULL;
-                r = pull(data, reader, userdata, ref, off, buf, n, &chunk, err);
-                if (r < 0)
-                        break;
-                if (md)
-                        EVP_DigestUpdate(md, chunk, n);
-                Containerd__Services__Content__V1__WriteContentRequest req =
-                        CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
-                req.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__WRITE;
-                req.ref = (char *) ref;
-                req.offset = (int64_t) off;
-                req.total = (int64_t) len;
-                req.expected = (char *) (off == 0 ? expected : NULL);
-                req.data.data = (uint8_t *) chunk;
-                req.data.len = n;
-                r = rpc_call_send(call, &req.base, false, err);
-                off += n;
-                /* With `expected`, the answer to the first message says
-                 * whether the blob exists: wait for it before sending more. */
-                if (r >= 0 && off == n && expected) {
-                        r = collect(call, err);
-                        continue;
-                }
-                if (r >= 0 && ++in_flight >= MAX_IN_FLIGHT) {
-                        r = collect(call, err);
-                        in_flight--;
-                }
-        }
-        /* The stream must end exactly here: a reader with more is a bug. */
-        uint8_t probe;
-        if (r >= 0 && reader && reader(userdata, &probe, 1) != 0)
-                r = rpc_error_set(err, EIO, "the data for %s is longer than announced", ref);
-        free(buf);
-        if (r < 0)
-                return r == -EEXIST ? 0 : r;   /* an existing blob: what we wanted */
-
-        char digest[RPC_DIGEST_MAX];
-        if (md) {
-                unsigned char d[EVP_MAX_MD_SIZE];
-                unsigned int dlen = 0;
-                EVP_DigestFinal_ex(md, d, &dlen);
-                memcpy(digest, "sha256:", 7);
-                for (unsigned i = 0; i < 32; i++)
-                        snprintf(digest + 7 + 2 * i, 3, "%02x", d[i]);
-        } else
-                snprintf(digest, sizeof(digest), "%s", expected);
-
-        Containerd__Services__Content__V1__WriteContentRequest req =
-                CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__INIT;
-        req.action = CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__COMMIT;
-        req.ref = (char *) ref;
-        req.offset = (int64_t) len;
-        req.total = (int64_t) len;
-        req.expected = digest;
+        write_request req = write_message(u, CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__COMMIT, u->len);
+        req.expected = (char *) digest;
         req.n_labels = n_labels;
         req.labels = entryp;
-        r = rpc_call_send(call, &req.base, true, err);
-        for (in_flight++; r >= 0 && in_flight > 0; in_flight--)
-                r = collect(call, err);
-        if (r < 0 && r != -EEXIST)
-                return r;
-        if (ret_digest)
-                memcpy(ret_digest, digest, RPC_DIGEST_MAX);
-        return 0;
-}
-
-int rpc_content_write(rpc_client *c, const rpc_opts *o, const char *ref, const char *digest, uint64_t len,
-                      const uint8_t *data, rpc_pull_cb reader, void *userdata,
-                      const char *const *labels, size_t n_labels, rpc_error *err) {
-        if (!digest)
-                return rpc_error_set(err, EINVAL, "Content.Write of %s without a digest", ref);
-        return write_stream(c, o, ref, digest, len, data, reader, userdata, labels, n_labels, NULL, err);
+        int r = rpc_call_send(u->call, &req.base, true, u->err);
+        for (u->in_flight++; r >= 0 && u->in_flight > 0;)
+                r = collect(u);
+        return r == -EEXIST ? 0 : r;
 }
 
 int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
                        void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
                        rpc_error *err) {
-        return write_stream(c, o, ref, NULL, len, NULL, reader, userdata, labels, n_labels, ret_digest, err);
+        if (!reader)
+                return rpc_error_set(err, EINVAL, "Content.Write of %s without data", ref);
+        __attribute__((cleanup(evp_ctx_freep))) EVP_MD_CTX *md = EVP_MD_CTX_new();
+        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+                return rpc_error_set(err, ENOMEM, "cannot hash the data of %s", ref);
+        _cleanup_free_ uint8_t *buf = malloc(WRITE_CHUNK);
+        if (!buf)
+                return rpc_error_set(err, ENOMEM, "out of memory for the upload of %s", ref);
+        __attribute__((cleanup(rpc_call_freep))) rpc_call *call = NULL;
+        int r = rpc_call_open(c, o, "/containerd.services.content.v1.Content/Write", &call);
+        if (r < 0)
+                return rpc_error_set(err, r, "cannot start Content.Write");
+
+        upload u = { .call = call, .ref = ref, .len = len, .reader = reader, .userdata = userdata, .md = md,
+                     .err = err };
+        r = send_data(&u, buf);
+        if (r < 0)
+                return r;
+        unsigned char raw[EVP_MAX_MD_SIZE];
+        EVP_DigestFinal_ex(md, raw, NULL);
+        char digest[RPC_DIGEST_MAX];
+        memcpy(digest, "sha256:", 7);
+        for (unsigned i = 0; i < 32; i++)
+                snprintf(digest + 7 + 2 * i, 3, "%02x", raw[i]);
+        r = commit(&u, digest, labels, n_labels);
+        if (r < 0)
+                return r;
+        if (ret_digest)
+                memcpy(ret_digest, digest, RPC_DIGEST_MAX);
+        return 0;
 }

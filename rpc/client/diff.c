@@ -1,7 +1,5 @@
 #include "containerd.h"
 
-#include <errno.h>
-
 int rpc_diff_diff(rpc_client *c, const rpc_opts *o, const rpc_mounts *left, const rpc_mounts *right,
                   const char *media_type, const char *ref, Containerd__Types__Descriptor **ret, rpc_error *err) {
         Containerd__Services__Diff__V1__DiffRequest req = CONTAINERD__SERVICES__DIFF__V1__DIFF_REQUEST__INIT;
@@ -11,18 +9,7 @@ int rpc_diff_diff(rpc_client *c, const rpc_opts *o, const rpc_mounts *left, cons
         req.right = right->mounts;
         req.media_type = (char *) (media_type ? media_type : "");
         req.ref = (char *) (ref ? ref : "");
-        Containerd__Services__Diff__V1__DiffResponse *resp = NULL;
-        int r = rpc_unary(c, o, "/containerd.services.diff.v1.Diff/Diff", &req.base,
-                          &containerd__services__diff__v1__diff_response__descriptor, (ProtobufCMessage **) &resp,
-                          err);
-        if (r < 0)
-                return r;
-        if (!resp->diff) {
-                pb_msg_free(resp);
-                return rpc_error_set(err, EBADMSG, "Diff.Diff returned no descriptor");
-        }
-        *ret = resp->diff;
-        resp->diff = NULL;
-        pb_msg_free(resp);
-        return 0;
+        return rpc_unary_inner(c, o, "/containerd.services.diff.v1.Diff/Diff", &req.base,
+                               &containerd__services__diff__v1__diff_response__descriptor, "diff",
+                               (ProtobufCMessage **) ret, err);
 }

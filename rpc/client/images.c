@@ -5,19 +5,17 @@
 int rpc_images_get(rpc_client *c, const rpc_opts *o, const char *name, rpc_image **ret, rpc_error *err) {
         Containerd__Services__Images__V1__GetImageRequest req = CONTAINERD__SERVICES__IMAGES__V1__GET_IMAGE_REQUEST__INIT;
         req.name = (char *) name;
-        Containerd__Services__Images__V1__GetImageResponse *resp = NULL;
-        int r = rpc_unary(c, o, "/containerd.services.images.v1.Images/Get", &req.base,
-                          &containerd__services__images__v1__get_image_response__descriptor,
-                          (ProtobufCMessage **) &resp, err);
+        rpc_image *image = NULL;
+        int r = rpc_unary_inner(c, o, "/containerd.services.images.v1.Images/Get", &req.base,
+                                &containerd__services__images__v1__get_image_response__descriptor, "image",
+                                (ProtobufCMessage **) &image, err);
         if (r < 0)
                 return r;
-        if (!resp->image || !resp->image->target) {
-                pb_msg_free(resp);
-                return rpc_error_set(err, EBADMSG, "Images.Get returned no image for %s", name);
+        if (!image->target) {
+                pb_msg_free(image);
+                return rpc_error_set(err, EBADMSG, "Images.Get returned no target for %s", name);
         }
-        *ret = resp->image;
-        resp->image = NULL;
-        pb_msg_free(resp);
+        *ret = image;
         return 0;
 }
 
@@ -53,9 +51,8 @@ int rpc_images_create(rpc_client *c, const rpc_opts *o, const char *name, const 
         Containerd__Services__Images__V1__CreateImageRequest req =
                 CONTAINERD__SERVICES__IMAGES__V1__CREATE_IMAGE_REQUEST__INIT;
         req.image = &image;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.images.v1.Images/Create", &req.base,
-                         &containerd__services__images__v1__create_image_response__descriptor, &resp, err);
+                         &containerd__services__images__v1__create_image_response__descriptor, NULL, err);
 }
 
 int rpc_images_delete(rpc_client *c, const rpc_opts *o, const char *name, bool sync, rpc_error *err) {
@@ -63,7 +60,6 @@ int rpc_images_delete(rpc_client *c, const rpc_opts *o, const char *name, bool s
                 CONTAINERD__SERVICES__IMAGES__V1__DELETE_IMAGE_REQUEST__INIT;
         req.name = (char *) name;
         req.sync = sync;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.images.v1.Images/Delete", &req.base,
-                         &google__protobuf__empty__descriptor, &resp, err);
+                         &google__protobuf__empty__descriptor, NULL, err);
 }

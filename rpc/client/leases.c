@@ -15,18 +15,16 @@ int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const ch
         req.id = (char *) id;
         req.n_labels = n_labels;
         req.labels = entryp;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/Create", &req.base,
-                         &containerd__services__leases__v1__create_response__descriptor, &resp, err);
+                         &containerd__services__leases__v1__create_response__descriptor, NULL, err);
 }
 
 int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool sync, rpc_error *err) {
         Containerd__Services__Leases__V1__DeleteRequest req = CONTAINERD__SERVICES__LEASES__V1__DELETE_REQUEST__INIT;
         req.id = (char *) id;
         req.sync = sync;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/Delete", &req.base,
-                         &google__protobuf__empty__descriptor, &resp, err);
+                         &google__protobuf__empty__descriptor, NULL, err);
 }
 
 int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, const char *type,
@@ -38,7 +36,6 @@ int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, co
                 CONTAINERD__SERVICES__LEASES__V1__ADD_RESOURCE_REQUEST__INIT;
         req.id = (char *) id;
         req.resource = &res;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/AddResource", &req.base,
-                         &google__protobuf__empty__descriptor, &resp, err);
+                         &google__protobuf__empty__descriptor, NULL, err);
 }

@@ -49,23 +49,37 @@ typedef struct rpc_opts {
 
 /* Creates a client for the containerd socket at `address` (a path, or a
  * "unix://" target). Does not connect: the first call does, and reconnects
- * happen by themselves within ~1 s after the daemon comes back.
+ * happen by themselves after the daemon comes back.
  * default_timeout_ms <= 0 selects RPC_DEFAULT_TIMEOUT_MS.
- * On success *ret_client owns the client: free it with rpc_client_free(). */
+ * On success *ret_client owns the client: free it with rpc_client_free().
+ *
+ * The environment: the library never sets it. A program that wants calls to
+ * work again within ~1 s after containerd restarts sets
+ *   setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", 0);
+ * before its first client (gRPC reads it at its first grpc_init()). gRPC
+ * makes connection progress only while some thread polls, and its backup
+ * poller runs every 5 s by default: without the variable, calls keep
+ * failing with -ENOTCONN for up to 5 s after the daemon is back. */
 int rpc_client_new(const char *address, int64_t default_timeout_ms, rpc_client **ret_client);
 
 /* Frees the client; all its calls must be freed first. Returns NULL. */
 rpc_client *rpc_client_free(rpc_client *c);
-static inline void rpc_client_freep(rpc_client **c) { if (*c) rpc_client_free(*c); }
 
 const char *rpc_client_address(const rpc_client *c);   /* the socket path */
-int64_t rpc_client_timeout_ms(const rpc_client *c);
 
 /* One request, one response. On success *ret_resp is an unpacked message of
- * type resp_desc owned by the caller (free with pb_msg_free()). */
+ * type resp_desc owned by the caller (free with pb_msg_free()); with
+ * ret_resp NULL the response is dropped (google.protobuf.Empty and the
+ * like). */
 int rpc_unary(rpc_client *c, const rpc_opts *o, const char *method,
               const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
               ProtobufCMessage **ret_resp, rpc_error *err);
+/* rpc_unary() for a response that wraps the one message wanted: *ret_inner
+ * is the response's message field named `field` (e.g. "info"), detached
+ * from it and owned by the caller; -EBADMSG if the response lacks it. */
+int rpc_unary_inner(rpc_client *c, const rpc_opts *o, const char *method,
+                    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                    const char *field, ProtobufCMessage **ret_inner, rpc_error *err);
 
 /* Streaming calls (server-streaming and bidirectional).
  * rpc_call_open() starts the call (no I/O yet); rpc_call_send() sends one

@@ -9,20 +9,9 @@ int rpc_snapshots_stat(rpc_client *c, const rpc_opts *o, const char *snapshotter
                 CONTAINERD__SERVICES__SNAPSHOTS__V1__STAT_SNAPSHOT_REQUEST__INIT;
         req.snapshotter = (char *) snapshotter;
         req.key = (char *) key;
-        Containerd__Services__Snapshots__V1__StatSnapshotResponse *resp = NULL;
-        int r = rpc_unary(c, o, "/containerd.services.snapshots.v1.Snapshots/Stat", &req.base,
-                          &containerd__services__snapshots__v1__stat_snapshot_response__descriptor,
-                          (ProtobufCMessage **) &resp, err);
-        if (r < 0)
-                return r;
-        if (!resp->info) {
-                pb_msg_free(resp);
-                return rpc_error_set(err, EBADMSG, "Snapshots.Stat returned no info for %s", key);
-        }
-        *ret = resp->info;
-        resp->info = NULL;
-        pb_msg_free(resp);
-        return 0;
+        return rpc_unary_inner(c, o, "/containerd.services.snapshots.v1.Snapshots/Stat", &req.base,
+                               &containerd__services__snapshots__v1__stat_snapshot_response__descriptor, "info",
+                               (ProtobufCMessage **) ret, err);
 }
 
 int rpc_snapshots_view(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
@@ -72,7 +61,6 @@ int rpc_snapshots_remove(rpc_client *c, const rpc_opts *o, const char *snapshott
                 CONTAINERD__SERVICES__SNAPSHOTS__V1__REMOVE_SNAPSHOT_REQUEST__INIT;
         req.snapshotter = (char *) snapshotter;
         req.key = (char *) key;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.snapshots.v1.Snapshots/Remove", &req.base,
-                         &google__protobuf__empty__descriptor, &resp, err);
+                         &google__protobuf__empty__descriptor, NULL, err);
 }

@@ -8,31 +8,20 @@ int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get
                          err);
 }
 
-int rpc_tasks_list(rpc_client *c, const rpc_opts *o, const char *filter, rpc_task_list **ret, rpc_error *err) {
-        Containerd__Services__Tasks__V1__ListTasksRequest req =
-                CONTAINERD__SERVICES__TASKS__V1__LIST_TASKS_REQUEST__INIT;
-        req.filter = (char *) (filter ? filter : "");
-        return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/List", &req.base,
-                         &containerd__services__tasks__v1__list_tasks_response__descriptor,
-                         (ProtobufCMessage **) ret, err);
-}
-
 int rpc_tasks_pause(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err) {
         Containerd__Services__Tasks__V1__PauseTaskRequest req =
                 CONTAINERD__SERVICES__TASKS__V1__PAUSE_TASK_REQUEST__INIT;
         req.container_id = (char *) id;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Pause", &req.base,
-                         &google__protobuf__empty__descriptor, &resp, err);
+                         &google__protobuf__empty__descriptor, NULL, err);
 }
 
 int rpc_tasks_resume(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err) {
         Containerd__Services__Tasks__V1__ResumeTaskRequest req =
                 CONTAINERD__SERVICES__TASKS__V1__RESUME_TASK_REQUEST__INIT;
         req.container_id = (char *) id;
-        _cleanup_pb_msg_ ProtobufCMessage *resp = NULL;
         return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Resume", &req.base,
-                         &google__protobuf__empty__descriptor, &resp, err);
+                         &google__protobuf__empty__descriptor, NULL, err);
 }
 
 int rpc_tasks_checkpoint(rpc_client *c, const rpc_opts *o, const char *id, const char *parent,

@@ -1,13 +1,22 @@
-/* Unit tests of the pure parts of rpc/checkpoint*: command parsing (with a
- * fuzz loop), the reference grammar, default names, the index JSON, the
- * ustar writer (read back by tar(1)), the registry. No daemon. */
+/* Unit tests of the parts of rpc/checkpoint that need no daemon: command
+ * parsing (with a fuzz loop), the index JSON, the ustar writer (read back by
+ * tar(1)), the work dir parsers and dirs, the registry. The name grammar
+ * itself is store/base's (tests/base/test-names.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "checkpoint-internal.h"
+#include "checkpoint-index.h"
+#include "checkpoint-registry.h"
+#include "checkpoint-request.h"
+#include "checkpoint-tar.h"
+#include "checkpoint-workdir.h"
+#include "cleanup.h"
+#include "vocab.h"
+
+#include <errno.h>
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -81,7 +90,6 @@ static void test_parse_defaults(void **state) {
                 assert_null(r->parent);
                 assert_int_equal(r->n_empty_ns, 0);
                 assert_true(looks_like_default_name(r->name));
-                assert_string_equal(ckpt_request_name(r), r->name);
                 ckpt_request_free(r);
         }
         /* NULL line with length 0 is the empty command */
@@ -132,7 +140,6 @@ static void test_parse_image_path(void **state) {
         ckpt_request *r = parse_ok("image-path=/var/tmp/dump");
         assert_int_equal(r->parts, CKPT_PART_TASK);
         assert_null(r->name);
-        assert_null(ckpt_request_name(r));
         assert_string_equal(r->image_path, "/var/tmp/dump");
         ckpt_request_free(r);
         r = parse_ok("task image-path=/d work-path=/w exit");
@@ -198,11 +205,12 @@ static void test_parse_errors(void **state) {
         assert_int_equal(ckpt_request_parse("", 0, NULL, &r, NULL), -EINVAL);
 }
 
-static void test_tags(void **state) {
+/* mkdir checkpoints/<tag>: the tag's grammar is store/base's, the request
+ * is the default one under the standard name. */
+static void test_request_for_tag(void **state) {
         const char *good[] = { "v1", "latest", "a_b.c-d", "_x", "1", "11-25-2026-12.18.12" };
         const char *bad[] = { "", ".x", "-x", "a:b", "a/b", "a b", "ä", "a\n", "x@y" };
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
-                assert_true(ckpt_tag_valid(good[i]));
                 ckpt_request *r = NULL;
                 char *msg = NULL;
                 assert_int_equal(ckpt_request_for_tag(ID, good[i], &r, &msg), 0);
@@ -215,7 +223,6 @@ static void test_tags(void **state) {
                 ckpt_request_free(r);
         }
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                assert_false(ckpt_tag_valid(bad[i]));
                 ckpt_request *r = NULL;
                 char *msg = NULL;
                 assert_int_equal(ckpt_request_for_tag(ID, bad[i], &r, &msg), -EINVAL);
@@ -225,77 +232,8 @@ static void test_tags(void **state) {
                         assert_true(*p >= 0x20 && *p < 0x7f);
                 free(msg);
         }
-        char t128[129], t129[130];
-        memset(t128, 'a', 128);
-        t128[128] = 0;
-        memset(t129, 'a', 129);
-        t129[129] = 0;
-        assert_true(ckpt_tag_valid(t128));
-        assert_false(ckpt_tag_valid(t129));
-        assert_false(ckpt_tag_valid(NULL));
         ckpt_request *r = NULL;
         assert_int_equal(ckpt_request_for_tag(ID, NULL, &r, NULL), -EINVAL);
-}
-
-static void test_refs(void **state) {
-        const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        char with_digest[200], tag_digest[200];
-        snprintf(with_digest, sizeof(with_digest), "foo@%s", d);
-        snprintf(tag_digest, sizeof(tag_digest), "docker.io/library/foo:1.0@%s", d);
-        const char *good[] = {
-                "foo", "foo/bar", "docker.io/library/busybox:latest", "localhost:5000/foo/bar:tag",
-                "localhost/foo", "Registry.Example.COM/x", "a.b-c_d__e/f", "a---b", "192.168.1.1:80/a",
-                "containerd.io/checkpoint/web-1:11-25-2026-12:18:12", "x:_", with_digest, tag_digest,
-        };
-        const char *bad[] = {
-                "", "Foo", "foo/Bar", "foo/", "/foo", "foo//bar", "foo:", "foo:.bad", "foo:-bad", "-foo",
-                "foo-", "foo..bar", "foo___bar", "foo@sha256:abc", "foo@", "foo@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeX",
-                ":tag", "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                "foo bar", "foo\tbar", "host:port/x", "-host.com/x", "host-.com/x", "a/b:c/d",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
-                const char *why = NULL;
-                bool ok = ckpt_ref_valid(good[i], &why);
-                if (!ok)
-                        print_error("%s rejected: %s\n", good[i], why);
-                assert_true(ok);
-        }
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                const char *why = NULL;
-                bool ok = ckpt_ref_valid(bad[i], &why);
-                if (ok)
-                        print_error("%s accepted\n", bad[i]);
-                assert_false(ok);
-                assert_non_null(why);
-        }
-        /* name length: 255 ok, 256 not */
-        char name[300];
-        memset(name, 'a', 255);
-        name[255] = 0;
-        assert_true(ckpt_ref_valid(name, NULL));
-        strcat(name, ":t");
-        assert_true(ckpt_ref_valid(name, NULL));
-        memset(name, 'a', 256);
-        name[256] = 0;
-        assert_false(ckpt_ref_valid(name, NULL));
-        assert_false(ckpt_ref_valid(NULL, NULL));
-
-        assert_true(digest_valid(d));
-        assert_false(digest_valid("sha256:0123"));
-        assert_false(digest_valid(NULL));
-}
-
-static void test_default_name(void **state) {
-        setenv("TZ", "UTC", 1);
-        tzset();
-        char *n = NULL;
-        assert_int_equal(ckpt_default_name("abc", 0, &n), 0);
-        assert_string_equal(n, "containerd.io/checkpoint/abc:01-01-1970-00:00:00");
-        free(n);
-        /* 2026-11-25 12:18:12 UTC */
-        assert_int_equal(ckpt_default_name("c-1", 1795609092, &n), 0);
-        assert_string_equal(n, "containerd.io/checkpoint/c-1:11-25-2026-12:18:12");
-        free(n);
 }
 
 /* ---- fuzz ---- */
@@ -636,7 +574,7 @@ static void test_tar_huge_size(void **state) {
         assert_int_equal(ckpt_rm_rf(dir), 0);
 }
 
-/* ---- registry ---- */
+/* ---- work dirs ---- */
 
 static void test_workdir_parsers(void **state) {
         char path[256];
@@ -670,9 +608,62 @@ static void test_workdir_parsers(void **state) {
         assert_int_equal(est, 0);
 }
 
+static bool is_dir(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void test_workdir_dirs(void **state) {
+        char root[] = "/tmp/ckpt-unit-root-XXXXXX";
+        assert_non_null(mkdtemp(root));
+        ckpt_dirs d;
+        assert_int_equal(ckpt_dirs_make(root, "web-1", NULL, &d), 0);
+        char want[PATH_MAX + 8];
+        snprintf(want, sizeof(want), "%s/ckptfs-dump-web-1-", root);
+        assert_int_equal(strncmp(d.top, want, strlen(want)), 0);
+        assert_true(is_dir(d.top) && is_dir(d.dump) && is_dir(d.work) && is_dir(d.empty));
+        snprintf(want, sizeof(want), "%s/dump", d.top);
+        assert_string_equal(d.dump, want);
+        struct stat st;
+        assert_int_equal(stat(d.top, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+
+        /* CRIU's reasons, without their location, the first ones first */
+        char log[PATH_MAX + 16], criu[64];
+        snprintf(log, sizeof(log), "%s/dump.log", d.work);
+        FILE *f = fopen(log, "w");
+        assert_non_null(f);
+        fputs("(00.001) Dumping task\n(00.02) Error (criu/sk-inet.c:191): Connected TCP socket\n"
+              "(00.03) Warn: nothing\n(00.04) Error (criu/cr-dump.c:1): Dumping FAILED.\n"
+              "(00.05) Error (criu/x.c:1): one line too many for the buffer\n", f);
+        fclose(f);
+        ckpt_criu_errors(d.work, criu, sizeof(criu));
+        assert_string_equal(criu, "Connected TCP socket\nDumping FAILED.");
+        ckpt_criu_errors(d.dump, criu, sizeof(criu));   /* no log */
+        assert_string_equal(criu, "");
+        assert_int_equal(ckpt_rm_rf(d.top), 0);
+        assert_false(is_dir(d.top));
+
+        /* the user's work dir is used as it is, not created */
+        assert_int_equal(ckpt_dirs_make(root, "web-1", "/srv/criu-logs", &d), 0);
+        assert_string_equal(d.work, "/srv/criu-logs");
+        assert_true(is_dir(d.dump) && is_dir(d.empty));
+        assert_int_equal(ckpt_rm_rf(d.top), 0);
+
+        /* failures leave nothing behind */
+        assert_int_equal(ckpt_dirs_make("/nonexistent/ckpt", "web-1", NULL, &d), -ENOENT);
+        char longroot[PATH_MAX];
+        memset(longroot, 'r', sizeof(longroot) - 1);
+        longroot[0] = '/';
+        longroot[sizeof(longroot) - 1] = 0;
+        assert_int_equal(ckpt_dirs_make(longroot, "web-1", NULL, &d), -ENAMETOOLONG);
+        assert_int_equal(rmdir(root), 0);   /* empty */
+}
+
+/* ---- registry ---- */
+
 static void test_registry(void **state) {
         ckpt_registry *reg = NULL;
-        unsetenv("CKPTFS_WORK_DIR");
         assert_int_equal(ckpt_registry_new(&reg), 0);
         assert_null(ckpt_registry_work_dir(reg));   /* chosen per checkpoint */
         char *text = NULL;
@@ -732,15 +723,14 @@ int main(void) {
                 cmocka_unit_test(test_parse_parts_and_options),
                 cmocka_unit_test(test_parse_image_path),
                 cmocka_unit_test(test_parse_errors),
-                cmocka_unit_test(test_tags),
-                cmocka_unit_test(test_refs),
-                cmocka_unit_test(test_default_name),
+                cmocka_unit_test(test_request_for_tag),
                 cmocka_unit_test(test_fuzz),
                 cmocka_unit_test(test_index),
                 cmocka_unit_test_setup_teardown(test_tar_roundtrip, tar_setup, tar_teardown),
                 cmocka_unit_test_setup_teardown(test_tar_errors, tar_setup, tar_teardown),
                 cmocka_unit_test_setup_teardown(test_tar_huge_size, tar_setup, tar_teardown),
                 cmocka_unit_test(test_workdir_parsers),
+                cmocka_unit_test(test_workdir_dirs),
                 cmocka_unit_test(test_registry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Live tests of the checkpoint operation (rpc/checkpoint*.c) against a
+# Live tests of the checkpoint operation (rpc/checkpoint/) against a
 # private containerd (tests/integration/lib.sh), driven through ckpt-cli;
 # `ctr` is the peer that restores and compares.
 #
-#   CKPT_CLI=build-ckpt/tests/rpc/ckpt-cli tests/rpc/test-checkpoint-live.sh
+#   CKPT_CLI=build-ckpt/tests/rpc/checkpoint/ckpt-cli tests/rpc/checkpoint/test-checkpoint-live.sh
 #
 # Covered: restore by `ctr c restore --live --rw` (counter continues, rw file
 # back); same descriptors as `ctr c checkpoint --task --rw --image`; a second
@@ -13,12 +13,12 @@
 # in parallel; the frozen window ends before the upload; ENOENT, ESRCH,
 # EINVAL, EEXIST; a task paused by the user stays paused; `exit`; raw
 # image-path dumps; delete.
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../../integration/lib.sh"
 
 CLI=${CKPT_CLI:-}
 if [ -z "$CLI" ]; then
   for b in build-ckpt build-test build; do
-    [ -x "$SRCDIR/$b/tests/rpc/ckpt-cli" ] && { CLI=$SRCDIR/$b/tests/rpc/ckpt-cli; break; }
+    [ -x "$SRCDIR/$b/tests/rpc/checkpoint/ckpt-cli" ] && { CLI=$SRCDIR/$b/tests/rpc/checkpoint/ckpt-cli; break; }
   done
 fi
 [ -n "$CLI" ] && [ -x "$CLI" ] || skip_all "ckpt-cli not built (set CKPT_CLI)"
@@ -56,6 +56,9 @@ restore_cycle() {
   idx=$(image_digest "$name")
   like "$idx" '^sha256:[0-9a-f]{64}$' "[$mode] image exists ($idx)"
   is "$(field index "$out")" "$idx" "[$mode] report names the index digest"
+  is "$(grep -c '^ckptfs: ' <<<"$out")" 1 "[$mode] one line in the log"
+  like "$out" "ckptfs: info: checkpoint $name of $CKPTFS_TEST_NS/$id: index $idx, frozen [0-9]+ ms, total [0-9]+ ms" \
+    "[$mode] ... at info: name, index, frozen window, total"
   like "$(image_labels "$name")" 'containerd.io/checkpoint=true' "[$mode] image labelled containerd.io/checkpoint=true"
   is "$(media_types "$idx")" "$want_types" "[$mode] index holds the six descriptors of a full checkpoint"
   is "$(annotation_keys "$idx" | tr '\n' ' ')" \
@@ -124,6 +127,9 @@ like "$out" 'error: EIO' "... with EIO"
 like "$out" $'stage: dump\n' "report: failed in the dump stage"
 like "$out" 'tcp-established' "report: CRIU's reason in plain words"
 like "$out" $'task: running\n' "report: task running"
+is "$(grep -c '^ckptfs: ' <<<"$out")" 1 "one line in the log"
+like "$out" "ckptfs: error: checkpoint of $CKPTFS_TEST_NS/$id3 failed in stage dump: EIO: the dump failed: .*; CRIU: .*tcp-established" \
+  "... at error: stage, errno name, containerd's and CRIU's messages"
 is "$(tenv_task_status "$id3")" RUNNING "task RUNNING after the failure"
 is "$(freezer "$id3")" THAWED "freezer THAWED after the failure"
 is "$(image_digest "ckfail/$id3:1")" "" "no image"
@@ -136,7 +142,7 @@ ok $? "with tcp the same container checkpoints"
 is "$(tenv_task_status "$id3")" RUNNING "and keeps running"
 
 # ------------------------------------------------------------ two writers, one container
-out=$(cli busy "$id2" 2>&1)
+out=$(cli busy "$id2" 2>/dev/null)
 is "$out" $'first ok\nsecond EBUSY' "two takes of one container: one gets EBUSY"
 is "$(tenv_task_status "$id2")" RUNNING "task RUNNING after the busy test"
 

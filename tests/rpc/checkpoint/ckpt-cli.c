@@ -22,15 +22,16 @@
  *       before it lets go, so the task never runs in between.
  */
 #include "checkpoint.h"
-#include "checkpoint-internal.h"
+#include "checkpoint-request.h"
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
+#include <unistd.h>
 
 static char *join(char **words, int n) {
         size_t len = 1;
@@ -137,6 +138,8 @@ static int watch_freezer(const char *file) {
 }
 
 int main(int argc, char **argv) {
+        /* Before the first client (rpc.h): reconnects within ~1 s. */
+        setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", 0);
         const char *address = getenv("CKPTFS_TEST_ADDR"), *ns = getenv("CKPTFS_TEST_NS");
         int i = 1;
         for (; i + 1 < argc && argv[i][0] == '-' && argv[i][1] == '-'; i += 2) {

@@ -2,14 +2,14 @@
 # Runs the live rpc test program against private containerds, and always
 # tears them down.
 #
-#   tests/rpc/run-live.sh TEST-BINARY [ARGS...]
+#   tests/rpc/client/run-live.sh TEST-BINARY [ARGS...]
 #       starts two test envs with scripts/testenv.sh: the main one (its
 #       variables CKPTFS_TEST_* exported as testenv defines them) and a
 #       dedicated one for the fault tests, which may freeze, kill and restart
 #       its daemon (CKPTFS_TEST_FAULT_{DIR,ADDR,NS,RESTART}); runs the binary;
 #       tears both down (also on SIGTERM/SIGINT; a run killed outright is
 #       reaped by the next one through testenv's owner check).
-#   tests/rpc/run-live.sh --restart DIR
+#   tests/rpc/client/run-live.sh --restart DIR
 #       starts the containerd of the (stopped or killed) test env DIR again,
 #       as testenv started it, and returns once it answers (15 s at most).
 #       This is CKPTFS_TEST_FAULT_RESTART.
@@ -17,8 +17,8 @@ set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/$(basename "${BASH_SOURCE[0]}")
-src=$(cd "$here/../.." && pwd)
-# shellcheck source=../../scripts/testenv.sh
+src=$(cd "$here/../../.." && pwd)
+# shellcheck source=../../../scripts/testenv.sh
 . "$src/scripts/testenv.sh"
 
 log() { echo "run-live: $*" >&2; }

@@ -7,6 +7,8 @@
 
 #include "rpc.h"
 
+static inline void client_freep(rpc_client **c) { if (*c) rpc_client_free(*c); }
+
 /* The main test env and what the tests share. Set up by test-rpc-live.c's
  * group setup; tests run one at a time on the main thread. */
 typedef struct live_env {
@@ -33,6 +35,10 @@ int ctr(char **ret_out, const char *fmt, ...) __attribute__((format(printf, 2, 3
 rpc_opts opts(void);
 
 /* live-content.c */
+/* Content.Write of a buffer (rpc_content_ingest from memory); *digest (may
+ * be NULL) gets the digest. */
+int live_write_buffer(rpc_client *c, const rpc_opts *o, const char *ref, const uint8_t *data, size_t len,
+                      const char *const *labels, size_t n_labels, char digest[72], rpc_error *err);
 void test_content_write_buffer(void **state);
 void test_content_write_pull(void **state);
 void test_content_write_existing(void **state);

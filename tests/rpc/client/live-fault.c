@@ -64,7 +64,7 @@ static int fault_setup(void **state) {
         F.ns = getenv("CKPTFS_TEST_FAULT_NS");
         F.restart = getenv("CKPTFS_TEST_FAULT_RESTART");
         if (!F.dir || !F.addr || !F.ns || !F.restart) {
-                fprintf(stderr, "CKPTFS_TEST_FAULT_{DIR,ADDR,NS,RESTART} must be set (tests/rpc/run-live.sh)\n");
+                fprintf(stderr, "CKPTFS_TEST_FAULT_{DIR,ADDR,NS,RESTART} must be set (tests/rpc/client/run-live.sh)\n");
                 return -1;
         }
         snprintf(F.pidfile, sizeof(F.pidfile), "%s/containerd.pid", F.dir);
@@ -146,7 +146,7 @@ static void test_fault_sigstop(void **state) {
 
         /* A new client: the connection never completes its handshake. */
         {
-                _cleanup_(rpc_client_freep) rpc_client *fresh = NULL;
+                _cleanup_(client_freep) rpc_client *fresh = NULL;
                 assert_int_equal(rpc_client_new(F.addr, 10000, &fresh), 0);
                 memset(&err, 0, sizeof(err));
                 r = version_call(fresh, 500, &err, &dt);
@@ -224,7 +224,7 @@ static void test_fault_stall_while_connecting(void **state) {
 static void test_fault_events_open_frozen(void **state) {
         (void) state;
         drop_connections();
-        _cleanup_(rpc_client_freep) rpc_client *c = NULL;
+        _cleanup_(client_freep) rpc_client *c = NULL;
         assert_int_equal(rpc_client_new(F.addr, 1500, &c), 0);
         kill_daemon(SIGSTOP);
         const char *filters[] = { "topic==\"/ckptfs/never\"" };
@@ -378,7 +378,7 @@ static void test_fault_kill_during_read(void **state) {
         rpc_opts o = { .ns = F.ns, .timeout_ms = 120000 };
         rpc_error err = { 0 };
         const char *labels[] = { "containerd.io/gc.root", "rpc-live" };
-        int r = rpc_content_write(F.c, &o, "rpc-live-big", digest, len, data, NULL, NULL, labels, 1, &err);
+        int r = live_write_buffer(F.c, &o, "rpc-live-big", data, len, labels, 1, NULL, &err);
         if (r < 0)
                 fail_msg("writing the big blob: %d %s", r, err.message);
 

@@ -73,14 +73,11 @@ static void record_id(const char *id) {
 }
 
 int ctr(char **ret_out, const char *fmt, ...) {
-        _cleanup_free_ char *args = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&args, fmt, ap);
+        int r = vctr_capture(L.addr, L.ns, ret_out, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return ctr_capture(L.addr, L.ns, ret_out, "%s", args);
+        return r;
 }
 
 /* STATUS column of `ctr task ls` for id, "" without a task. Caller frees. */
@@ -118,7 +115,7 @@ static int group_setup(void **state) {
         L.dir = getenv("CKPTFS_TEST_DIR");
         if (!L.addr || !L.ns || !L.image) {
                 fprintf(stderr, "CKPTFS_TEST_ADDR, CKPTFS_TEST_NS and CKPTFS_TEST_IMAGE must be set "
-                                "(tests/rpc/run-live.sh does it)\n");
+                                "(tests/rpc/client/run-live.sh does it)\n");
                 return -1;
         }
         uint32_t rnd;
@@ -486,19 +483,7 @@ static void test_tasks(void **state) {
 
         rpc_error err = { 0 };
         rpc_opts o = opts();
-        _cleanup_pb_msg_ rpc_task_list *l = NULL;
-        assert_int_equal(rpc_tasks_list(L.c, &o, NULL, &l, &err), 0);
-        assert_int_equal(l->n_tasks, n);
         for (size_t i = 0; i < n; i++) {
-                const rpc_process *p = NULL;
-                for (size_t j = 0; j < l->n_tasks; j++)
-                        if (strcmp(l->tasks[j]->id, rows[i].id) == 0)
-                                p = l->tasks[j];
-                if (!p)
-                        fail_msg("task %s of ctr is not in Tasks.List", rows[i].id);
-                assert_int_equal(p->pid, rows[i].pid);
-                assert_string_equal(status_name(p->status), rows[i].status);
-
                 _cleanup_pb_msg_ rpc_task_get *g = NULL;
                 assert_int_equal(rpc_tasks_get(L.c, &o, rows[i].id, &g, &err), 0);
                 assert_non_null(g->process);
@@ -553,7 +538,7 @@ static void test_relative_address(void **state) {
         assert_non_null(slash);
         *slash = '\0';
         assert_int_equal(chdir(dir), 0);
-        _cleanup_(rpc_client_freep) rpc_client *c = NULL;
+        _cleanup_(client_freep) rpc_client *c = NULL;
         int r = rpc_client_new(slash + 1, 5000, &c);
         rpc_error err = { 0 };
         rpc_version *v = NULL;
@@ -567,6 +552,9 @@ static void test_relative_address(void **state) {
 #define T(f) cmocka_unit_test_setup_teardown(f, live_arm, live_disarm)
 
 int main(void) {
+        /* Before the first client (rpc.h): the fault tests want calls to
+         * work again within ~1 s after the daemon is back. */
+        setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", 0);
         const struct CMUnitTest live[] = {
                 T(test_version),
                 T(test_namespaces),

@@ -1,5 +1,5 @@
-/* Live tests of Content.Write / Content.Read / Content.Info, and of one
- * client shared by several threads. Blob A (L.blob), written by
+/* Live tests of Content.Write (rpc_content_ingest) / Content.Read /
+ * Content.Info, and of one client shared by several threads. Blob A (L.blob), written by
  * test_content_write_buffer, is read by the tests after it. */
 #include <errno.h>
 #include <pthread.h>
@@ -90,43 +90,6 @@ static const char *label_of(const rpc_blob_info *info, const char *key) {
         return NULL;
 }
 
-void test_content_write_buffer(void **state) {
-        (void) state;
-        /* Several 1 MiB messages and a partial one. */
-        L.blob_len = 3 * MiB + 12345;
-        L.blob = malloc(L.blob_len);
-        assert_non_null(L.blob);
-        fill_random(L.blob, L.blob_len, &L.seed);
-        sha256_digest(L.blob, L.blob_len, L.blob_digest);
-
-        rpc_error err = { 0 };
-        rpc_opts o = opts();
-        rpc_blob_info *info = NULL;
-        assert_int_equal(rpc_content_info(L.c, &o, L.blob_digest, &info, &err), -ENOENT);
-
-        char ref[96];
-        snprintf(ref, sizeof(ref), "%s-a", L.prefix);
-        /* gc.root keeps it without a lease until group teardown removes it. */
-        const char *labels[] = { "containerd.io/gc.root", "rpc-live", "ckptfstest", L.prefix };
-        int64_t t0 = now_ms();
-        int r = rpc_content_write(L.c, &o, ref, L.blob_digest, L.blob_len, L.blob, NULL, NULL, labels, 2, &err);
-        if (r < 0)
-                fail_msg("Content.Write: %d %s", r, err.message);
-        L.blob_written = true;
-        print_message("  wrote %zu bytes in %lld ms\n", L.blob_len, (long long) (now_ms() - t0));
-
-        assert_int_equal(rpc_content_info(L.c, &o, L.blob_digest, &info, &err), 0);
-        assert_string_equal(info->digest, L.blob_digest);
-        assert_int_equal(info->size, L.blob_len);
-        assert_non_null(label_of(info, "containerd.io/gc.root"));
-        assert_string_equal(label_of(info, "containerd.io/gc.root"), "rpc-live");
-        assert_string_equal(label_of(info, "ckptfstest"), L.prefix);
-        pb_msg_free(info);
-
-        assert_ctr_has_blob(L.blob_digest);
-        assert_blob_reads_back(L.c, &o, L.blob_digest, L.blob, L.blob_len);
-}
-
 typedef struct {
         const uint8_t *data;
         size_t len, pos;
@@ -147,13 +110,66 @@ static ssize_t pull_cb(void *userdata, uint8_t *buf, size_t cap) {
         return (ssize_t) n;
 }
 
+int live_write_buffer(rpc_client *c, const rpc_opts *o, const char *ref, const uint8_t *data, size_t len,
+                      const char *const *labels, size_t n_labels, char digest[72], rpc_error *err) {
+        pull_src src = { .data = data, .len = len, .piece = SIZE_MAX };
+        return rpc_content_ingest(c, o, ref, len, pull_cb, &src, labels, n_labels, digest, err);
+}
+
+void test_content_write_buffer(void **state) {
+        (void) state;
+        /* Several 2 MiB messages and a partial one. */
+        L.blob_len = 5 * MiB + 12345;
+        L.blob = malloc(L.blob_len);
+        assert_non_null(L.blob);
+        fill_random(L.blob, L.blob_len, &L.seed);
+        sha256_digest(L.blob, L.blob_len, L.blob_digest);
+
+        rpc_error err = { 0 };
+        rpc_opts o = opts();
+        rpc_blob_info *info = NULL;
+        assert_int_equal(rpc_content_info(L.c, &o, L.blob_digest, &info, &err), -ENOENT);
+
+        char ref[96], digest[72] = "";
+        snprintf(ref, sizeof(ref), "%s-a", L.prefix);
+        /* gc.root keeps it without a lease until group teardown removes it. */
+        const char *labels[] = { "containerd.io/gc.root", "rpc-live", "ckptfstest", L.prefix };
+        int64_t t0 = now_ms();
+        int r = live_write_buffer(L.c, &o, ref, L.blob, L.blob_len, labels, 2, digest, &err);
+        if (r < 0)
+                fail_msg("Content.Write: %d %s", r, err.message);
+        L.blob_written = true;
+        print_message("  wrote %zu bytes in %lld ms\n", L.blob_len, (long long) (now_ms() - t0));
+        /* the sha256 computed on the way is the data's */
+        assert_string_equal(digest, L.blob_digest);
+
+        assert_int_equal(rpc_content_info(L.c, &o, L.blob_digest, &info, &err), 0);
+        assert_string_equal(info->digest, L.blob_digest);
+        assert_int_equal(info->size, L.blob_len);
+        assert_non_null(label_of(info, "containerd.io/gc.root"));
+        assert_string_equal(label_of(info, "containerd.io/gc.root"), "rpc-live");
+        assert_string_equal(label_of(info, "ckptfstest"), L.prefix);
+        pb_msg_free(info);
+
+        assert_ctr_has_blob(L.blob_digest);
+        assert_blob_reads_back(L.c, &o, L.blob_digest, L.blob, L.blob_len);
+}
+
+/* A reader that fails at once, with its own errno. */
+static ssize_t failing_cb(void *userdata, uint8_t *buf, size_t cap) {
+        (void) userdata;
+        (void) buf;
+        (void) cap;
+        return -EPERM;
+}
+
 void test_content_write_pull(void **state) {
         (void) state;
         size_t len = 2 * MiB + 777;
         _cleanup_free_ uint8_t *data = malloc(len);
         assert_non_null(data);
         fill_random(data, len, &L.seed);
-        char digest[72];
+        char digest[72], got[72] = "";
         sha256_digest(data, len, digest);
 
         char ref[96];
@@ -163,9 +179,10 @@ void test_content_write_pull(void **state) {
         pull_src src = { .data = data, .len = len, .piece = 7777 };
         rpc_error err = { 0 };
         rpc_opts o = opts();
-        int r = rpc_content_write(L.c, &o, ref, digest, len, NULL, pull_cb, &src, labels, 1, &err);
+        int r = rpc_content_ingest(L.c, &o, ref, len, pull_cb, &src, labels, 1, got, &err);
         if (r < 0)
                 fail_msg("Content.Write (pull): %d %s", r, err.message);
+        assert_string_equal(got, digest);
         assert_int_equal(src.pos, len);
         assert_true(src.calls > len / 7777);
 
@@ -177,16 +194,30 @@ void test_content_write_pull(void **state) {
         assert_blob_reads_back(L.c, &o, digest, data, len);
         ctr(NULL, "content rm %s >/dev/null", digest);
 
-        /* A reader that fails: its error comes back, nothing is committed. */
+        /* A reader that ends early: an error, nothing is committed. */
         fill_random(data, len, &L.seed);
-        sha256_digest(data, len, digest);
         snprintf(ref, sizeof(ref), "%s-c", L.prefix);
-        pull_src short_src = { .data = data, .len = MiB + 5, .piece = MiB };   /* ends early */
+        pull_src short_src = { .data = data, .len = MiB + 5, .piece = MiB };
         memset(&err, 0, sizeof(err));
-        r = rpc_content_write(L.c, &o, ref, digest, len, NULL, pull_cb, &short_src, NULL, 0, &err);
-        assert_true(r < 0);
+        r = rpc_content_ingest(L.c, &o, ref, len, pull_cb, &short_src, NULL, 0, got, &err);
+        assert_int_equal(r, -EIO);
         assert_true(err.message[0] != '\0');
+        sha256_digest(data, MiB + 5, digest);
         assert_int_equal(rpc_content_info(L.c, &o, digest, &info, &err), -ENOENT);
+
+        /* One with more than announced: the same. */
+        pull_src long_src = { .data = data, .len = len, .piece = MiB };
+        memset(&err, 0, sizeof(err));
+        r = rpc_content_ingest(L.c, &o, ref, len - 10, pull_cb, &long_src, NULL, 0, got, &err);
+        assert_int_equal(r, -EIO);
+        assert_non_null(strstr(err.message, "longer"));
+        sha256_digest(data, len - 10, digest);
+        assert_int_equal(rpc_content_info(L.c, &o, digest, &info, &err), -ENOENT);
+
+        /* A reader that fails: its own error comes back. */
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(rpc_content_ingest(L.c, &o, ref, len, failing_cb, NULL, NULL, 0, got, &err), -EPERM);
+        assert_non_null(strstr(err.message, ref));
 }
 
 void test_content_write_existing(void **state) {
@@ -194,17 +225,13 @@ void test_content_write_existing(void **state) {
         assert_true(L.blob_written);
         rpc_error err = { 0 };
         rpc_opts o = opts();
-        char ref[96];
+        char ref[96], got[72] = "";
         snprintf(ref, sizeof(ref), "%s-a2", L.prefix);
-        assert_int_equal(rpc_content_write(L.c, &o, ref, L.blob_digest, L.blob_len, L.blob, NULL, NULL, NULL, 0, &err),
-                         0);
-
-        /* Through a reader: success, and the data is not sent again (the
-         * first message names the digest, containerd answers ALREADY_EXISTS). */
-        pull_src src = { .data = L.blob, .len = L.blob_len, .piece = L.blob_len };
-        assert_int_equal(rpc_content_write(L.c, &o, ref, L.blob_digest, L.blob_len, NULL, pull_cb, &src, NULL, 0, &err),
-                         0);
-        assert_true(src.pos < L.blob_len);
+        /* The commit finds the blob: success, with its digest. */
+        int r = live_write_buffer(L.c, &o, ref, L.blob, L.blob_len, NULL, 0, got, &err);
+        if (r < 0)
+                fail_msg("Content.Write of an existing blob: %d %s", r, err.message);
+        assert_string_equal(got, L.blob_digest);
 
         /* Unchanged, labels kept. */
         rpc_blob_info *info = NULL;
@@ -214,19 +241,19 @@ void test_content_write_existing(void **state) {
         pb_msg_free(info);
 }
 
-/* Edge cases of Content.Write: an empty blob, and data that does not match
- * the digest the caller claims (containerd refuses the commit). */
+/* An empty blob, written and read back. */
 void test_content_write_edges(void **state) {
         (void) state;
         rpc_opts o = opts();
         rpc_error err = { 0 };
-        char empty[72], ref[96];
+        char empty[72], got[72] = "", ref[96];
         sha256_digest((const uint8_t *) "", 0, empty);
         snprintf(ref, sizeof(ref), "%s-empty", L.prefix);
         const char *labels[] = { "containerd.io/gc.root", "rpc-live" };
-        int r = rpc_content_write(L.c, &o, ref, empty, 0, (const uint8_t *) "", NULL, NULL, labels, 1, &err);
+        int r = live_write_buffer(L.c, &o, ref, (const uint8_t *) "", 0, labels, 1, got, &err);
         if (r < 0)
                 fail_msg("writing the empty blob: %d %s", r, err.message);
+        assert_string_equal(got, empty);
         rpc_blob_info *info = NULL;
         assert_int_equal(rpc_content_info(L.c, &o, empty, &info, &err), 0);
         assert_int_equal(info->size, 0);
@@ -235,31 +262,6 @@ void test_content_write_edges(void **state) {
         read_sink s = { .buf = &one, .cap = 1 };
         assert_int_equal(read_into(L.c, &o, empty, 0, 0, &s, &err), 0);
         assert_int_equal(s.got, 0);
-
-        size_t len = MiB + 3;
-        _cleanup_free_ uint8_t *data = malloc(len);
-        assert_non_null(data);
-        fill_random(data, len, &L.seed);
-        char claimed[72];
-        sha256_digest(data, len - 1, claimed);   /* not the digest of data */
-        snprintf(ref, sizeof(ref), "%s-wrong", L.prefix);
-        memset(&err, 0, sizeof(err));
-        r = rpc_content_write(L.c, &o, ref, claimed, len, data, NULL, NULL, NULL, 0, &err);
-        print_message("  write with a wrong digest: %d %s\n", r, err.message);
-        assert_true(r < 0);
-        assert_int_equal(err.status, GRPC_STATUS_FAILED_PRECONDITION);
-        assert_non_null(strstr(err.message, "digest"));
-        assert_int_equal(rpc_content_info(L.c, &o, claimed, &info, &err), -ENOENT);
-        char real[72];
-        sha256_digest(data, len, real);
-        assert_int_equal(rpc_content_info(L.c, &o, real, &info, &err), -ENOENT);
-
-        /* A malformed digest. */
-        memset(&err, 0, sizeof(err));
-        r = rpc_content_write(L.c, &o, ref, "sha256:nothex", len, data, NULL, NULL, NULL, 0, &err);
-        print_message("  write with a malformed digest: %d %s\n", r, err.message);
-        assert_true(r < 0);
-        assert_true(err.message[0] != '\0');
         ctr(NULL, "content rm %s >/dev/null 2>&1", empty);
 }
 
@@ -283,11 +285,11 @@ void test_content_lease(void **state) {
         snprintf(bogus, sizeof(bogus), "%s-nolease", L.prefix);
         rpc_opts o = { .ns = L.ns, .lease = bogus, .timeout_ms = 30000 };
         rpc_error err = { 0 };
-        assert_int_equal(rpc_content_write(L.c, &o, ref, digest, len, data, NULL, NULL, NULL, 0, &err), -ENOENT);
+        assert_int_equal(live_write_buffer(L.c, &o, ref, data, len, NULL, 0, NULL, &err), -ENOENT);
         assert_non_null(strstr(err.message, "lease"));
 
         o.lease = lease;
-        assert_int_equal(rpc_content_write(L.c, &o, ref, digest, len, data, NULL, NULL, NULL, 0, &err), 0);
+        assert_int_equal(live_write_buffer(L.c, &o, ref, data, len, NULL, 0, NULL, &err), 0);
         rpc_opts plain = opts();
         assert_blob_reads_back(L.c, &plain, digest, data, len);
         ctr(NULL, "leases rm %s >/dev/null", lease);

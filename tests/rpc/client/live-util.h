@@ -4,6 +4,7 @@
  * success. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,8 @@ int sh_capture(char **ret_out, const char *fmt, ...) __attribute__((format(print
  * here; ARGS is shell text). Same return values as sh_capture(). */
 int ctr_capture(const char *addr, const char *ns, char **ret_out, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+int vctr_capture(const char *addr, const char *ns, char **ret_out, const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
 
 /* Splits text into its non-empty lines (trailing blanks dropped), sorted.
  * On success *ret_lines is a NULL-terminated array, free with strv_free(). */

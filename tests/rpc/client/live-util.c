@@ -89,17 +89,19 @@ int sh_capture(char **ret_out, const char *fmt, ...) {
         return r;
 }
 
-int ctr_capture(const char *addr, const char *ns, char **ret_out, const char *fmt, ...) {
+int vctr_capture(const char *addr, const char *ns, char **ret_out, const char *fmt, va_list ap) {
         _cleanup_free_ char *args = NULL, *qa = shell_quote(addr), *qn = shell_quote(ns);
-        if (!qa || !qn)
-                return -ENOMEM;
-        va_list ap;
-        va_start(ap, fmt);
-        int r = vasprintf(&args, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (!qa || !qn || vasprintf(&args, fmt, ap) < 0)
                 return -ENOMEM;
         return sh_capture(ret_out, "timeout -k 5 %d ctr --address %s -n %s %s", LIVE_CMD_TIMEOUT_S, qa, qn, args);
+}
+
+int ctr_capture(const char *addr, const char *ns, char **ret_out, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vctr_capture(addr, ns, ret_out, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 int strv_cmp(const void *a, const void *b) {
