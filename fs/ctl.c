@@ -34,8 +34,12 @@ static int take(fs_ctx *ctx, const fs_node *n, int r, ckpt_request *req, char *m
         _cleanup_free_ char *name = NULL;
         r = ckpt_take(ctx->ckpt, ctx->rpc, NODE_NS(n), NODE_ID(n), req, &name);
         ckpt_request_free(req);
-        if (r < 0)
+        /* The workflow logs every checkpoint that ran; one refused at once
+         * (another runs) is ours to log. */
+        if (r == -EBUSY)
                 return log_failed(ctx, n, r);
+        if (r < 0)
+                return r;
         /* The image exists: a failure to see it now only delays it to its event. */
         if (name && ctx->catalog)
                 (void) store_catalog_sync_image(ctx->catalog, NODE_NS(n), name);

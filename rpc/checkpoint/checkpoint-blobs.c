@@ -31,7 +31,7 @@ static ssize_t mem_read(void *userdata, uint8_t *buf, size_t cap) {
  * transaction that finds it, so an image deleted meanwhile (one sharing
  * the spec, say) cannot take it away before our index refers to it. */
 static int write_buffer(ckpt_run *t, const char *kind, const uint8_t *data, size_t len, const char *const *labels,
-                        size_t n_labels, char digest[RPC_DIGEST_MAX], rpc_error *err) {
+                        size_t n_labels, char digest[DIGEST_MAX], rpc_error *err) {
         char ref[160];
         snprintf(ref, sizeof(ref), "%s-%s", t->lease, kind);
         struct mem_reader m = { .p = data, .left = len };

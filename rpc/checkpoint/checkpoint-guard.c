@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "checkpoint-journal.h"
+#include "checkpoint-recover.h"
 #include "log.h"
 #include "monotime.h"
 #include "rpc.h"

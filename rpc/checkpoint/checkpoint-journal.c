@@ -11,13 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint-internal.h"
 #include "cleanup.h"
-#include "containerd.h"
 #include "hash.h"
 #include "json.h"
-#include "log.h"
-#include "monotime.h"
 
 void ckpt_job_clear(ckpt_job *j) {
         free(j->ns);

@@ -6,7 +6,7 @@
  * resumed, and removed once the checkpoint is cleaned up. So after any death
  * it says what to finish: a task the dead process paused and did not resume,
  * the lease holding what it wrote, its private dump directory.
- * ckpt_journal_recover() finishes those jobs; the guardian
+ * ckpt_journal_recover() (checkpoint-recover.h) finishes those jobs; the guardian
  * (checkpoint-guard.h) runs it within moments of the death, the next start
  * runs it for owners that are gone.
  *
@@ -23,7 +23,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "rpc.h"
 
 #define CKPT_JOURNAL_ROOT "/run/ckptfs"
 
@@ -62,15 +61,3 @@ uint64_t ckpt_process_start(pid_t pid);
  * success *ret_fd holds it until closed; the kernel drops it if the process
  * dies. */
 int ckpt_journal_lock(const char *dir, const char *ns, const char *id, int *ret_fd);
-
-/* Finishes the jobs in dir left by `owner` (0: by every owner that no longer
- * runs): resumes a task the owner paused and did not resume when it is
- * still paused (with the user's `exit` the dump stopped the task: nothing
- * to resume then), deletes the lease (containerd's GC then frees what it
- * held: an image that exists holds its own blobs), removes the dump
- * directory, then the record. Each containerd call has the client's
- * deadline. A job whose calls fail keeps its record for the next try.
- * Returns how many jobs were finished, or the -errno of the first failure
- * when none could be. *ret_resume_ms (may be NULL) gets the longest time a
- * Tasks.Resume took. */
-int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_resume_ms);

@@ -1,12 +1,12 @@
-/* Finishing what a dead checkpoint left: see ckpt_journal_recover() in
- * checkpoint-journal.h. */
-#include "checkpoint-journal.h"
+#include "checkpoint-recover.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "checkpoint-internal.h"
+#include "checkpoint-journal.h"
+#include "checkpoint-workdir.h"
 #include "containerd.h"
 #include "log.h"
 #include "monotime.h"

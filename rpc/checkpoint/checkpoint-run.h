@@ -60,11 +60,11 @@ typedef struct ckpt_run {
 
         /* index entries, in containerd's order */
         ckpt_desc descs[MAX_DESCS];
-        char digests[MAX_DESCS][RPC_DIGEST_MAX];
+        char digests[MAX_DESCS][DIGEST_MAX];
         size_t n_descs;
         Containerd__Types__Descriptor *rw_desc;
         int desc_runtime, desc_criu, desc_config, desc_options;   /* -1: none */
-        char index_digest[RPC_DIGEST_MAX];
+        char index_digest[DIGEST_MAX];
         size_t index_size;
 
         enum stage stage;

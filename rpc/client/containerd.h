@@ -4,6 +4,7 @@
  * takes the namespace in `o->ns` and has a deadline (o->timeout_ms). */
 #pragma once
 
+#include "digest.h"
 #include "rpc.h"
 #include "status.h"
 
@@ -140,9 +141,8 @@ int64_t rpc_content_read(rpc_client *c, const rpc_opts *o, const char *digest, u
  * finds it adds it to o->lease. Needs a lease in o->lease to survive GC
  * until an image references the blob. */
 typedef ssize_t (*rpc_pull_cb)(void *userdata, uint8_t *buf, size_t cap);
-#define RPC_DIGEST_MAX 72   /* "sha256:" + 64 hex + NUL */
 int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
-                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
+                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[DIGEST_MAX],
                        rpc_error *err);
 
 /* Events.Subscribe: an endless stream. rpc_events_open() returns a call to

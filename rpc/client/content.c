@@ -1,4 +1,5 @@
 #include "containerd.h"
+#include "digest.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -179,7 +180,7 @@ static int commit(upload *u, const char *digest, const char *const *labels, size
 }
 
 int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64_t len, rpc_pull_cb reader,
-                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[RPC_DIGEST_MAX],
+                       void *userdata, const char *const *labels, size_t n_labels, char ret_digest[DIGEST_MAX],
                        rpc_error *err) {
         if (!reader)
                 return rpc_error_set(err, EINVAL, "Content.Write of %s without data", ref);
@@ -201,14 +202,12 @@ int rpc_content_ingest(rpc_client *c, const rpc_opts *o, const char *ref, uint64
                 return r;
         unsigned char raw[EVP_MAX_MD_SIZE];
         EVP_DigestFinal_ex(md, raw, NULL);
-        char digest[RPC_DIGEST_MAX];
-        memcpy(digest, "sha256:", 7);
-        for (unsigned i = 0; i < 32; i++)
-                snprintf(digest + 7 + 2 * i, 3, "%02x", raw[i]);
+        char digest[DIGEST_MAX];
+        digest_format(raw, digest);
         r = commit(&u, digest, labels, n_labels);
         if (r < 0)
                 return r;
         if (ret_digest)
-                memcpy(ret_digest, digest, RPC_DIGEST_MAX);
+                memcpy(ret_digest, digest, DIGEST_MAX);
         return 0;
 }

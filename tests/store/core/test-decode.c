@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
 #include "vocab.h"
 #include "decode.h"
 #include "google_any.pb-c.h"
@@ -187,24 +186,9 @@ static void test_options(void **state) {
         free(rblob);
 }
 
-/* containerd.io/checkpoint/<id>:<tag>: the id ends at the first colon, as
- * the default tags (MM-DD-YYYY-HH:MM:SS) hold colons. */
-static void test_ckpt_name_container(void **state) {
-        const char *tag = NULL;
-        const char *name = "containerd.io/checkpoint/web:11-25-2026-10:38:53";
-        assert_int_equal(ckpt_name_container(name, &tag), 3);
-        assert_memory_equal(name + strlen(CKPT_NAME_PREFIX), "web", 3);
-        assert_string_equal(tag, "11-25-2026-10:38:53");
-        assert_int_equal(ckpt_name_container("containerd.io/checkpoint/a/b:1", &tag), 0);
-        assert_int_equal(ckpt_name_container("other/web:1", &tag), 0);
-        assert_int_equal(ckpt_name_container("containerd.io/checkpoint/:x", &tag), 0);
-        assert_int_equal(ckpt_name_container("containerd.io/checkpoint/web", &tag), 0);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config),
-                cmocka_unit_test(test_ckpt_name_container),
                 cmocka_unit_test(test_options),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
