@@ -16,6 +16,9 @@
 
 #include "blob.h"
 #include "catalog.h"
+#include "checkpoint-guard.h"
+#include "checkpoint-journal.h"
+#include "checkpoint-recover.h"
 #include "checkpoint.h"
 #include "cleanup.h"
 #include "containerd.h"
@@ -317,6 +320,8 @@ typedef struct ckptfs_daemon {
         views_notifier *notifier;
         bool handlers, mounted;
         int parent_fd;         /* the waiting parent (background), else -1 */
+        char *journal_dir;     /* NULL: checkpoints are not journaled */
+        int guard_fd;          /* the guardian's pipe, kept open for our life */
 } ckptfs_daemon;
 
 /* Settings from the environment, read here only (documented). */
@@ -327,6 +332,43 @@ static void settings_from_env(ckptfs_daemon *d) {
         const char *upload = getenv("CKPTFS_CHECKPOINT_UPLOAD");
         if (upload && strcmp(upload, "stream") == 0)
                 (void) ckpt_registry_set_upload_mode(d->ctx.ckpt, CKPT_UPLOAD_STREAM);
+        /* Test only: proves the recovery by dying midway. */
+        const char *fault = getenv("CKPTFS_TEST_FAULT");
+        if (fault && ckpt_registry_set_fault(d->ctx.ckpt, fault) < 0)
+                log_warning("CKPTFS_TEST_FAULT=%s: not STAGE[+MS]; ignored", fault);
+}
+
+/* The journal of checkpoints of this containerd and the guardian that
+ * finishes what we leave if we die: before any thread or gRPC exists (it
+ * forks). Without them ckptfs still works, with less safety: said once. */
+static void start_guardian(ckptfs_daemon *d, const options *o) {
+        const char *address = o->address ? o->address : RPC_DEFAULT_ADDRESS;
+        if (strncmp(address, "unix://", 7) == 0)
+                address += 7;   /* the same containerd as its path */
+        int r = ckpt_journal_dir(NULL, address, &d->journal_dir);
+        if (r < 0) {
+                log_warning_errno(r, "no journal of checkpoints in " CKPT_JOURNAL_ROOT
+                                     ": a task is not resumed if ckptfs dies during its checkpoint");
+                return;
+        }
+        ckpt_guard_config cfg = { .address = address, .timeout_ms = o->timeout_ms, .journal_dir = d->journal_dir,
+                                  .detach = !o->foreground };
+        r = ckpt_guard_spawn(&cfg, &d->guard_fd, NULL);
+        if (r < 0)
+                log_warning_errno(r, "no guardian process: a task is resumed only at the next start if ckptfs "
+                                     "dies during its checkpoint");
+}
+
+/* What an earlier ckptfs on this containerd left midway (it died, and so
+ * did its guardian): finished before we serve. */
+static void recover_journal(ckptfs_daemon *d) {
+        if (!d->journal_dir)
+                return;
+        long ms = 0;
+        int r = ckpt_journal_recover(d->ctx.rpc, d->journal_dir, 0, &ms);
+        if (r < 0)
+                log_warning_errno(r, "checkpoints left midway by an earlier ckptfs could not all be finished");
+        (void) ckpt_registry_set_journal_dir(d->ctx.ckpt, d->journal_dir);
 }
 
 /* The client, and a daemon that answers: refuse to mount on one we cannot
@@ -364,6 +406,7 @@ static int open_store(ckptfs_daemon *d, const options *o) {
             (r = ckpt_registry_new(&ctx->ckpt)) < 0)
                 return log_error_errno(r, "cannot set up");
         settings_from_env(d);
+        recover_journal(d);
         d->cache_path = o->cache ? strdup(o->cache) : default_cache_path(rpc_client_address(ctx->rpc));
         if (!d->cache_path)
                 return log_error_errno(ENOMEM, "cannot set up");
@@ -374,6 +417,7 @@ static int open_store(ckptfs_daemon *d, const options *o) {
                 return log_error_errno(r, "cannot set up the blob store");
         if (!o->content_root)
                 (void) store_blobs_discover_root(ctx->blobs);
+        (void) ckpt_registry_set_content_root(ctx->ckpt, store_blobs_root(ctx->blobs));
         if ((r = store_catalog_new(ctx->rpc, ctx->db, ctx->blobs, o->ns, &ctx->catalog)) < 0)
                 return log_error_errno(r, "cannot set up the catalog");
         return 0;
@@ -445,6 +489,10 @@ static void teardown(ckptfs_daemon *d) {
         store_db_close(ctx->db);
         free(d->cache_path);
         rpc_client_free(ctx->rpc);
+        /* Last: the guardian then finds nothing left to do, and exits. */
+        if (d->guard_fd >= 0)
+                close(d->guard_fd);
+        free(d->journal_dir);
 }
 
 static int run(const options *o, struct fuse_args *args, int level) {
@@ -452,6 +500,7 @@ static int run(const options *o, struct fuse_args *args, int level) {
                 .ctx = { .uid = getuid(), .gid = getgid(), .allow_other = o->allow_other,
                          .no_passthrough = o->no_passthrough, .mountpoint = o->mountpoint },
                 .parent_fd = -1,
+                .guard_fd = -1,
         };
         clock_gettime(CLOCK_REALTIME, &d.ctx.mount_time);
         int r;
@@ -459,6 +508,7 @@ static int run(const options *o, struct fuse_args *args, int level) {
                 log_error_errno(r, "cannot go to the background");
                 return EXIT_FAILURE;
         }
+        start_guardian(&d, o);
         int status = EXIT_FAILURE;
         if (connect_containerd(&d, o) >= 0 && open_store(&d, o) >= 0) {
                 d.ctx.cache_path = d.cache_path;

@@ -70,6 +70,14 @@ static _Noreturn void guard_main(const ckpt_guard_config *cfg, int fd, pid_t own
         signal(SIGHUP, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
         close_other_fds(fd);
+        if (cfg->detach) {
+                int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+                for (int i = 0; nul >= 0 && i <= STDERR_FILENO; i++)
+                        dup2(nul, i);
+                if (nul > STDERR_FILENO)
+                        close(nul);
+                log_setup(LOG_TARGET_SYSLOG, log_max_level(), "ckptfs-guard");
+        }
         wait_for_eof(fd);
         if (!jobs_left(cfg->journal_dir, owner))
                 _exit(EXIT_SUCCESS);

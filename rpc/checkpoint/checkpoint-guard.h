@@ -16,6 +16,7 @@
  * the caller is gone). */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct ckpt_guard_config {
@@ -23,6 +24,8 @@ typedef struct ckpt_guard_config {
         int64_t timeout_ms;        /* deadline of each call (0: the client's default) */
         const char *journal_dir;   /* see ckpt_journal_dir() */
         int64_t retry_for_ms;      /* how long to retry while containerd is away (0: 10 minutes) */
+        bool detach;               /* stdio to /dev/null, log to syslog: for a daemon in the
+                                    * background, whose terminal and pipes must not stay open */
 } ckpt_guard_config;
 
 /* Forks the guardian. On success *ret_fd is the write end of its pipe: keep

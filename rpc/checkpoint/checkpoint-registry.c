@@ -3,6 +3,7 @@
  * list under one mutex: there are as many entries as containers ever
  * checkpointed, and every operation is short. */
 #include "checkpoint-registry.h"
+#include "checkpoint-stage.h"
 #include "monotime.h"
 
 #include <errno.h>
@@ -27,6 +28,10 @@ struct ckpt_registry {
         struct ckpt_entry *entries;
         char *work_dir;
         int upload_mode;
+        char *journal_dir;
+        char *content_root;
+        int kill_stage;        /* -1: none (see ckpt_registry_set_fault) */
+        long kill_ms;
 };
 
 int ckpt_registry_new(ckpt_registry **ret) {
@@ -34,6 +39,7 @@ int ckpt_registry_new(ckpt_registry **ret) {
         if (!reg)
                 return -ENOMEM;
         reg->upload_mode = CKPT_UPLOAD_DIFF;
+        reg->kill_stage = -1;
         pthread_mutex_init(&reg->lock, NULL);
         *ret = reg;
         return 0;
@@ -50,6 +56,61 @@ int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir) {
         reg->work_dir = d;
         pthread_mutex_unlock(&reg->lock);
         return 0;
+}
+
+/* Settings are made at start-up, before checkpoints run: no lock. */
+static int set_path(char **dst, const char *dir) {
+        if (dir && dir[0] != '/')
+                return -EINVAL;
+        char *d = dir ? strdup(dir) : NULL;
+        if (dir && !d)
+                return -ENOMEM;
+        free(*dst);
+        *dst = d;
+        return 0;
+}
+
+int ckpt_registry_set_journal_dir(ckpt_registry *reg, const char *dir) {
+        return reg ? set_path(&reg->journal_dir, dir) : -EINVAL;
+}
+
+int ckpt_registry_set_content_root(ckpt_registry *reg, const char *dir) {
+        return reg ? set_path(&reg->content_root, dir) : -EINVAL;
+}
+
+int ckpt_registry_set_fault(ckpt_registry *reg, const char *spec) {
+        if (!reg || !spec)
+                return -EINVAL;
+        size_t n = strcspn(spec, "+");
+        long ms = 0;
+        if (spec[n]) {
+                char *end;
+                ms = strtol(spec + n + 1, &end, 10);
+                if (*end || ms < 0 || end == spec + n + 1)
+                        return -EINVAL;
+        }
+        for (int s = 0; s < N_STAGES; s++)
+                if (strlen(ckpt_stage_names[s]) == n && strncmp(spec, ckpt_stage_names[s], n) == 0) {
+                        reg->kill_stage = s;
+                        reg->kill_ms = ms;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *ckpt_registry_journal_dir(ckpt_registry *reg) {
+        return reg->journal_dir;
+}
+
+const char *ckpt_registry_content_root(ckpt_registry *reg) {
+        return reg->content_root;
+}
+
+bool ckpt_registry_fault(ckpt_registry *reg, int stage, long *ret_ms) {
+        if (reg->kill_stage != stage)
+                return false;
+        *ret_ms = reg->kill_ms;
+        return true;
 }
 
 int ckpt_registry_set_upload_mode(ckpt_registry *reg, int mode) {
@@ -81,6 +142,8 @@ ckpt_registry *ckpt_registry_free(ckpt_registry *reg) {
         }
         pthread_mutex_destroy(&reg->lock);
         free(reg->work_dir);
+        free(reg->journal_dir);
+        free(reg->content_root);
         free(reg);
         return NULL;
 }

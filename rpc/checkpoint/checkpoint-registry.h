@@ -17,3 +17,9 @@ int ckpt_registry_upload_mode(ckpt_registry *reg);
 /* The parent directory for private dump dirs set by the user (owned by
  * the registry); NULL: choose per checkpoint (ckpt_pick_work_root). */
 const char *ckpt_registry_work_dir(ckpt_registry *reg);
+/* The settings of checkpoint.h; NULL when not set. */
+const char *ckpt_registry_journal_dir(ckpt_registry *reg);
+const char *ckpt_registry_content_root(ckpt_registry *reg);
+/* Whether the test fault is set for stage (an enum stage of
+ * checkpoint-run.h), and its delay. */
+bool ckpt_registry_fault(ckpt_registry *reg, int stage, long *ret_ms);

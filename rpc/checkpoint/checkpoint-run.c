@@ -8,10 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const char *const ckpt_stage_names[N_STAGES] = {
-        "prepare", "pause", "dump", "rw", "resume", "upload", "index", "image", "cleanup",
-};
-
 void run_enter(ckpt_run *t, enum stage s) {
         if (t->stage_seen[t->stage])
                 t->stage_ms[t->stage] += monotime_ms_since(&t->stage_from);

@@ -9,6 +9,7 @@
 #include "checkpoint-index.h"
 #include "checkpoint-registry.h"
 #include "checkpoint-request.h"
+#include "checkpoint-stage.h"
 #include "checkpoint-workdir.h"
 #include "containerd.h"
 
@@ -24,9 +25,6 @@
 #define LEASE_EXPIRE_S (24 * 3600)   /* as containerd's client */
 #define MAX_DESCS 8
 
-enum stage { S_PREPARE, S_PAUSE, S_DUMP, S_RW, S_RESUME, S_UPLOAD, S_INDEX, S_IMAGE, S_CLEANUP, N_STAGES };
-/* "prepare", "pause", ... for reports and status */
-extern const char *const ckpt_stage_names[N_STAGES];
 
 typedef struct ckpt_run {
         ckpt_registry *reg;
@@ -77,6 +75,11 @@ typedef struct ckpt_run {
         char criu[1024];
         char after[1400];                /* the task's state afterwards */
         char upload_note[1200];          /* how the dump reached the content store */
+        struct {
+                bool on;                 /* the run is journaled */
+                int lock_fd;             /* the container's lock, -1: none */
+                uint64_t owner_start;    /* this process's start time */
+        } journal;
 } ckpt_run;
 
 /* Closes the current stage's time and enters `s`. */

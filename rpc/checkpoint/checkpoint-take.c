@@ -2,6 +2,7 @@
  * shapes this file: once the task may have been paused by us, every path
  * goes through resume_task() before anything else can fail. */
 #include "checkpoint-blobs.h"
+#include "checkpoint-crashsafe.h"
 #include "checkpoint-report.h"
 #include "checkpoint-run.h"
 #include "monotime.h"
@@ -18,6 +19,7 @@ static void enter(ckpt_run *t, enum stage s) {
         run_enter(t, s);
         if (t->entry)
                 ckpt_registry_stage(t->reg, t->entry, ckpt_stage_names[s]);
+        crashsafe_fault(t, s);
 }
 
 /* ---- prepare ---- */
@@ -29,6 +31,13 @@ static int make_lease(ckpt_run *t) {
         int n = snprintf(t->lease, sizeof(t->lease), "ckptfs-checkpoint-");
         for (size_t i = 0; i < sizeof(rnd); i++)
                 n += snprintf(t->lease + n, sizeof(t->lease) - (size_t) n, "%02x", rnd[i]);
+        /* In the journal before it exists: a death right after the create
+         * leaves nothing unknown behind. */
+        t->lease_made = true;
+        int r = crashsafe_note(t);
+        t->lease_made = false;
+        if (r < 0)
+                return r;
 
         char expire[64];
         time_t when = time(NULL) + LEASE_EXPIRE_S;
@@ -38,7 +47,7 @@ static int make_lease(ckpt_run *t) {
         const char *labels[] = { "containerd.io/gc.expire", expire };
         rpc_error err = { 0 };
         rpc_opts o = run_opts(t, T_SHORT);
-        int r = rpc_leases_create(t->c, &o, t->lease, labels, 1, &err);
+        r = rpc_leases_create(t->c, &o, t->lease, labels, 1, &err);
         if (r < 0)
                 return run_fail(t, run_errno(r), "creating a lease failed: %s", err.message);
         t->lease_made = true;
@@ -62,7 +71,8 @@ static int make_dirs(ckpt_run *t) {
                 return run_fail(t, ENAMETOOLONG, "the work directory path %s is too long", root);
         if (r < 0)
                 return run_fail(t, -r, "cannot create a dump directory under %s: %s", root, strerror(-r));
-        return 0;
+        r = crashsafe_note(t);
+        return r < 0 ? r : crashsafe_check_room(t);
 }
 
 static bool runtime_is_runc(const char *name) {
@@ -238,8 +248,13 @@ static int pause_task(ckpt_run *t) {
         /* A pause that fails (even by timing out) may still have frozen the
          * task: from here on, resume_task() runs on every path. */
         t->may_have_paused = true;
+        int r = crashsafe_note(t);   /* so that a death from here on resumes it */
+        if (r < 0) {
+                t->may_have_paused = false;
+                return r;
+        }
         clock_gettime(CLOCK_MONOTONIC, &t->frozen_from);
-        int r = rpc_tasks_pause(t->c, &o, t->id, &err);
+        r = rpc_tasks_pause(t->c, &o, t->id, &err);
         if (r < 0)
                 return run_fail(t, r == -ENOENT ? ESRCH : run_errno(r), "pausing the task failed: %s", err.message);
         return 0;
@@ -286,7 +301,8 @@ static void sleep_ms(long ms) {
 }
 
 /* Never leaves a task we froze frozen, unless it cannot: then it says so
- * loudly. Retries while containerd still reports the task paused. */
+ * loudly. Retries while containerd still reports the task paused or does
+ * not answer (killed, restarting), for T_PAUSE in all. */
 static int resume_task(ckpt_run *t) {
         if (!t->may_have_paused)
                 return 0;
@@ -298,9 +314,10 @@ static int resume_task(ckpt_run *t) {
         }
         rpc_error err = { 0 };
         int r = 0;
-        for (int attempt = 0; attempt < 6; attempt++) {
+        struct timespec t0 = monotime_now();
+        for (int attempt = 0; attempt == 0 || monotime_ms_since(&t0) < T_PAUSE; attempt++) {
                 if (attempt)
-                        sleep_ms(100L << attempt);
+                        sleep_ms(attempt < 4 ? 100L << attempt : 1000);
                 rpc_opts o = run_opts(t, T_PAUSE);
                 r = rpc_tasks_resume(t->c, &o, t->id, &err);
                 if (r == 0)
@@ -325,6 +342,7 @@ static int resume_task(ckpt_run *t) {
                 return run_fail(t, run_errno(r), "the task stays PAUSED: resuming it failed: %s", err.message);
         }
         t->resumed = true;
+        (void) crashsafe_note(t);
         snprintf(t->after, sizeof(t->after), "running");
         return 0;
 }
@@ -338,18 +356,24 @@ static void cleanup(ckpt_run *t, bool failed) {
                 rpc_opts o = run_opts(t, T_SHORT);
                 (void) rpc_snapshots_remove(t->c, &o, t->snapshotter, t->view_key, &err);
         }
-        if (*t->dirs.top)
-                (void) ckpt_rm_rf(t->dirs.top);
+        if (*t->dirs.top && ckpt_rm_rf(t->dirs.top) == 0)
+                *t->dirs.top = '\0';
         if (t->lease_made) {
                 rpc_opts o = run_opts(t, failed ? T_GC : T_SHORT);
                 o.lease = NULL;
-                (void) rpc_leases_delete(t->c, &o, t->lease, failed, &err);
+                int r = rpc_leases_delete(t->c, &o, t->lease, failed, &err);
+                /* Gone either way: a lease the daemon does not know is no leak. */
+                if (r == 0 || r == -ENOENT)
+                        t->lease_made = false;
         }
 }
 
 static int run(ckpt_run *t) {
         enter(t, S_PREPARE);
-        int r = prepare(t);
+        int r = crashsafe_begin(t);
+        if (r < 0)
+                return r;
+        r = prepare(t);
         if (r < 0)
                 return r;
 
@@ -408,6 +432,7 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
         r = run(&t);
         enter(&t, S_CLEANUP);
         cleanup(&t, r < 0);
+        crashsafe_end(&t);
         run_enter(&t, S_CLEANUP);   /* closes the cleanup stage's time */
         t.total_ms = monotime_ms_since(&t.started);
 

@@ -112,9 +112,7 @@ static char *read_text(const char *path) {
         return buf;
 }
 
-/* The memory a dump of the task `pid` will take, from its memory cgroup;
- * 0 if unknown. */
-static uint64_t task_memory(pid_t pid) {
+uint64_t ckpt_task_memory(pid_t pid) {
         char path[PATH_MAX], cg[PATH_MAX / 2];
         snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
         _cleanup_free_ char *text = read_text(path);
@@ -127,7 +125,7 @@ static uint64_t task_memory(pid_t pid) {
 }
 
 const char *ckpt_pick_work_root(pid_t pid, uint64_t *ret_estimate) {
-        uint64_t need = pid > 0 ? task_memory(pid) : 0;
+        uint64_t need = pid > 0 ? ckpt_task_memory(pid) : 0;
         *ret_estimate = need;
         if (need == 0)
                 return DISK_DIR;   /* unknown: do not gamble with RAM */

@@ -23,6 +23,9 @@ uint64_t ckpt_meminfo_available(const char *meminfo);
  * memory (*ret_estimate, 0 if unknown) fits in that tmpfs and twice in
  * MemAvailable with a margin, else /var/tmp. */
 const char *ckpt_pick_work_root(pid_t pid, uint64_t *ret_estimate);
+/* The bytes a dump of task `pid` takes, from its memory cgroup; 0 if
+ * unknown. */
+uint64_t ckpt_task_memory(pid_t pid);
 
 /* The directories of one checkpoint. */
 typedef struct ckpt_dirs {

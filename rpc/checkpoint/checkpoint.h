@@ -93,6 +93,20 @@ int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir);
  * ckpt_take() runs. -EINVAL for another value. */
 enum { CKPT_UPLOAD_DIFF, CKPT_UPLOAD_STREAM };
 int ckpt_registry_set_upload_mode(ckpt_registry *reg, int mode);
+/* The journal directory of this containerd (ckpt_journal_dir() in
+ * checkpoint-journal.h), absolute; NULL: none. With one, every checkpoint
+ * is journaled (a death at any point is finished by the guardian or the
+ * next start) and takes the container's lock there, so two processes on
+ * one containerd never checkpoint a container at once (-EBUSY). */
+int ckpt_registry_set_journal_dir(ckpt_registry *reg, const char *dir);
+/* containerd's content store directory, for the room check before a
+ * dump; NULL: not checked. */
+int ckpt_registry_set_content_root(ckpt_registry *reg, const char *dir);
+/* For tests only: "STAGE[+MS]" (a stage name of the report: prepare,
+ * pause, dump, rw, resume, upload, index, image, cleanup) makes the process
+ * SIGKILL itself MS ms (default 0) after a checkpoint enters STAGE, to
+ * prove the recovery. -EINVAL for another spec. */
+int ckpt_registry_set_fault(ckpt_registry *reg, const char *spec);
 /* Frees the registry; no ckpt_take() may be running on it. Returns NULL. */
 ckpt_registry *ckpt_registry_free(ckpt_registry *reg);
 

@@ -137,6 +137,10 @@ int store_blobs_verify_file(store_blobs *b, const char *digest, int fd) {
         return r < 0 ? r : mark_verified(b, digest, &st);
 }
 
+const char *store_blobs_root(const store_blobs *b) {
+        return b->root;
+}
+
 int store_blobs_discover_root(store_blobs *b) {
         static const char *const filters[] = { "type==io.containerd.content.v1" };
         _cleanup_pb_msg_ rpc_plugin_list *resp = NULL;

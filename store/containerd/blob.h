@@ -43,6 +43,9 @@ store_blobs *store_blobs_free(store_blobs *b);
  * a root, -ENOENT without one (the API path is used then), or -errno. Not
  * thread-safe: call before sharing `b`. */
 int store_blobs_discover_root(store_blobs *b);
+/* The content root in use (given or discovered; NULL: Content.Read only),
+ * borrowed from b. */
+const char *store_blobs_root(const store_blobs *b);
 
 /* A reader over the whole blob `digest` ("sha256:<hex>") of `size` bytes,
  * seen in namespace `ns`. Its fd is >= 0 on the fast path. */
