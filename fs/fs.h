@@ -38,6 +38,19 @@ typedef struct fs_ctx {
          * (every open is then cached or direct). Set in init. */
         struct fs_passthrough *pt;
         bool no_passthrough;   /* --no-passthrough */
+        /* The kernel opens and releases directories without asking us
+         * (FUSE_CAP_NO_OPENDIR_SUPPORT with AUTO_INVAL_DATA, set in init):
+         * no OPENDIR/RELEASEDIR round trip per directory, every listing is
+         * kept in the kernel's cache (as with cache_readdir + keep_cache)
+         * and READDIR comes without a handle. Dynamic directories then
+         * report mtime "now" (unless their kind's attr hook sets the times:
+         * a salted checkpoint dir, whose listing is fixed): the kernel
+         * drops a cached listing when the refetched attributes show
+         * another mtime, so theirs live at most FS_DYNAMIC_TIMEOUT. A
+         * listing longer than one READDIR reply (the caller's getdents
+         * buffer: 32 KiB for glibc) is taken again for each: a dynamic directory changing
+         * meanwhile may show an entry twice or miss one in that pass. */
+        bool no_opendir;
         uid_t uid;
         gid_t gid;
         bool allow_other;
@@ -99,7 +112,9 @@ void fs_xattrs_clear(fs_xattrs *x);
 
 typedef struct fs_kind_ops {
         mode_t mode;           /* S_IFDIR|0555, S_IFREG|0444, ... */
-        bool dynamic;          /* short timeouts, direct_io, no kernel caching */
+        /* Short timeouts, direct_io; directories: listed at every open, or
+         * cached at most the timeout (fs_ctx.no_opendir). */
+        bool dynamic;
         /* Control files: one open writer at a time. The kernel holds the
          * inode lock across a FUSE write, so a second writer would queue
          * silently behind a running checkpoint; its open gets EBUSY instead. */

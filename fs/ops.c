@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "blob-check.h"
 #include "cleanup.h"
@@ -85,6 +86,9 @@ static int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         /* Private to root unless -o allow_other was asked for. */
         if (n->kind == FS_ROOT && ctx->allow_other)
                 st->st_mode = S_IFDIR | 0755;
+        /* A new mtime drops the kernel's cached listing (fs_ctx.no_opendir). */
+        if (ctx->no_opendir && k->dynamic && S_ISDIR(k->mode))
+                clock_gettime(CLOCK_REALTIME, &st->st_mtim);
         if (k->attr && (r = k->attr(ctx, n, st)) < 0)
                 return r;
         st->st_blocks = (blkcnt_t) ((st->st_size + 511) / 512);   /* from the size a kind may set */
@@ -152,9 +156,15 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
          * `echo > checkpoint` is one open and one write. */
         if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
                 conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-        /* Cached data is checked against the attributes only when they
-         * expire (immutable files: a day), not before every read. */
-        conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+        /* See fs_ctx.no_opendir. AUTO_INVAL_DATA checks cached listings and
+         * file data against the attributes when these expire (immutable
+         * nodes: a day; dynamic files are direct_io anyway). */
+        fs_ctx *ctx = userdata;
+        ctx->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) && (conn->capable & FUSE_CAP_AUTO_INVAL_DATA);
+        if (ctx->no_opendir)
+                conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+        else
+                conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 #if CKPTFS_FUSE_PASSTHROUGH
         /* Whole blobs are read by the kernel from the content store's files.
          * Depth 1: that store may itself be on overlayfs. */
@@ -214,6 +224,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        /* The kernel takes ENOSYS for "open them yourself" from now on. */
+        if (ctx_of(req)->no_opendir) {
+                fuse_reply_err(req, ENOSYS);
+                return;
+        }
         GET_NODE(req, ino, n);
         const fs_kind_ops *k = &fs_kinds[n->kind];
         if (!S_ISDIR(k->mode)) {
@@ -245,17 +260,22 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
         GET_NODE(req, ino, dir);
         fs_ctx *ctx = ctx_of(req);
         fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
-        char *buf = malloc(size);
+        /* No handle (fs_ctx.no_opendir): listed for each request (see there). */
+        fs_dirents fresh = { 0 };
+        const fs_dirents *d = h ? &h->dirents : &fresh;
+        int r = h ? 0 : fs_kinds[dir->kind].list ? fs_kinds[dir->kind].list(ctx, dir, &fresh) : -ENOTDIR;
+        char *buf = r < 0 ? NULL : malloc(size);
         if (!buf) {
-                fuse_reply_err(req, ENOMEM);
+                fs_dirents_clear(&fresh);
+                fuse_reply_err(req, r < 0 ? -r : ENOMEM);
                 return;
         }
         /* READDIRPLUS: the nodes referenced, to drop if the reply is lost. */
-        _cleanup_free_ fuse_ino_t *refs = plus ? calloc(h->dirents.n + 1, sizeof(*refs)) : NULL;
+        _cleanup_free_ fuse_ino_t *refs = plus ? calloc(d->n + 1, sizeof(*refs)) : NULL;
         size_t used = 0, n_refs = 0;
         if (plus && !refs)
                 plus = false;   /* names only: the kernel looks them up */
-        for (size_t i = (size_t) off; i < h->dirents.n + 2; i++) {
+        for (size_t i = (size_t) off; i < d->n + 2; i++) {
                 struct fuse_entry_param ep = { 0 };
                 const char *name;
                 if (i < 2) {
@@ -264,7 +284,7 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
                         ep.attr.st_ino = dir->ino;
                         ep.attr.st_mode = S_IFDIR;
                 } else {
-                        const fs_dirent *e = &h->dirents.v[i - 2];
+                        const fs_dirent *e = &d->v[i - 2];
                         name = e->name;
                         /* Without attributes (ep.ino 0), the kernel looks it up. */
                         if (!plus || entry_of(ctx, dir, e, &ep) < 0) {
@@ -291,6 +311,7 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
                 for (size_t i = 0; i < n_refs; i++)
                         inode_table_forget(ctx->inodes, refs[i], 1);
         free(buf);
+        fs_dirents_clear(&fresh);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {

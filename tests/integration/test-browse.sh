@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browsable checkpoint images (issue 4), against a real containerd with
+# Browsable checkpoint images, against a real containerd with
 # `ctr` as the peer: <ns>/checkpoints/<name>/ and
 # containers/<id>/checkpoints/<tag>/ with index.json, layout/, manifests/,
 # task/, rw/, config.json, options.json; the backup -> import into a second
@@ -179,13 +179,20 @@ is "$(ctr2 "$NS3" tasks ls | awk -v id="$rid3" '$1 == id { print $3 }')" RUNNING
 # ---------------------------------------------------------------- names come and go within 2 s
 id2=$(tenv_uid web)
 run_ok "a second container" tenv_run "$id2" memhog 8 /tmp/count
-ls "$MNT/$NS/checkpoints/ckpt" >/dev/null
+# Listings the kernel now holds: they must not hide the change.
+ls "$MNT/$NS/checkpoints/ckpt" "$MNT/$NS/containers/$id2/checkpoints" >/dev/null
+listed() { ls "$1" | grep -qxF "$2"; }
+unlisted() { ! listed "$@"; }
 ref2=ckpt/$id2:two
 run_ok "ctr c checkpoint of it" tenv_ctr containers checkpoint --task --rw "$id2" "$ref2"
 t0=$(ms)
 wait_for 2 test -d "$MNT/$NS/checkpoints/$ref2"
 ok $? "a new checkpoint appears within 2 s ($(($(ms) - t0)) ms)"
 ok "test -d '$MNT/$NS/containers/$id2/checkpoints/$id2:two'" "... under containers/$id2/checkpoints too"
+wait_for 2 listed "$MNT/$NS/checkpoints/ckpt" "$id2:two"
+ok $? "... in the listing of checkpoints/ckpt, read before it came ($(($(ms) - t0)) ms)"
+wait_for 2 listed "$MNT/$NS/containers/$id2/checkpoints" "$id2:two"
+ok $? "... and in that of containers/$id2/checkpoints ($(($(ms) - t0)) ms)"
 # Its tar indexes go into the cache when task/ and rw/ are read ...
 criu2=$(tenv_ctr content get "$(image_digest "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("criu.tar")) | .digest')
 rw2=$(tenv_ctr content get "$(image_digest "$ref2")" | jq -r '.manifests[] | select(.mediaType | endswith("tar+gzip")) | .digest')
@@ -204,6 +211,10 @@ wait_for 2 test ! -e "$MNT/$NS/checkpoints/$ref2"
 ok $? "a removed checkpoint disappears within 2 s ($(($(ms) - t0)) ms)"
 wait_for 2 test ! -e "$MNT/$NS/containers/$id2/checkpoints/$id2:two"
 ok $? "... from containers/ too ($(($(ms) - t0)) ms)"
+wait_for 2 unlisted "$MNT/$NS/checkpoints/ckpt" "$id2:two"
+ok $? "... and from the listings: checkpoints/ckpt ($(($(ms) - t0)) ms)"
+wait_for 2 unlisted "$MNT/$NS/containers/$id2/checkpoints" "$id2:two"
+ok $? "... and containers/$id2/checkpoints ($(($(ms) - t0)) ms)"
 # ... and leave it with the last image that reached them.
 gc_done() { [ "$(cached)" = 0 ]; }
 wait_for 2 gc_done
