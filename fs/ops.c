@@ -1,34 +1,18 @@
 /* The one fuse_lowlevel_ops table: dispatch to the node kinds, negate the
  * -errno once at the reply. */
-#include "fs.h"
+#include "ops-internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include "blob-check.h"
-#include "cleanup.h"
 #include "log.h"
-#include "passthrough.h"
-#include "reader.h"
 
-typedef struct fs_handle {
-        char *data;            /* file content, snapshot taken at open */
-        size_t len;
-        fs_dirents dirents;    /* directory listing, snapshot taken at opendir */
-        store_opened_blob *blob;       /* big immutable files: read by offset */
-        bool io_counted;               /* io is counted in ctx->pt */
-        fs_io_mode io;
-        fs_node *writer;               /* a one_writer node this handle writes to */
-} fs_handle;
-
-static fs_ctx *ctx_of(fuse_req_t req) {
+fs_ctx *ctx_of(fuse_req_t req) {
         return fuse_req_userdata(req);
 }
 
-static fs_handle *handle_free(fs_handle *h) {
+fs_handle *handle_free(fs_handle *h) {
         if (h) {
                 /* The kernel keeps the inode (and so the node) while it is open. */
                 if (h->writer)
@@ -41,11 +25,11 @@ static fs_handle *handle_free(fs_handle *h) {
         return NULL;
 }
 
-static fs_handle *handle_new(void) {
+fs_handle *handle_new(void) {
         return calloc(1, sizeof(fs_handle));
 }
 
-static double timeout_of(const fs_node *n) {
+double timeout_of(const fs_node *n) {
         return fs_kinds[n->kind].dynamic ? FS_DYNAMIC_TIMEOUT : 86400.0;
 }
 
@@ -65,7 +49,7 @@ static int node_size(fs_ctx *ctx, const fs_node *n, uint64_t *ret) {
         return 0;
 }
 
-static int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         const fs_kind_ops *k = &fs_kinds[n->kind];
         uint64_t size;
         int r = node_size(ctx, n, &size);
@@ -116,7 +100,7 @@ static int find_child(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dire
 /* The entry of child `e` of `parent` with the lookup reference a reply
  * hands to the kernel (the caller drops it with inode_table_forget() if the
  * reply is not sent). Returns 0 or -errno (no reference then). */
-static int entry_of(fs_ctx *ctx, const fs_node *parent, const fs_dirent *e, struct fuse_entry_param *ret) {
+int entry_of(fs_ctx *ctx, const fs_node *parent, const fs_dirent *e, struct fuse_entry_param *ret) {
         fs_node_spec spec = fs_dirent_spec(e);
         fs_node *child;
         int r = inode_table_ref(ctx->inodes, parent, &spec, &child);
@@ -133,7 +117,7 @@ static int entry_of(fs_ctx *ctx, const fs_node *parent, const fs_dirent *e, stru
         return 0;
 }
 
-static void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *e) {
+void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *e) {
         fs_ctx *ctx = ctx_of(req);
         struct fuse_entry_param ep;
         int r = entry_of(ctx, parent, e, &ep);
@@ -142,13 +126,6 @@ static void reply_entry(fuse_req_t req, const fs_node *parent, const fs_dirent *
         else if (fuse_reply_entry(req, &ep) != 0)
                 inode_table_forget(ctx->inodes, ep.ino, 1);
 }
-
-#define GET_NODE(req, ino, n)                                   \
-        fs_node *n = inode_table_get(ctx_of(req)->inodes, ino); \
-        if (!n) {                                               \
-                fuse_reply_err(req, ESTALE);                    \
-                return;                                         \
-        }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn) {
         fs_ctx *ctx = userdata;
@@ -159,7 +136,6 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
         /* See fs_ctx.no_opendir. AUTO_INVAL_DATA checks cached listings and
          * file data against the attributes when these expire (immutable
          * nodes: a day; dynamic files are direct_io anyway). */
-        fs_ctx *ctx = userdata;
         ctx->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) && (conn->capable & FUSE_CAP_AUTO_INVAL_DATA);
         if (ctx->no_opendir)
                 conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
@@ -221,278 +197,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                 return;
         }
         fuse_reply_err(req, EROFS);
-}
-
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        /* The kernel takes ENOSYS for "open them yourself" from now on. */
-        if (ctx_of(req)->no_opendir) {
-                fuse_reply_err(req, ENOSYS);
-                return;
-        }
-        GET_NODE(req, ino, n);
-        const fs_kind_ops *k = &fs_kinds[n->kind];
-        if (!S_ISDIR(k->mode)) {
-                fuse_reply_err(req, ENOTDIR);
-                return;
-        }
-        fs_handle *h = handle_new();
-        if (!h) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        int r = k->list(ctx_of(req), n, &h->dirents);
-        if (r < 0) {
-                handle_free(h);
-                fuse_reply_err(req, -r);
-                return;
-        }
-        fi->fh = (uintptr_t) h;
-        if (!k->dynamic) {
-                fi->cache_readdir = 1;
-                fi->keep_cache = 1;
-        }
-        if (fuse_reply_open(req, fi) != 0)
-                handle_free(h);
-}
-
-/* READDIR and READDIRPLUS. Offsets: 0 ".", 1 "..", 2+i the i-th child. */
-static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi, bool plus) {
-        GET_NODE(req, ino, dir);
-        fs_ctx *ctx = ctx_of(req);
-        fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
-        /* No handle (fs_ctx.no_opendir): listed for each request (see there). */
-        fs_dirents fresh = { 0 };
-        const fs_dirents *d = h ? &h->dirents : &fresh;
-        int r = h ? 0 : fs_kinds[dir->kind].list ? fs_kinds[dir->kind].list(ctx, dir, &fresh) : -ENOTDIR;
-        char *buf = r < 0 ? NULL : malloc(size);
-        if (!buf) {
-                fs_dirents_clear(&fresh);
-                fuse_reply_err(req, r < 0 ? -r : ENOMEM);
-                return;
-        }
-        /* READDIRPLUS: the nodes referenced, to drop if the reply is lost. */
-        _cleanup_free_ fuse_ino_t *refs = plus ? calloc(d->n + 1, sizeof(*refs)) : NULL;
-        size_t used = 0, n_refs = 0;
-        if (plus && !refs)
-                plus = false;   /* names only: the kernel looks them up */
-        for (size_t i = (size_t) off; i < d->n + 2; i++) {
-                struct fuse_entry_param ep = { 0 };
-                const char *name;
-                if (i < 2) {
-                        /* No lookup reference for these: ep.ino stays 0. */
-                        name = i == 0 ? "." : "..";
-                        ep.attr.st_ino = dir->ino;
-                        ep.attr.st_mode = S_IFDIR;
-                } else {
-                        const fs_dirent *e = &d->v[i - 2];
-                        name = e->name;
-                        /* Without attributes (ep.ino 0), the kernel looks it up. */
-                        if (!plus || entry_of(ctx, dir, e, &ep) < 0) {
-                                ep = (struct fuse_entry_param) { 0 };
-                                uint64_t ino_nr;
-                                if (inode_number_of_child(dir, e->name, e->salt, &ino_nr) < 0)
-                                        break;
-                                ep.attr.st_ino = ino_nr;
-                                ep.attr.st_mode = fs_kinds[e->kind].mode & S_IFMT;
-                        }
-                }
-                size_t need = plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &ep, (off_t) (i + 1))
-                                   : fuse_add_direntry(req, buf + used, size - used, name, &ep.attr, (off_t) (i + 1));
-                if (need > size - used) {
-                        if (ep.ino)   /* not sent: the kernel will not count it */
-                                inode_table_forget(ctx->inodes, ep.ino, 1);
-                        break;
-                }
-                used += need;
-                if (ep.ino)
-                        refs[n_refs++] = ep.ino;
-        }
-        if (fuse_reply_buf(req, buf, used) != 0)
-                for (size_t i = 0; i < n_refs; i++)
-                        inode_table_forget(ctx->inodes, refs[i], 1);
-        free(buf);
-        fs_dirents_clear(&fresh);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        reply_dir(req, ino, size, off, fi, false);
-}
-
-/* Attributes with the names: a first walk (`ls -l`, `find -printf`, rsync)
- * needs no LOOKUP per entry. */
-static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        reply_dir(req, ino, size, off, fi, true);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        handle_free((fs_handle *) (uintptr_t) fi->fh);
-        fuse_reply_err(req, 0);
-}
-
-/* req: NULL once a reply was tried (libfuse frees the request either way). */
-static void release_handle(fs_ctx *ctx, fuse_req_t req, fuse_ino_t ino, fs_handle *h) {
-        if (h->io_counted)
-                fs_passthrough_release(ctx->pt, req, ino, h->io);
-        handle_free(h);
-}
-
-/* Opens a big immutable file for reading (store/blob-check.h says how it
- * is checked) and chooses its I/O mode (see passthrough.h). Sets
- * *ret_backing_id for passthrough. */
-static int open_reader(fs_ctx *ctx, fuse_req_t req, const fs_node *n, fs_handle *h, int *ret_backing_id) {
-        struct store_reader *rd = NULL;
-        _cleanup_free_ char *digest = NULL;
-        int r = fs_kinds[n->kind].open_reader(ctx, n, &rd, &digest);
-        if (r < 0)
-                return r;
-        r = store_opened_blob_open(ctx->blobs, rd, digest, &h->blob);
-        if (r < 0) {
-                store_reader_free(rd);
-                return r;
-        }
-        int fd;
-        if (ctx->pt && store_opened_blob_passthrough(h->blob, &fd)) {
-                h->io = fs_passthrough_open(ctx->pt, req, n->ino, fd, ret_backing_id);
-                h->io_counted = true;
-        }
-        return 0;
-}
-
-/* A new handle for an open of `n`, and the one writer a control file
- * admits. */
-static int handle_for_open(fs_node *n, int acc, fs_handle **ret) {
-        fs_handle *h = handle_new();
-        if (!h)
-                return -ENOMEM;
-        if (acc != O_RDONLY && fs_kinds[n->kind].one_writer) {
-                if (__atomic_add_fetch(&n->writers, 1, __ATOMIC_SEQ_CST) > 1) {
-                        __atomic_sub_fetch(&n->writers, 1, __ATOMIC_SEQ_CST);
-                        handle_free(h);
-                        return -EBUSY;
-                }
-                h->writer = n;
-        }
-        *ret = h;
-        return 0;
-}
-
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        GET_NODE(req, ino, n);
-        const fs_kind_ops *k = &fs_kinds[n->kind];
-        if (S_ISDIR(k->mode)) {
-                fuse_reply_err(req, EISDIR);
-                return;
-        }
-        int acc = fi->flags & O_ACCMODE;
-        if (acc != O_RDONLY && !k->write) {
-                fuse_reply_err(req, EROFS);
-                return;
-        }
-        fs_handle *h;
-        int r = handle_for_open(n, acc, &h);
-        if (r < 0) {
-                fuse_reply_err(req, -r);
-                return;
-        }
-        int backing_id = 0;
-        if (acc == O_RDONLY && k->open_reader)
-                r = open_reader(ctx_of(req), req, n, h, &backing_id);
-        else if (acc != O_WRONLY && k->content)
-                r = k->content(ctx_of(req), n, &h->data, &h->len);
-        if (r < 0) {
-                release_handle(ctx_of(req), req, ino, h);
-                fuse_reply_err(req, -r);
-                return;
-        }
-        fi->fh = (uintptr_t) h;
-        if (k->dynamic || h->io == FS_IO_DIRECT)
-                fi->direct_io = 1;
-        else if (h->io == FS_IO_PASSTHROUGH) {
-#if CKPTFS_FUSE_PASSTHROUGH
-                fi->backing_id = backing_id;   /* keep_cache would make the open fail */
-#endif
-        } else
-                fi->keep_cache = !h->blob || store_opened_blob_may_keep_pages(h->blob);
-        fs_ctx *ctx = ctx_of(req);
-        if (fuse_reply_open(req, fi) != 0)
-                release_handle(ctx, NULL, n->ino, h);
-}
-
-/* Reads of immutable big files: from the blob's fd (splice where the
- * kernel lets us) unless its reads must be checked. */
-static void read_blob(fuse_req_t req, fs_handle *h, size_t size, off_t off) {
-        uint64_t total = store_opened_blob_size(h->blob);
-        if (off < 0 || (uint64_t) off >= total) {
-                fuse_reply_buf(req, NULL, 0);
-                return;
-        }
-        size_t n = total - (uint64_t) off < size ? (size_t) (total - (uint64_t) off) : size;
-        int fd;
-        uint64_t fd_offset;
-        if (store_opened_blob_direct_fd(h->blob, &fd, &fd_offset)) {
-                struct fuse_bufvec bv = FUSE_BUFVEC_INIT(n);
-                bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-                bv.buf[0].fd = fd;
-                bv.buf[0].pos = (off_t) (fd_offset + (uint64_t) off);
-                fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
-                return;
-        }
-        _cleanup_free_ char *buf = malloc(n ? n : 1);
-        if (!buf) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        ssize_t got = store_opened_blob_read(h->blob, buf, n, (uint64_t) off);
-        if (got < 0)
-                fuse_reply_err(req, (int) -got);
-        else
-                fuse_reply_buf(req, buf, (size_t) got);
-}
-
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        fs_handle *h = (fs_handle *) (uintptr_t) fi->fh;
-        if (h->blob) {
-                read_blob(req, h, size, off);
-                return;
-        }
-        if (off < 0 || (uint64_t) off >= h->len) {
-                fuse_reply_buf(req, NULL, 0);
-                return;
-        }
-        size_t n = h->len - (size_t) off < size ? h->len - (size_t) off : size;
-        /* Reply from a copy this thread owns: once the kernel has the data it
-         * may let the reader close the file, and RELEASE (on another thread)
-         * frees h->data while this writev() is still returning; ASan checks
-         * the buffers after the call and would see them freed. The files
-         * served from memory are small. */
-        char *copy = malloc(n ? n : 1);
-        if (!copy) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        memcpy(copy, h->data + off, n);
-        fuse_reply_buf(req, copy, n);
-        free(copy);
-}
-
-static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-                     struct fuse_file_info *fi) {
-        GET_NODE(req, ino, n);
-        const fs_kind_ops *k = &fs_kinds[n->kind];
-        if (!k->write) {
-                fuse_reply_err(req, EROFS);
-                return;
-        }
-        int r = k->write(ctx_of(req), n, buf, size);
-        if (r < 0)
-                fuse_reply_err(req, -r);
-        else
-                fuse_reply_write(req, size);
-}
-
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        release_handle(ctx_of(req), req, ino, (fs_handle *) (uintptr_t) fi->fh);
-        fuse_reply_err(req, 0);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) {
