@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "checkpoint-journal.h"
+#include "checkpoint-recover.h"
 #include "checkpoint-space.h"
 #include "log.h"
+#include "monotime.h"
 
 static ckpt_job job_of(const ckpt_run *t) {
         return (ckpt_job) {
@@ -56,11 +58,18 @@ void crashsafe_end(ckpt_run *t) {
                 return;
         const char *dir = ckpt_registry_journal_dir(t->reg);
         if (t->left_paused || t->lease_made) {
-                /* containerd did not let us finish: the next start (or the
-                 * guardian, when we end) does, from the record. */
+                /* containerd did not let us finish (killed, restarting):
+                 * keep trying a while; else the guardian (when we end) or
+                 * the next start does, from the record. */
                 (void) crashsafe_note(t);
-                log_warning("checkpoint of %s/%s: left for recovery in %s (task %s, lease %s)", t->ns, t->id, dir,
-                            t->left_paused ? "paused" : "resumed", t->lease_made ? t->lease : "deleted");
+                ckpt_job j = job_of(t);
+                struct timespec t0 = monotime_now();
+                int r;
+                while ((r = ckpt_journal_finish(t->c, dir, &j, NULL)) < 0 && monotime_ms_since(&t0) < T_SHORT)
+                        monotime_sleep_ms(500);
+                if (r < 0)
+                        log_warning("checkpoint of %s/%s: left for recovery in %s (task %s, lease %s)", t->ns, t->id,
+                                    dir, t->left_paused ? "paused" : "resumed", t->lease_made ? t->lease : "deleted");
         } else
                 (void) ckpt_journal_remove(dir, t->ns, t->id);
         if (t->journal.lock_fd >= 0)
@@ -83,10 +92,7 @@ int crashsafe_check_room(ckpt_run *t) {
 }
 
 static void *kill_later(void *arg) {
-        long ms = (long) (intptr_t) arg;
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
+        monotime_sleep_ms((long) (intptr_t) arg);
         kill(getpid(), SIGKILL);
         return NULL;
 }

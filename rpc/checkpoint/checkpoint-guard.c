@@ -42,12 +42,6 @@ static void wait_for_eof(int fd) {
         }
 }
 
-static void sleep_ms(long ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 /* Whether the journal still holds records of owner. */
 static bool jobs_left(const char *dir, pid_t owner) {
         ckpt_job *jobs = NULL;
@@ -96,7 +90,7 @@ static _Noreturn void guard_main(const ckpt_guard_config *cfg, int fd, pid_t own
                         log_info("guardian: process %d died midway; %d checkpoint(s) finished, %ld ms after its end",
                                  (int) owner, r, monotime_ms_since(&t0));
                 if (jobs_left(cfg->journal_dir, owner))
-                        sleep_ms(RETRY_EVERY_MS);
+                        monotime_sleep_ms(RETRY_EVERY_MS);
         }
         rpc_client_free(c);
         _exit(EXIT_SUCCESS);

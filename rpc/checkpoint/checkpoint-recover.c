@@ -43,7 +43,7 @@ static int resume_if_paused(rpc_client *c, const ckpt_job *j, long *max_ms) {
         return 1;
 }
 
-static int recover_job(rpc_client *c, const char *dir, const ckpt_job *j, long *max_ms) {
+int ckpt_journal_finish(rpc_client *c, const char *dir, const ckpt_job *j, long *max_ms) {
         int r = 0;
         if (j->paused_by_us && !j->resumed && (r = resume_if_paused(c, j, max_ms)) < 0)
                 return r;
@@ -77,7 +77,7 @@ int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_
         for (size_t i = 0; i < n; i++) {
                 if (owner ? jobs[i].owner != owner : !owner_gone(&jobs[i]))
                         continue;
-                int k = recover_job(c, dir, &jobs[i], &max_ms);
+                int k = ckpt_journal_finish(c, dir, &jobs[i], &max_ms);
                 if (k >= 0)
                         done++;
                 else if (!first_err)

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include "checkpoint-journal.h"
 #include "rpc.h"
 
 /* Finishes the jobs in dir left by `owner` (0: by every owner that no longer
@@ -17,3 +18,6 @@
  * when none could be. *ret_resume_ms (may be NULL) gets the longest time a
  * Tasks.Resume took. */
 int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_resume_ms);
+/* Finishes one job (the same steps) and removes its record: 0, or the
+ * -errno of the step that failed (the record stays). *max_ms as above. */
+int ckpt_journal_finish(rpc_client *c, const char *dir, const ckpt_job *job, long *max_ms);

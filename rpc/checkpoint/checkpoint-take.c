@@ -294,12 +294,6 @@ static int diff_rw(ckpt_run *t) {
         return 0;
 }
 
-static void sleep_ms(long ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 /* Never leaves a task we froze frozen, unless it cannot: then it says so
  * loudly. Retries while containerd still reports the task paused or does
  * not answer (killed, restarting), for T_PAUSE in all. */
@@ -317,7 +311,7 @@ static int resume_task(ckpt_run *t) {
         struct timespec t0 = monotime_now();
         for (int attempt = 0; attempt == 0 || monotime_ms_since(&t0) < T_PAUSE; attempt++) {
                 if (attempt)
-                        sleep_ms(attempt < 4 ? 100L << attempt : 1000);
+                        monotime_sleep_ms(attempt < 4 ? 100L << attempt : 1000);
                 rpc_opts o = run_opts(t, T_PAUSE);
                 r = rpc_tasks_resume(t->c, &o, t->id, &err);
                 if (r == 0)
