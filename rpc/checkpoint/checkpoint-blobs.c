@@ -245,10 +245,10 @@ int run_create_image(ckpt_run *t) {
         target.media_type = (char *) MT_INDEX;
         target.digest = t->index_digest;
         target.size = (int64_t) t->index_size;
-        const char *labels[] = { "containerd.io/checkpoint", "true" };
+        const char *labels[] = { LABEL_CHECKPOINT, "true", LABEL_CKPTFS_CONTAINER, t->id };
         rpc_error err = { 0 };
         rpc_opts o = run_opts(t, T_SHORT);
-        int r = rpc_images_create(t->c, &o, t->req->name, &target, labels, 1, &err);
+        int r = rpc_images_create(t->c, &o, t->req->name, &target, labels, 2, &err);
         if (r == -EEXIST)
                 return run_fail(t, EEXIST, "an image named %s exists already", t->req->name);
         if (r < 0)

@@ -3,6 +3,7 @@
  * list under one mutex: there are as many entries as containers ever
  * checkpointed, and every operation is short. */
 #include "checkpoint-registry.h"
+#include "checkpoint-request.h"
 #include "checkpoint-stage.h"
 #include "monotime.h"
 
@@ -30,6 +31,7 @@ struct ckpt_registry {
         int upload_mode;
         char *journal_dir;
         char *content_root;
+        unsigned keep;         /* default keep=N; 0: none */
         int kill_stage;        /* -1: none (see ckpt_registry_set_fault) */
         long kill_ms;
 };
@@ -76,6 +78,17 @@ int ckpt_registry_set_journal_dir(ckpt_registry *reg, const char *dir) {
 
 int ckpt_registry_set_content_root(ckpt_registry *reg, const char *dir) {
         return reg ? set_path(&reg->content_root, dir) : -EINVAL;
+}
+
+int ckpt_registry_set_keep(ckpt_registry *reg, unsigned keep) {
+        if (!reg || keep > CKPT_KEEP_MAX)
+                return -EINVAL;
+        reg->keep = keep;
+        return 0;
+}
+
+unsigned ckpt_registry_keep(ckpt_registry *reg) {
+        return reg->keep;
 }
 
 int ckpt_registry_set_fault(ckpt_registry *reg, const char *spec) {

@@ -20,6 +20,7 @@ const char *ckpt_registry_work_dir(ckpt_registry *reg);
 /* The settings of checkpoint.h; NULL when not set. */
 const char *ckpt_registry_journal_dir(ckpt_registry *reg);
 const char *ckpt_registry_content_root(ckpt_registry *reg);
+unsigned ckpt_registry_keep(ckpt_registry *reg);
 /* Whether the test fault is set for stage (an enum stage of
  * checkpoint-run.h), and its delay. */
 bool ckpt_registry_fault(ckpt_registry *reg, int stage, long *ret_ms);

@@ -79,6 +79,8 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
                         (unsigned long long) (t->mem_estimate >> 20));
         if (*t->upload_note)
                 fprintf(f, "upload: %s\n", t->upload_note);
+        if (t->retention_note)
+                fprintf(f, "retention: %s\n", t->retention_note);
         if (t->task_status == CONTAINERD__V1__TYPES__STATUS__PAUSED)
                 fprintf(f, "task: paused (it was before; left as found)\n");
         for (int s = 0; s < N_STAGES; s++)

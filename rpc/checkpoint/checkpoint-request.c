@@ -101,6 +101,8 @@ static int parse_dir(const char *key, const char *v, char **slot, char **ret_msg
         return 0;
 }
 
+static int parse_option(ckpt_request *r, const char *w, const char *eq, char **ret_msg);
+
 /* One word, NUL-terminated (the caller checked that the line has no NUL). */
 static int parse_word(ckpt_request *r, const char *w, bool *saw_named_part, char **ret_msg) {
         static const struct { const char *word; unsigned part; } parts[] = {
@@ -121,6 +123,7 @@ static int parse_word(ckpt_request *r, const char *w, bool *saw_named_part, char
                 { "unix-sockets", offsetof(ckpt_request, unix_sockets) },
                 { "terminal", offsetof(ckpt_request, terminal) },
                 { "file-locks", offsetof(ckpt_request, file_locks) },
+                { "keep-all-names", offsetof(ckpt_request, keep_all_names) },
         };
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (strcmp(w, flags[i].word) == 0) {
@@ -133,9 +136,16 @@ static int parse_word(ckpt_request *r, const char *w, bool *saw_named_part, char
         if (!eq) {
                 printable(w, strlen(w), shown);
                 return fail(ret_msg, "unknown word \"%s\" (parts: task rw image runtime; options: exit tcp "
-                            "unix-sockets terminal file-locks empty-ns= cgroups= parent= image-path= work-path= name=)",
+                            "unix-sockets terminal file-locks empty-ns= cgroups= parent= image-path= work-path= name= "
+                            "keep= keep-all-names)",
                             shown);
         }
+        return parse_option(r, w, eq, ret_msg);
+}
+
+/* One KEY=VALUE word; eq points at its '='. */
+static int parse_option(ckpt_request *r, const char *w, const char *eq, char **ret_msg) {
+        char shown[48];
         size_t klen = (size_t) (eq - w);
         const char *v = eq + 1;
 #define KEY(k) (klen == strlen(k) && memcmp(w, k, klen) == 0)
@@ -176,6 +186,15 @@ static int parse_word(ckpt_request *r, const char *w, bool *saw_named_part, char
                         return fail(ret_msg, "name is not a valid image reference: %s", why);
                 return (r->name = strdup(v)) ? 0 : -ENOMEM;
         }
+        if (KEY("keep")) {
+                ONCE(keep, "keep");
+                char *end;
+                unsigned long n = strtoul(v, &end, 10);
+                if (!*v || *end || v[0] == '-' || n == 0 || n > CKPT_KEEP_MAX)
+                        return fail(ret_msg, "keep must be a number of checkpoints from 1 to %d", CKPT_KEEP_MAX);
+                r->keep = (unsigned) n;
+                return 0;
+        }
 #undef KEY
 #undef ONCE
         printable(w, klen, shown);
@@ -185,6 +204,8 @@ static int parse_word(ckpt_request *r, const char *w, bool *saw_named_part, char
 static int finish(ckpt_request *r, bool named_parts, const char *container_id, char **ret_msg) {
         bool criu_opts = r->exit || r->tcp || r->unix_sockets || r->terminal || r->file_locks || r->n_empty_ns ||
                          r->cgroups_mode || r->parent || r->work_path;
+        if (r->keep_all_names && !r->keep)
+                return fail(ret_msg, "keep-all-names goes with keep=N");
         if (criu_opts && !(r->parts & CKPT_PART_TASK))
                 return fail(ret_msg, "CRIU options (exit, tcp, unix-sockets, terminal, file-locks, empty-ns, cgroups, "
                             "parent, work-path) need the task part");
@@ -195,6 +216,8 @@ static int finish(ckpt_request *r, bool named_parts, const char *container_id, c
                                     "rw, image and runtime cannot go with it");
                 if (r->name)
                         return fail(ret_msg, "image-path makes no image: name cannot go with it");
+                if (r->keep || r->keep_all_names)
+                        return fail(ret_msg, "image-path makes no image: keep cannot go with it");
                 r->parts = CKPT_PART_TASK;
                 r->parts_explicit = true;
                 return 0;

@@ -15,6 +15,9 @@ enum {
         CKPT_PARTS_ALL = CKPT_PART_TASK | CKPT_PART_RW | CKPT_PART_IMAGE | CKPT_PART_RUNTIME,
 };
 
+/* The largest keep=N. */
+#define CKPT_KEEP_MAX 1000
+
 struct ckpt_request {
         unsigned parts;          /* CKPT_PART_* */
         bool parts_explicit;     /* named on the command line (else: all, skipping what the container lacks) */
@@ -26,4 +29,6 @@ struct ckpt_request {
         char *image_path;        /* raw dump to this dir: no image */
         char *work_path;         /* CRIU work dir (logs), kept */
         char *name;              /* image name; NULL iff image_path */
+        unsigned keep;           /* keep=N: only the newest N checkpoints ckptfs made of the container; 0: unset */
+        bool keep_all_names;     /* keep-all-names: the default-named ones of any maker count too */
 };

@@ -75,6 +75,7 @@ typedef struct ckpt_run {
         char criu[1024];
         char after[1400];                /* the task's state afterwards */
         char upload_note[1200];          /* how the dump reached the content store */
+        char *retention_note;            /* keep=N: what it deleted (malloc'd); NULL: no rule */
         struct {
                 bool on;                 /* the run is journaled */
                 int lock_fd;             /* the container's lock, -1: none */

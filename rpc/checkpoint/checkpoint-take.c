@@ -4,6 +4,7 @@
 #include "checkpoint-blobs.h"
 #include "checkpoint-crashsafe.h"
 #include "checkpoint-report.h"
+#include "checkpoint-retention.h"
 #include "checkpoint-run.h"
 #include "monotime.h"
 #include "vocab.h"
@@ -362,6 +363,24 @@ static void cleanup(ckpt_run *t, bool failed) {
         }
 }
 
+/* keep=N, once the new image exists: a failure to delete older ones does
+ * not fail the checkpoint (it is said in the report and the log). */
+static void apply_retention(ckpt_run *t) {
+        ckpt_retention rule = { .keep = t->req->keep ? t->req->keep : ckpt_registry_keep(t->reg),
+                                .all_names = t->req->keep_all_names };
+        if (rule.keep == 0)
+                return;
+        rpc_opts o = run_opts(t, T_SHORT);
+        o.lease = NULL;
+        char *deleted = NULL;
+        int r = ckpt_retention_apply(t->c, &o, t->id, t->req->name, &rule, &deleted);
+        const char *what = r < 0 ? "none (the images could not be listed)" : r > 0 ? deleted : "none";
+        if (asprintf(&t->retention_note, "keep=%u%s, deleted: %s", rule.keep,
+                     rule.all_names ? " (default names of any maker too)" : "", what) < 0)
+                t->retention_note = NULL;
+        free(deleted);
+}
+
 static int run(ckpt_run *t) {
         enter(t, S_PREPARE);
         int r = crashsafe_begin(t);
@@ -405,7 +424,11 @@ static int run(ckpt_run *t) {
         if (r < 0)
                 return r;
         enter(t, S_IMAGE);
-        return run_create_image(t);
+        r = run_create_image(t);
+        if (r < 0)
+                return r;
+        apply_retention(t);
+        return 0;
 }
 
 int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id, const ckpt_request *req,
@@ -443,6 +466,7 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
         pb_msg_free(t.lower);
         pb_msg_free(t.upper);
         pb_msg_free(t.cr);
+        free(t.retention_note);
         if (r < 0)
                 return r;
         if (ret_name)

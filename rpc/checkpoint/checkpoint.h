@@ -53,7 +53,7 @@ typedef struct ckpt_request ckpt_request;
  *   parts:   task rw image runtime (default: all four)
  *   options: exit tcp unix-sockets terminal file-locks empty-ns=NS[,NS]
  *            cgroups=soft|full|strict parent=DIGEST image-path=DIR
- *            work-path=DIR name=REF
+ *            work-path=DIR name=REF keep=N keep-all-names
  * image-path makes a raw dump to DIR (no image, no other part); the CRIU
  * options need the task part. Passed on as containerd defines them, though
  * containerd 1.6 drops two on the way: parent (Tasks.Checkpoint's
@@ -102,6 +102,11 @@ int ckpt_registry_set_journal_dir(ckpt_registry *reg, const char *dir);
 /* containerd's content store directory, for the room check before a
  * dump; NULL: not checked. */
 int ckpt_registry_set_content_root(ckpt_registry *reg, const char *dir);
+/* Retention for every checkpoint whose command names no keep=N: after it,
+ * only the newest `keep` checkpoints ckptfs made of that container stay
+ * (checkpoint-retention.h); 0 (the default): all stay. -EINVAL above
+ * CKPT_KEEP_MAX (1000). */
+int ckpt_registry_set_keep(ckpt_registry *reg, unsigned keep);
 /* For tests only: "STAGE[+MS]" (a stage name of the report: prepare,
  * pause, dump, rw, resume, upload, index, image, cleanup) makes the process
  * SIGKILL itself MS ms (default 0) after a checkpoint enters STAGE, to

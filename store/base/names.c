@@ -197,3 +197,13 @@ size_t ckpt_name_container(const char *name, const char **ret_tag) {
         *ret_tag = colon + 1;
         return (size_t) (colon - name - plen);
 }
+
+bool ckpt_tag_is_default(const char *tag) {
+        static const char shape[] = "00-00-0000-00:00:00";
+        if (!tag || strlen(tag) != sizeof(shape) - 1)
+                return false;
+        for (size_t i = 0; shape[i]; i++)
+                if (shape[i] == '0' ? !(tag[i] >= '0' && tag[i] <= '9') : tag[i] != shape[i])
+                        return false;
+        return true;
+}

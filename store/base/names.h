@@ -25,3 +25,6 @@ int ckpt_default_name(const char *container_id, time_t t, char **ret);
  * CKPT_NAME_PREFIX) and *ret_tag (the rest after the first colon: ids have
  * none, default tags do); 0 for other names. */
 size_t ckpt_name_container(const char *name, const char **ret_tag);
+/* Whether tag has the shape of containerd's default checkpoint tag,
+ * MM-DD-YYYY-HH:MM:SS. */
+bool ckpt_tag_is_default(const char *tag);

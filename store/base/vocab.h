@@ -31,6 +31,9 @@
 /* Image labels. */
 #define LABEL_CHECKPOINT "containerd.io/checkpoint"
 #define LABEL_GC_REF_CONTENT "containerd.io/gc.ref.content"
+/* On the checkpoint images ckptfs makes: the container's id. What
+ * retention (keep=N) may delete without being asked for more. */
+#define LABEL_CKPTFS_CONTAINER "io.ckptfs.checkpoint.container"
 
 /* The standard checkpoint names: CKPT_NAME_PREFIX "<id>:<tag>". */
 #define CKPT_NAME_PREFIX "containerd.io/checkpoint/"

@@ -85,6 +85,18 @@ static void test_digests(void **state) {
         assert_false(digest_valid(NULL));
 }
 
+static void test_default_tag_shape(void **state) {
+        (void) state;
+        assert_true(ckpt_tag_is_default("11-25-2026-12:18:12"));
+        assert_true(ckpt_tag_is_default("00-00-0000-00:00:00"));
+        assert_false(ckpt_tag_is_default("11-25-2026-12:18:1"));
+        assert_false(ckpt_tag_is_default("11-25-2026-12:18:123"));
+        assert_false(ckpt_tag_is_default("11-25-2026-12-18-12"));
+        assert_false(ckpt_tag_is_default("v1"));
+        assert_false(ckpt_tag_is_default("aa-25-2026-12:18:12"));
+        assert_false(ckpt_tag_is_default(NULL));
+}
+
 static void test_default_name(void **state) {
         (void) state;
         setenv("TZ", "UTC", 1);
@@ -123,6 +135,7 @@ int main(void) {
                 cmocka_unit_test(test_refs),
                 cmocka_unit_test(test_digests),
                 cmocka_unit_test(test_default_name),
+                cmocka_unit_test(test_default_tag_shape),
                 cmocka_unit_test(test_standard_names),
         };
         return cmocka_run_group_tests_name("base-names", tests, NULL, NULL);

@@ -136,6 +136,22 @@ static void test_parse_parts_and_options(void **state) {
         ckpt_request_free(r);
 }
 
+static void test_parse_keep(void **state) {
+        (void) state;
+        ckpt_request *r = parse_ok("");
+        assert_int_equal(r->keep, 0);
+        assert_false(r->keep_all_names);
+        ckpt_request_free(r);
+        r = parse_ok("task rw keep=2");
+        assert_int_equal(r->keep, 2);
+        assert_false(r->keep_all_names);
+        ckpt_request_free(r);
+        r = parse_ok("keep-all-names keep=1000");
+        assert_int_equal(r->keep, 1000);
+        assert_true(r->keep_all_names);
+        ckpt_request_free(r);
+}
+
 static void test_parse_image_path(void **state) {
         ckpt_request *r = parse_ok("image-path=/var/tmp/dump");
         assert_int_equal(r->parts, CKPT_PART_TASK);
@@ -179,6 +195,14 @@ static void test_parse_errors(void **state) {
         parse_bad("image tcp", "need the task part");
         parse_bad("runtime empty-ns=network", "need the task part");
         parse_bad("rw work-path=/x", "need the task part");
+        parse_bad("keep=0", "from 1 to 1000");
+        parse_bad("keep=1001", "from 1 to 1000");
+        parse_bad("keep=-2", "from 1 to 1000");
+        parse_bad("keep=2x", "from 1 to 1000");
+        parse_bad("keep=", "from 1 to 1000");
+        parse_bad("keep=2 keep=3", "twice");
+        parse_bad("keep-all-names", "goes with keep=N");
+        parse_bad("image-path=/tmp/x keep=2", "keep cannot go with it");
         /* NULs anywhere */
         static const char nul1[] = "task\0rw";
         free(parse_bad_n(nul1, sizeof(nul1) - 1));
@@ -721,6 +745,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_defaults),
                 cmocka_unit_test(test_parse_parts_and_options),
+                cmocka_unit_test(test_parse_keep),
                 cmocka_unit_test(test_parse_image_path),
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_request_for_tag),
