@@ -88,6 +88,9 @@ int store_catalog_get(store_catalog *c, const char *ns, const char *name, store_
 static int cmp_by_target(const void *a, const void *b) {
         const store_ckpt *x = *(const store_ckpt *const *) a, *y = *(const store_ckpt *const *) b;
         int d = strcmp(x->target.digest, y->target.digest);
+        if (d)
+                return d;
+        d = (int) ckpt_name_showable(y->name, NULL) - (int) ckpt_name_showable(x->name, NULL);
         return d ? d : strcmp(x->name, y->name);
 }
 
@@ -98,8 +101,8 @@ int store_catalog_digests(store_catalog *c, const char *ns, char ***ret_digests,
         pthread_mutex_lock(&c->lock);
         wait_first_sync(c);
         const ns_entry *e = catalog_find_ns(c, ns);
-        /* Pointers into the model, sorted by (target, name): the first of
-         * each target is its canonical name. */
+        /* Pointers into the model, sorted by (target, shown names first,
+         * name): the first of each target is its canonical name. */
         _cleanup_free_ const store_ckpt **by = e && e->n ? calloc(e->n, sizeof(*by)) : NULL;
         if (e && e->n && !by)
                 r = -ENOMEM;
@@ -128,13 +131,18 @@ int store_catalog_digest_name(store_catalog *c, const char *ns, const char *dige
         pthread_mutex_lock(&c->lock);
         wait_first_sync(c);
         const ns_entry *e = catalog_find_ns(c, ns);
-        /* Sorted by name: the first hit is the canonical one. */
+        /* Sorted by name: the first hit that can be shown, else the first. */
+        const store_ckpt *hit = NULL;
         for (size_t i = 0; e && i < e->n; i++)
                 if (strcmp(e->v[i].target.digest, digest) == 0) {
-                        name = strdup(e->v[i].name);
-                        r = name ? 0 : -ENOMEM;
-                        break;
+                        bool shown = ckpt_name_showable(e->v[i].name, NULL);
+                        if (!hit || shown)
+                                hit = &e->v[i];
+                        if (shown)
+                                break;
                 }
+        if (hit)
+                r = (name = strdup(hit->name)) ? 0 : -ENOMEM;
         pthread_mutex_unlock(&c->lock);
         if (r < 0)
                 return r;
