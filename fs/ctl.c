@@ -66,14 +66,15 @@ static int report_path(fs_ctx *ctx, const char *ns, const char *report, char **r
                 return -ENOMEM;
         if (!digest_valid(digest))
                 return -ENOENT;
-        char path[PATH_MAX];
-        int r = fs_path_of(path, sizeof(path), FS_BY_DIGEST, ns, NULL, NULL);
+        char rel[PATH_MAX], full[PATH_MAX];
+        int r = fs_path_of(rel, sizeof(rel), FS_BY_DIGEST, ns, NULL, NULL);
         size_t len = r < 0 ? 0 : (size_t) r;
         const char *hex = digest + strlen(DIGEST_PREFIX);
-        if (r < 0 || (r = path_append(path, sizeof(path), &len, hex, strlen(hex))) < 0)
+        if (r < 0 || (r = path_append(rel, sizeof(rel), &len, hex, strlen(hex))) < 0 ||
+            (r = path_join(full, sizeof(full), ctx->mountpoint ? ctx->mountpoint : ".", rel, NULL)) < 0)
                 return r;
-        char *s = NULL;
-        if (asprintf(&s, "%s/%s", ctx->mountpoint ? ctx->mountpoint : ".", path) < 0)
+        char *s = strdup(full);
+        if (!s)
                 return -ENOMEM;
         *ret = s;
         return 0;

@@ -119,8 +119,9 @@ int views_shared_nlink(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         if ((r = views_ckpt_of(ctx, n, &ck)) < 0)
                 return r;
         _cleanup_free_ char *canonical = NULL;
+        /* A canonical name that cannot be shown has no second path. */
         if (store_catalog_digest_name(ctx->catalog, ck.ns, ck.target.digest, &canonical) >= 0 &&
-            strcmp(canonical, ck.name) == 0)
+            strcmp(canonical, ck.name) == 0 && ckpt_name_showable(ck.name, NULL))
                 st->st_nlink = 2;
         store_ckpt_clear(&ck);
         return 0;
