@@ -50,6 +50,19 @@ is "$(umoci ls --layout "$B/layout" 2>&1)" v1 "umoci ls --layout <by-digest>/lay
 skopeo inspect --raw "oci:$C/layout:v1" >/dev/null 2>&1
 isnt $? 0 "(the named path, holding ':', is what skopeo cannot address)"
 
+# containerd's default name: its tag holds ':' too (skopeo splits at the first one)
+run_ok "a checkpoint with the default name" sh -c "echo > '$MNT/$NS/containers/$id/checkpoint'"
+report2=$(cat "$MNT/$NS/containers/$id/checkpoint")
+name2=$(field name "$report2")
+tag2=${name2#containerd.io/checkpoint/$id:}
+B2=$(field path "$report2")
+like "$tag2" '^[0-9]{2}-[0-9]{2}-[0-9]{4}-[0-9]{2}:[0-9]{2}:[0-9]{2}$' "the default tag holds a time ($tag2)"
+skopeo inspect --raw "oci:$B2/layout:$tag2" >"$W/raw2" 2>"$W/raw2.err"
+ok $? "skopeo inspect --raw oci:<by-digest>/layout:$tag2 $(head -c 300 "$W/raw2.err")"
+run_ok "... prints its index.json" cmp "$W/raw2" "$B2/index.json"
+is "$(umoci ls --layout "$B2/layout" 2>&1)" "$tag2" "umoci ls lists the default tag"
+run_ok "ctr images rm of the default-named checkpoint" tenv_ctr images rm "$name2"
+
 # ---------------------------------------------------------------- one node, two names
 is "$(stat -c %i "$B/index.json")" "$(stat -c %i "$C/index.json")" "index.json: the same inode number"
 criu=$(ls "$C/layout/blobs/sha256" | head -n1)
