@@ -242,7 +242,6 @@ void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n) {
         pthread_mutex_unlock(&t->lock);
 }
 
-
 int inode_table_children(inode_table *t, const char *dir, fs_kind kind, char ***ret_names, char ***ret_k1) {
         _cleanup_strv_free_ char **names = NULL, **k1 = NULL;
         size_t nn = 0, nk = 0, len = strlen(dir);
