@@ -7,7 +7,10 @@
  * and a removed or re-pointed name is invalidated on its event
  * (views-notify.c). A checkpoint dir's entry is salted with its target
  * digest (fs_node.salt): a re-pointed name gets new inode numbers for the
- * whole dir, and nodes of the old target answer ENOENT.
+ * whole dir, and nodes of the old target answer ENOENT. <ns>/by-digest/<hex>/
+ * is the directory of the digest's canonical name once more (its entry is
+ * cached like the named one; views-notify.c drops it when the digest or its
+ * canonical name goes).
  * containers/<id>/checkpoints/<tag>/ stays dynamic.
  * Behaviours only: state lives in store/ (catalog, blobs, views). */
 #pragma once
@@ -45,6 +48,20 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
 
+/* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
+ * canonical name of each digest, catalog.h's store_catalog_digests(), with
+ * that name's path as alias: paths.h) */
+int views_list_by_digest(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_lookup_by_digest(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
+/* st_nlink 2 for a file of the canonical name's directory: it is also
+ * under by-digest/ (tar and rsync -H then keep one copy). */
+int views_shared_nlink(fs_ctx *ctx, const fs_node *n, struct stat *st);
+/* Whether image `name` of ns can be shown under checkpoints/ (names.h's
+ * ckpt_name_showable()), and as the entry `tag` under a container's
+ * checkpoints/; a name that cannot is logged (warning) once per mount. */
+bool views_name_shown(const char *ns, const char *name);
+bool views_tag_shown(const char *ns, const char *name, const char *tag);
+
 /* Shared by views*.c: the checkpoint a node belongs to (keys ns, name),
  * and the blob `digest` among those its index reaches. */
 struct store_ckpt;
@@ -66,6 +83,8 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
 #define FS_DIR_SECRET (S_IFDIR | 0500)
 #define FS_VIEWS_KINDS                                                                                         \
         [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
+        [FS_BY_DIGEST] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_by_digest,                   \
+                           .lookup = views_lookup_by_digest },                                                 \
         [FS_CKPT_PREFIX] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_prefix },                 \
         [FS_CKPT] = { .mode = FS_DIR_SECRET, .list = views_list_ckpt, .attr = views_ckpt_attr },                  \
         [FS_CK_BLOB] = { .mode = FS_REG_RO, .attr = views_blob_attr, .open_reader = views_blob_open,           \

@@ -1,6 +1,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,10 @@
 #include "checkpoint.h"
 #include "ckpt-views.h"
 #include "cleanup.h"
+#include "digest.h"
 #include "log.h"
+#include "path.h"
+#include "paths.h"
 
 /* A failed request, once, with what `cat checkpoint` says about it. */
 static int log_failed(fs_ctx *ctx, const fs_node *n, int r) {
@@ -53,6 +57,47 @@ int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t 
         return take(ctx, n, r, req, msg);
 }
 
+/* The path of the checkpoint a successful report names by its "index:"
+ * line, <mount>/<ns>/by-digest/<hex>: one without ':' for OCI tools.
+ * -ENOENT for a report without one (a failure, a dump to a directory). */
+static int report_path(fs_ctx *ctx, const char *ns, const char *report, char **ret) {
+        const char *p = strncmp(report, "result: ok\n", 11) == 0 ? strstr(report, "\nindex: ") : NULL;
+        if (!p)
+                return -ENOENT;
+        p += strlen("\nindex: ");
+        _cleanup_free_ char *digest = strndup(p, strcspn(p, "\n"));
+        if (!digest)
+                return -ENOMEM;
+        if (!digest_valid(digest))
+                return -ENOENT;
+        char rel[PATH_MAX], full[PATH_MAX];
+        int r = fs_path_of(rel, sizeof(rel), FS_BY_DIGEST, ns, NULL, NULL);
+        size_t len = r < 0 ? 0 : (size_t) r;
+        const char *hex = digest + strlen(DIGEST_PREFIX);
+        if (r < 0 || (r = path_append(rel, sizeof(rel), &len, hex, strlen(hex))) < 0 ||
+            (r = path_join(full, sizeof(full), ctx->mountpoint ? ctx->mountpoint : ".", rel, NULL)) < 0)
+                return r;
+        char *s = strdup(full);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* Appends "<key>: <path>\n" to the malloc'd text *text when the last report
+ * of container n names a checkpoint. Leaves *text as it is otherwise. */
+static int append_path_line(fs_ctx *ctx, const fs_node *n, const char *key, char **text) {
+        _cleanup_free_ char *report = NULL, *path = NULL, *line = NULL;
+        if (ckpt_registry_last_report(ctx->ckpt, NODE_NS(n), NODE_ID(n), &report) < 0 ||
+            report_path(ctx, NODE_NS(n), report, &path) < 0)
+                return 0;
+        if (asprintf(&line, "%s%s: %s\n", *text, key, path) < 0)
+                return -ENOMEM;
+        free(*text);
+        *text = TAKE_PTR(line);
+        return 0;
+}
+
 int ctl_checkpoint_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
         char *text;
         int r = ckpt_registry_last_report(ctx->ckpt, NODE_NS(n), NODE_ID(n), &text);
@@ -60,6 +105,10 @@ int ctl_checkpoint_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_l
                 text = strdup("");
         else if (r < 0)
                 return r;
+        if (text && (r = append_path_line(ctx, n, "path", &text)) < 0) {
+                free(text);
+                return r;
+        }
         return fs_content_string(text, ret, ret_len);
 }
 
@@ -95,6 +144,8 @@ int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
 int ctl_append_status(fs_ctx *ctx, const fs_node *n, char *text, size_t len, char **ret, size_t *ret_len) {
         char *extra = NULL;
         int r = ckpt_registry_status_lines(ctx->ckpt, NODE_NS(n), NODE_ID(n), &extra);
+        if (r >= 0 && extra && strncmp(extra, "last_checkpoint: ok ", 20) == 0)
+                r = append_path_line(ctx, n, "last_checkpoint_path", &extra);
         if (r < 0 || !extra || !*extra) {
                 free(extra);
                 *ret = text;

@@ -13,6 +13,7 @@ static void dirent_free(fs_dirent *e) {
         for (int i = 0; i < 3; i++)
                 free(e->key[i]);
         free(e->salt);
+        free(e->alias);
 }
 
 int fs_dirents_add_salted(fs_dirents *d, fs_kind kind, const char *name, const char *salt, const char *k0,
@@ -40,6 +41,15 @@ int fs_dirents_add_salted(fs_dirents *d, fs_kind kind, const char *name, const c
         return 0;
 }
 
+int fs_dirent_set_alias(fs_dirent *e, const char *alias) {
+        char *a = strdup(alias);
+        if (!a)
+                return -ENOMEM;
+        free(e->alias);
+        e->alias = a;
+        return 0;
+}
+
 void fs_dirents_clear(fs_dirents *d) {
         for (size_t i = 0; i < d->n; i++)
                 dirent_free(&d->v[i]);
@@ -60,5 +70,6 @@ fs_node_spec fs_dirent_spec(const fs_dirent *e) {
                 .name = e->name,
                 .key = { e->key[0], e->key[1], e->key[2] },
                 .salt = e->salt,
+                .alias = e->alias,
         };
 }

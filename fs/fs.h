@@ -80,6 +80,7 @@ typedef struct fs_dirent {
         char *name;
         char *key[3];
         char *salt;    /* fs_node.salt of the child; NULL: the directory's */
+        char *alias;   /* fs_node.alias of the child; NULL: by its parent's */
 } fs_dirent;
 
 typedef struct fs_dirents {
@@ -91,6 +92,8 @@ int fs_dirents_add(fs_dirents *d, fs_kind kind, const char *name, const char *k0
 /* The same with the child's salt (fs_node.salt). */
 int fs_dirents_add_salted(fs_dirents *d, fs_kind kind, const char *name, const char *salt, const char *k0,
                           const char *k1, const char *k2);
+/* Sets the child's alias (fs_node.alias; a copy): a by-digest entry. */
+int fs_dirent_set_alias(fs_dirent *e, const char *alias);
 void fs_dirents_clear(fs_dirents *d);
 /* The entry named `name`, or NULL. */
 fs_dirent *fs_dirents_find(const fs_dirents *d, const char *name);

@@ -1,6 +1,9 @@
 #include "inode.h"
 
+#include "cleanup.h"
 #include "hash.h"
+#include "paths.h"
+#include "strv.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,24 +20,32 @@ struct inode_table {
         fs_node *root;
 };
 
-static uint64_t hash_path(const char *s, const char *salt) {
+static uint64_t hash_path(const char *s, const char *salt, const char *alias) {
         /* FNV-1a 64, then a final mix: cheap and stable across versions.
-         * Without a salt, the hash of the path alone (as it always was). */
+         * Without a salt, the hash of the path alone (as it always was); an
+         * alias (a by-digest directory) counts too: the same directory for
+         * another canonical name is another node. */
         uint64_t h = fnv1a_str(FNV1A_INIT, s);
         if (salt)
                 h = fnv1a_str(h * FNV1A_PRIME, salt); /* a NUL between path and salt */
+        if (alias)
+                h = fnv1a_str(h * FNV1A_PRIME, alias);
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 33;
         return h;
 }
 
-uint64_t inode_number_for(const char *path, const char *salt) {
-        uint64_t h = hash_path(path, salt);
+static uint64_t number_of(const char *path, const char *salt, const char *alias) {
+        uint64_t h = hash_path(path, salt, alias);
         return h <= FS_ROOT_INO ? FS_ROOT_INO + 1 : h;
 }
 
-static bool same_salt(const char *a, const char *b) {
+uint64_t inode_number_for(const char *path, const char *salt) {
+        return number_of(path, salt, NULL);
+}
+
+static bool same_string(const char *a, const char *b) {
         return a == b || (a && b && strcmp(a, b) == 0);
 }
 
@@ -110,28 +121,22 @@ static fs_node *node_free(fs_node *n) {
         for (int i = 0; i < 3; i++)
                 free(n->key[i]);
         free(n->salt);
+        free(n->alias);
         free(n);
         return NULL;
 }
 
-/* A child's path (NULL on ENOMEM) and salt: its own, else its parent's. */
-static char *child_path(const fs_node *parent, const char *name) {
-        char *path = NULL;
-        if (!parent || !*parent->path)
-                return strdup(name);
-        return asprintf(&path, "%s/%s", parent->path, name) < 0 ? NULL : path;
-}
-
+/* A child's salt: its own, else its parent's. */
 static const char *child_salt(const fs_node *parent, const char *salt) {
         return salt ? salt : parent ? parent->salt : NULL;
 }
 
-int inode_number_of_child(const fs_node *parent, const char *name, const char *salt, uint64_t *ret) {
-        char *path = child_path(parent, name);
-        if (!path)
-                return -ENOMEM;
-        *ret = inode_number_for(path, child_salt(parent, salt));
-        free(path);
+int inode_number_of_child(const fs_node *parent, const fs_node_spec *spec, uint64_t *ret) {
+        _cleanup_free_ char *path = NULL, *alias = NULL;
+        int r = fs_child_path(parent ? parent->path : NULL, parent ? parent->alias : NULL, spec, &path, &alias);
+        if (r < 0)
+                return r;
+        *ret = number_of(path, child_salt(parent, spec->salt), alias);
         return 0;
 }
 
@@ -141,9 +146,11 @@ static fs_node *node_new(const fs_node *parent, const fs_node_spec *spec) {
                 return NULL;
         n->kind = spec->kind;
         n->name = strdup(spec->name ? spec->name : "");
-        n->path = n->name ? child_path(parent, n->name) : NULL;
         const char *salt = child_salt(parent, spec->salt);
-        bool ok = n->name && n->path && (!salt || (n->salt = strdup(salt)));
+        bool ok = n->name &&
+                  fs_child_path(parent ? parent->path : NULL, parent ? parent->alias : NULL, spec, &n->path,
+                                &n->alias) >= 0 &&
+                  (!salt || (n->salt = strdup(salt)));
         for (int i = 0; i < 3; i++)
                 if (spec->key[i] && !(n->key[i] = strdup(spec->key[i])))
                         ok = false;
@@ -191,7 +198,7 @@ int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *s
         fs_node *fresh = node_new(parent, spec);
         if (!fresh)
                 return -ENOMEM;
-        uint64_t ino = hash_path(fresh->path, fresh->salt);
+        uint64_t ino = hash_path(fresh->path, fresh->salt, fresh->alias);
         pthread_mutex_lock(&t->lock);
         for (;; ino++) {
                 if (ino <= FS_ROOT_INO)
@@ -199,7 +206,8 @@ int inode_table_ref(inode_table *t, const fs_node *parent, const fs_node_spec *s
                 fs_node *n = find_locked(t, ino);
                 if (!n)
                         break;
-                if (strcmp(n->path, fresh->path) == 0 && n->kind == fresh->kind && same_salt(n->salt, fresh->salt)) {
+                if (strcmp(n->path, fresh->path) == 0 && n->kind == fresh->kind && same_string(n->salt, fresh->salt) &&
+                    same_string(n->alias, fresh->alias)) {
                         n->nlookup++;
                         pthread_mutex_unlock(&t->lock);
                         node_free(fresh);
@@ -234,3 +242,26 @@ void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n) {
         pthread_mutex_unlock(&t->lock);
 }
 
+int inode_table_children(inode_table *t, const char *dir, fs_kind kind, char ***ret_names, char ***ret_k1) {
+        _cleanup_strv_free_ char **names = NULL, **k1 = NULL;
+        size_t nn = 0, nk = 0, len = strlen(dir);
+        int r = 0;
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; r >= 0 && i < t->cap; i++) {
+                const fs_node *n = t->slots[i];
+                if (!n || n->kind != kind || strncmp(n->path, dir, len) != 0 || n->path[len] != '/' ||
+                    strcmp(n->path + len + 1, n->name) != 0)
+                        continue;
+                r = strv_push(&names, &nn, n->name);
+                if (r >= 0)
+                        r = strv_push(&k1, &nk, n->key[1] ? n->key[1] : "");
+        }
+        pthread_mutex_unlock(&t->lock);
+        if (r >= 0 && !names && (!(names = calloc(1, sizeof(char *))) || !(k1 = calloc(1, sizeof(char *)))))
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        *ret_names = TAKE_PTR(names);
+        *ret_k1 = TAKE_PTR(k1);
+        return 0;
+}

@@ -1,7 +1,9 @@
 /* The inode table: kernel inode numbers <-> nodes of the virtual tree.
  *
  * Inode numbers are stable across remounts: a node's number is a 64-bit
- * hash of its path below the mount and of its salt (fs_node.salt; collisions
+ * hash of its path below the mount (paths.h: for a file below by-digest/,
+ * its path under the checkpoint's name, so both are one node), of its salt
+ * (fs_node.salt) and of its alias (fs_node.alias; collisions
  * probe to the next free number, in practice never). A node lives while the kernel holds lookups
  * on it (real lookup counts: inode_table_ref() on every entry reply,
  * inode_table_forget() from FUSE forget); the root is never freed.
@@ -39,6 +41,12 @@ void inode_table_forget(inode_table *t, uint64_t ino, uint64_t n);
  * none) gets, unless its hash collides with another live node's: readdir
  * uses it for d_ino without creating nodes. */
 uint64_t inode_number_for(const char *path, const char *salt);
-/* inode_number_for() of the child `name` of `parent` with the child's own
- * salt (NULL: the parent's). Returns 0 or -ENOMEM. */
-int inode_number_of_child(const fs_node *parent, const char *name, const char *salt, uint64_t *ret);
+/* The number child `spec` of `parent` gets (its path by paths.h's
+ * fs_child_path(), its own salt or else the parent's), unless its hash
+ * collides. Returns 0 or -ENOMEM. */
+int inode_number_of_child(const fs_node *parent, const fs_node_spec *spec, uint64_t *ret);
+
+/* The entry names and key[1] of the live nodes of `kind` whose path is
+ * dir + "/" + name: the entries of dir the kernel may still cache (it holds
+ * a lookup on each). Two NULL-terminated vectors (strv.h); 0 or -ENOMEM. */
+int inode_table_children(inode_table *t, const char *dir, fs_kind kind, char ***ret_names, char ***ret_k1);

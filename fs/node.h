@@ -24,6 +24,7 @@ typedef enum fs_kind {
         /* Checkpoint images (fs/views*.c). Below a checkpoint dir, keys are
          * (ns, image name, kind-specific key). */
         FS_NS_CKPTS,           /* <ns>/checkpoints/ */
+        FS_BY_DIGEST,          /* <ns>/by-digest/: its entries are FS_CKPT dirs named by the index's hex */
         FS_CKPT_PREFIX,        /* <ns>/checkpoints/<a>/<b>/: key1 = "a/b" */
         FS_CKPT,               /* <ns>/checkpoints/<name...:tag>/: key1 = image name */
         FS_CK_BLOB,            /* a whole blob (index.json, layout blob, manifests entry): key2 = digest */
@@ -48,6 +49,7 @@ typedef struct fs_node_spec {
         const char *name;      /* the entry name in its parent */
         const char *key[3];    /* kind-specific keys, NULL where unused */
         const char *salt;      /* see fs_node.salt; NULL: the parent's */
+        const char *alias;     /* see fs_node.alias; NULL: the parent's rule */
 } fs_node_spec;
 
 typedef struct fs_node {
@@ -62,6 +64,12 @@ typedef struct fs_node {
          * (a checkpoint dir: its target digest, so that a re-pointed name
          * gets new inodes and no stale kernel cache); NULL: the path only. */
         char *salt;
+        /* A directory below <ns>/by-digest/<hex>/ (and that dir itself): the
+         * path of the same directory under the checkpoint's canonical name.
+         * Files below take their path from it, so a file has one node (one
+         * inode number) under both names; directories keep their own
+         * (paths.h says why). NULL elsewhere. */
+        char *alias;
 } fs_node;
 
 #define NODE_NS(n) ((n)->key[0])

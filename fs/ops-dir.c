@@ -72,7 +72,8 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, st
                         if (!plus || entry_of(ctx, dir, e, &ep) < 0) {
                                 ep = (struct fuse_entry_param) { 0 };
                                 uint64_t ino_nr;
-                                if (inode_number_of_child(dir, e->name, e->salt, &ino_nr) < 0)
+                                fs_node_spec spec = fs_dirent_spec(e);
+                                if (inode_number_of_child(dir, &spec, &ino_nr) < 0)
                                         break;
                                 ep.attr.st_ino = ino_nr;
                                 ep.attr.st_mode = fs_kinds[e->kind].mode & S_IFMT;

@@ -92,6 +92,8 @@ static int find_child(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dire
                 fs_dirent *e = fs_dirents_find(&all, name);
                 r = e ? fs_dirents_add_salted(out, e->kind, e->name, e->salt, e->key[0], e->key[1], e->key[2])
                       : -ENOENT;
+                if (r >= 0 && e->alias)
+                        r = fs_dirent_set_alias(&out->v[out->n - 1], e->alias);
         }
         fs_dirents_clear(&all);
         return r;

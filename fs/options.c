@@ -204,6 +204,13 @@ int options_parse(struct fuse_args *args, options *o) {
                 fprintf(stderr, "ckptfs: missing MOUNTPOINT\n");
                 return -EINVAL;
         }
+        /* Absolute, for the paths `cat checkpoint` shows; a missing one is
+         * for the mount to report. */
+        char *abs = realpath(o->mountpoint, NULL);
+        if (abs) {
+                free(o->mountpoint);
+                o->mountpoint = abs;
+        }
         if (fuse_opt_insert_arg(args, 1, "-ofsname=ckptfs,subtype=ckptfs,default_permissions") != 0 ||
             (o->debug && fuse_opt_add_arg(args, "-d") != 0))
                 return log_error_errno(ENOMEM, "cannot parse the options");

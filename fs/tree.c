@@ -52,7 +52,7 @@ static int add_fixed(fs_dirents *out, const fs_node *dir, const fs_kind *kinds, 
 }
 
 static int list_namespace(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        static const fs_kind children[] = { FS_CONTAINERS, FS_NS_CKPTS };
+        static const fs_kind children[] = { FS_CONTAINERS, FS_NS_CKPTS, FS_BY_DIGEST };
         return add_fixed(out, dir, children, ELEMENTSOF(children));
 }
 

@@ -15,13 +15,15 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "digest.h"
 #include "log.h"
 #include "path.h"
 #include "paths.h"
 
 typedef struct inval {
-        char *parent;   /* path below the mount */
+        char *parent;   /* path below the mount; with sweep: the namespace */
         char *name;     /* entry to drop; NULL: just the parent's cached data */
+        bool sweep;     /* check the by-digest entries of namespace `parent` */
 } inval;
 
 struct views_notifier {
@@ -34,7 +36,7 @@ struct views_notifier {
         bool stop;
 };
 
-static void push(views_notifier *v, const char *parent, const char *name) {
+static void push_item(views_notifier *v, const char *parent, const char *name, bool sweep) {
         inval *nq = realloc(v->q, (v->n + 1) * sizeof(*nq));
         if (!nq)
                 return;
@@ -45,7 +47,11 @@ static void push(views_notifier *v, const char *parent, const char *name) {
                 free(nm);
                 return;
         }
-        v->q[v->n++] = (inval) { .parent = p, .name = nm };
+        v->q[v->n++] = (inval) { .parent = p, .name = nm, .sweep = sweep };
+}
+
+static void push(views_notifier *v, const char *parent, const char *name) {
+        push_item(v, parent, name, false);
 }
 
 /* Queues the invalidation of entry `name` (NULL: the cached data) of the
@@ -130,11 +136,45 @@ void views_notify_cb(void *userdata, const char *ns, const char *name, bool cont
                 r = push_node(v, FS_NS_CKPTS, ns, NULL, NULL);
         else
                 r = push_ckpt_name(v, ns, name);
+        /* Any image change may take a digest's last name or change which
+         * name is its canonical one. */
+        if (!containers && ns)
+                push_item(v, ns, NULL, true);
         pthread_cond_signal(&v->cond);
         pthread_mutex_unlock(&v->lock);
         if (r < 0)
                 log_debug_errno(r, "not telling the kernel about %s in %s", name ? name : "everything",
                                 ns ? ns : "every namespace");
+}
+
+/* The by-digest entries of ns the kernel may cache (the live nodes) whose
+ * digest no image points to any more, or whose canonical name changed, are
+ * dropped. A changed canonical name changes st_nlink of both names' files
+ * (views_shared_nlink): their entries go too, at the next round. Runs on
+ * the notifier's thread, no lock held. */
+static void sweep_by_digest(views_notifier *v, const char *ns) {
+        char dir[PATH_MAX];
+        _cleanup_strv_free_ char **hexes = NULL, **names = NULL;
+        if (!v->ctx->catalog || fs_path_of(dir, sizeof(dir), FS_BY_DIGEST, ns, NULL, NULL) < 0 ||
+            inode_table_children(v->ctx->inodes, dir, FS_CKPT, &hexes, &names) < 0)
+                return;
+        uint64_t dir_ino = inode_number_for(dir, NULL);
+        for (size_t i = 0; hexes[i]; i++) {
+                char digest[DIGEST_MAX];
+                _cleanup_free_ char *now = NULL;
+                if (digest_from_hex(hexes[i], digest) < 0)
+                        continue;
+                int r = store_catalog_digest_name(v->ctx->catalog, ns, digest, &now);
+                if ((r >= 0 && strcmp(now, names[i]) == 0) || (r < 0 && r != -ENOENT))
+                        continue;
+                (void) fuse_lowlevel_notify_inval_entry(v->ctx->se, dir_ino, hexes[i], strlen(hexes[i]));
+                if (r < 0)
+                        continue;
+                pthread_mutex_lock(&v->lock);
+                (void) push_ckpt_name(v, ns, names[i]);
+                (void) push_ckpt_name(v, ns, now);
+                pthread_mutex_unlock(&v->lock);
+        }
 }
 
 static void *notify_main(void *userdata) {
@@ -151,6 +191,12 @@ static void *notify_main(void *userdata) {
                 v->n = 0;
                 pthread_mutex_unlock(&v->lock);
                 for (size_t i = 0; i < n; i++) {
+                        if (q[i].sweep) {
+                                if (v->ctx->se)
+                                        sweep_by_digest(v, q[i].parent);
+                                free(q[i].parent);
+                                continue;
+                        }
                         uint64_t ino = q[i].parent[0] ? inode_number_for(q[i].parent, NULL) : FS_ROOT_INO;
                         /* Errors (-ENOENT: the kernel does not know the
                          * inode) mean there is nothing to drop. */

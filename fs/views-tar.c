@@ -163,7 +163,7 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         if (m->type == TAR_TYPE_CHAR || m->type == TAR_TYPE_BLOCK)
                 st->st_rdev = makedev(m->devmajor, m->devminor);
         set_time(st, m->mtime_sec, m->mtime_nsec);
-        return 0;
+        return views_shared_nlink(ctx, n, st);
 }
 
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {

@@ -129,7 +129,7 @@ int views_ckpt_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                 return r;
         set_times(st, ck.created_ns);
         store_ckpt_clear(&ck);
-        return 0;
+        return views_shared_nlink(ctx, n, st);
 }
 
 /* ---- the name tree ------------------------------------------------------- */
@@ -145,6 +145,8 @@ static int list_names(fs_ctx *ctx, const char *ns, const char *prefix, fs_dirent
         size_t plen = strlen(prefix);
         for (size_t i = 0; r >= 0 && names[i]; i++) {
                 const char *rest = names[i];
+                if (!views_name_shown(ns, names[i]))
+                        continue;
                 if (plen) {
                         if (strncmp(rest, prefix, plen) != 0 || rest[plen] != '/')
                                 continue;
@@ -185,7 +187,9 @@ int views_list_container_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out)
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && names[i]; i++)
-                r = add_ckpt_entry(ctx, out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), names[i], NODE_ID(dir), tags[i]);
+                if (views_tag_shown(NODE_NS(dir), names[i], tags[i]))
+                        r = add_ckpt_entry(ctx, out, FS_CONTAINER_CKPT, tags[i], NODE_NS(dir), names[i], NODE_ID(dir),
+                                           tags[i]);
         strv_free(names);
         strv_free(tags);
         return r;
@@ -323,7 +327,7 @@ int views_blob_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         st->st_size = (off_t) d.size;
         set_times(st, created);
         store_desc_clear(&d);
-        return 0;
+        return views_shared_nlink(ctx, n, st);
 }
 
 int views_blob_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {

@@ -12,6 +12,7 @@ PKGS=(
   golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev
   containerd runc iptables busybox-static
   rsync python3 dpkg-dev
+  skopeo umoci   # tests/integration/test-oci-tools.sh: OCI tools on the layouts in place
   # CRIU build dependencies
   libnl-3-dev libnet1-dev libcap-dev libbsd-dev libaio-dev libgnutls28-dev
   libnftables-dev uuid-dev

@@ -49,3 +49,12 @@ int digest_of(const void *buf, size_t len, char out[DIGEST_MAX]) {
         digest_format(md, out);
         return 0;
 }
+
+int digest_from_hex(const char *hex, char out[DIGEST_MAX]) {
+        size_t plen = strlen(DIGEST_PREFIX), n = strlen(hex);
+        if (plen + n >= DIGEST_MAX)
+                return -EINVAL;
+        memcpy(out, DIGEST_PREFIX, plen);
+        memcpy(out + plen, hex, n + 1);
+        return digest_valid(out) ? 0 : -EINVAL;
+}

@@ -19,3 +19,6 @@ void digest_format(const uint8_t raw[32], char buf[DIGEST_MAX]);
 /* The sha256 digest of buf[0..len), into out (>= DIGEST_MAX bytes);
  * -ENOMEM if OpenSSL cannot allocate. */
 int digest_of(const void *buf, size_t len, char out[DIGEST_MAX]);
+/* "sha256:<hex>" into out (>= DIGEST_MAX bytes) when that is a valid
+ * digest (hex: 64 lowercase hex digits); -EINVAL for anything else. */
+int digest_from_hex(const char *hex, char out[DIGEST_MAX]);

@@ -207,3 +207,26 @@ bool ckpt_tag_is_default(const char *tag) {
                         return false;
         return true;
 }
+
+bool ckpt_component_valid(const char *s, size_t n) {
+        if (n == 0 || n > CKPT_COMPONENT_MAX || memchr(s, '/', n) || memchr(s, '\0', n))
+                return false;
+        return !(s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.')));
+}
+
+bool ckpt_name_showable(const char *name, const char **why) {
+        if (!name || !*name)
+                FAIL("the name is empty");
+        for (const char *p = name;;) {
+                size_t n = strcspn(p, "/");
+                if (n == 0)
+                        FAIL("a part between '/' is empty");
+                if (n > CKPT_COMPONENT_MAX)
+                        FAIL("a part between '/' is longer than 255 bytes");
+                if (!ckpt_component_valid(p, n))
+                        FAIL("a part between '/' is '.' or '..'");
+                if (!p[n])
+                        return true;
+                p += n + 1;
+        }
+}

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <time.h>
 
+/* The longest name of a directory entry (the kernel's NAME_MAX). */
+#define CKPT_COMPONENT_MAX 255
+
+
 /* A reference tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 bool ckpt_tag_valid(const char *tag);
 /* An image reference per the OCI/distribution grammar
@@ -28,3 +32,13 @@ size_t ckpt_name_container(const char *name, const char **ret_tag);
 /* Whether tag has the shape of containerd's default checkpoint tag,
  * MM-DD-YYYY-HH:MM:SS. */
 bool ckpt_tag_is_default(const char *tag);
+
+/* Whether s[0..n) may be the name of an entry of the tree: not empty, not
+ * "." or "..", no '/' or NUL, at most CKPT_COMPONENT_MAX bytes. */
+bool ckpt_component_valid(const char *s, size_t n);
+/* Whether image name `name` can be shown under <ns>/checkpoints/: each of
+ * its '/'-separated parts (directories, the last one with its :tag) passes
+ * ckpt_component_valid(). On false, *why (if not NULL) is a static
+ * explanation. containerd takes any non-empty string as an image name, so
+ * this is checked where names are shown, not where they are made. */
+bool ckpt_name_showable(const char *name, const char **why);

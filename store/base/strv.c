@@ -1,5 +1,6 @@
 #include "strv.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,4 +27,15 @@ char **strv_copy(char *const *v) {
                 if (!(c[i] = strdup(v[i])))
                         return strv_free(c);
         return c;
+}
+
+int strv_push(char ***v, size_t *n, const char *s) {
+        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        if (!(nv[*n] = strdup(s)))
+                return -ENOMEM;
+        nv[++*n] = NULL;
+        return 0;
 }

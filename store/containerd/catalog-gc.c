@@ -14,7 +14,7 @@ typedef struct digests {
 
 static int collect_digest(const char *digest, void *userdata) {
         digests *d = userdata;
-        return catalog_strv_push(&d->v, &d->n, digest);
+        return strv_push(&d->v, &d->n, digest);
 }
 
 void catalog_gc_cache(store_catalog *c) {

@@ -105,8 +105,6 @@ struct store_catalog {
 
 /* ---- catalog-model.c ---- */
 
-/* Appends a copy of s to the NULL-terminated v of *n strings. */
-int catalog_strv_push(char ***v, size_t *n, const char *s);
 int catalog_desc_copy(store_desc *dst, const store_desc *src);
 int catalog_descs_push(store_descs *d, const store_desc *x);
 int catalog_descs_copy(store_descs *dst, const store_descs *src);

@@ -13,17 +13,6 @@
 
 /* ---- descriptors and checkpoints ----------------------------------------- */
 
-int catalog_strv_push(char ***v, size_t *n, const char *s) {
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        if (!(nv[*n] = strdup(s)))
-                return -ENOMEM;
-        nv[++*n] = NULL;
-        return 0;
-}
-
 void store_desc_clear(store_desc *d) {
         free(d->digest);
         free(d->mediatype);

@@ -35,7 +35,7 @@ static int snapshot_names(store_catalog *c, const char *ns, char ***ret) {
         const ns_entry *e = ns ? catalog_find_ns(c, ns) : NULL;
         size_t count = ns ? (e ? e->n : 0) : c->n_ns;
         for (size_t i = 0; r >= 0 && i < count; i++)
-                r = catalog_strv_push(&v, &n, ns ? e->v[i].name : c->ns[i].ns);
+                r = strv_push(&v, &n, ns ? e->v[i].name : c->ns[i].ns);
         pthread_mutex_unlock(&c->lock);
         if (r < 0)
                 return r;
@@ -81,6 +81,73 @@ int store_catalog_get(store_catalog *c, const char *ns, const char *name, store_
         int r = k ? catalog_ckpt_copy(ret, k) : -ENOENT;
         pthread_mutex_unlock(&c->lock);
         return r;
+}
+
+/* ---- checkpoints by index digest ----------------------------------------- */
+
+static int cmp_by_target(const void *a, const void *b) {
+        const store_ckpt *x = *(const store_ckpt *const *) a, *y = *(const store_ckpt *const *) b;
+        int d = strcmp(x->target.digest, y->target.digest);
+        if (d)
+                return d;
+        d = (int) ckpt_name_showable(y->name, NULL) - (int) ckpt_name_showable(x->name, NULL);
+        return d ? d : strcmp(x->name, y->name);
+}
+
+int store_catalog_digests(store_catalog *c, const char *ns, char ***ret_digests, char ***ret_names) {
+        _cleanup_strv_free_ char **digests = calloc(1, sizeof(char *)), **names = calloc(1, sizeof(char *));
+        size_t nd = 0, nn = 0;
+        int r = digests && names ? 0 : -ENOMEM;
+        pthread_mutex_lock(&c->lock);
+        wait_first_sync(c);
+        const ns_entry *e = catalog_find_ns(c, ns);
+        /* Pointers into the model, sorted by (target, shown names first,
+         * name): the first of each target is its canonical name. */
+        _cleanup_free_ const store_ckpt **by = e && e->n ? calloc(e->n, sizeof(*by)) : NULL;
+        if (e && e->n && !by)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && by && i < e->n; i++)
+                by[i] = &e->v[i];
+        if (r >= 0 && by)
+                qsort(by, e->n, sizeof(*by), cmp_by_target);
+        for (size_t i = 0; r >= 0 && by && i < e->n; i++) {
+                if (i > 0 && strcmp(by[i - 1]->target.digest, by[i]->target.digest) == 0)
+                        continue;
+                r = strv_push(&digests, &nd, by[i]->target.digest);
+                if (r >= 0)
+                        r = strv_push(&names, &nn, by[i]->name);
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (r < 0)
+                return r;
+        *ret_digests = TAKE_PTR(digests);
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+int store_catalog_digest_name(store_catalog *c, const char *ns, const char *digest, char **ret) {
+        char *name = NULL;
+        int r = -ENOENT;
+        pthread_mutex_lock(&c->lock);
+        wait_first_sync(c);
+        const ns_entry *e = catalog_find_ns(c, ns);
+        /* Sorted by name: the first hit that can be shown, else the first. */
+        const store_ckpt *hit = NULL;
+        for (size_t i = 0; e && i < e->n; i++)
+                if (strcmp(e->v[i].target.digest, digest) == 0) {
+                        bool shown = ckpt_name_showable(e->v[i].name, NULL);
+                        if (!hit || shown)
+                                hit = &e->v[i];
+                        if (shown)
+                                break;
+                }
+        if (hit)
+                r = (name = strdup(hit->name)) ? 0 : -ENOMEM;
+        pthread_mutex_unlock(&c->lock);
+        if (r < 0)
+                return r;
+        *ret = name;
+        return 0;
 }
 
 /* ---- the container of a checkpoint --------------------------------------- */
@@ -210,8 +277,8 @@ int store_catalog_container_ckpts(store_catalog *c, const char *ns, const char *
                 /* Two names may give one tag: the first keeps it. */
                 if (r < 0 || !tag || !*tag || has_string(tags, tag))
                         continue;
-                if ((r = catalog_strv_push(&names, &nn, snap[i].name)) >= 0)
-                        r = catalog_strv_push(&tags, &nt, tag);
+                if ((r = strv_push(&names, &nn, snap[i].name)) >= 0)
+                        r = strv_push(&tags, &nt, tag);
         }
         catalog_ckpts_free(snap, n);
         if (r < 0)

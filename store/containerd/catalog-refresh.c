@@ -64,7 +64,7 @@ void store_catalog_request_sync(store_catalog *c, const char *ns) {
                 if (!ns)
                         c->refresh_all = true;
                 else
-                        r = catalog_strv_push(&c->refresh_ns, &c->n_refresh_ns, ns);
+                        r = strv_push(&c->refresh_ns, &c->n_refresh_ns, ns);
                 if (r >= 0)
                         r = start_thread(c);
                 pthread_cond_signal(&c->refresh_wake);

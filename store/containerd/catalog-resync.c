@@ -64,12 +64,12 @@ int catalog_changed_names(const store_ckpt *old, size_t n_old, const store_ckpt 
         while (r >= 0 && (i < n_old || j < n_new)) {
                 int k = i == n_old ? 1 : j == n_new ? -1 : strcmp(old[i].name, new[j].name);
                 if (k < 0)
-                        r = catalog_strv_push(&v, &n, old[i++].name);
+                        r = strv_push(&v, &n, old[i++].name);
                 else if (k > 0)
-                        r = catalog_strv_push(&v, &n, new[j++].name);
+                        r = strv_push(&v, &n, new[j++].name);
                 else {
                         if (strcmp(old[i].target.digest, new[j].target.digest) != 0)
-                                r = catalog_strv_push(&v, &n, new[j].name);
+                                r = strv_push(&v, &n, new[j].name);
                         i++, j++;
                 }
         }
@@ -261,7 +261,7 @@ static void drop_gone(store_catalog *c, const rpc_namespace_list *list) {
         pthread_mutex_lock(&c->lock);
         for (size_t i = 0; i < c->n_ns; i++)
                 if (c->ns[i].n > 0 && !listed(list, c->ns[i].ns))
-                        (void) catalog_strv_push(&gone, &n_gone, c->ns[i].ns);
+                        (void) strv_push(&gone, &n_gone, c->ns[i].ns);
         for (size_t i = 0; i < n_gone; i++) {
                 (void) catalog_set_ns(c, gone[i], NULL, 0, NULL, NULL);
                 catalog_forget_hash(c, gone[i]);

@@ -118,6 +118,15 @@ int store_catalog_start(store_catalog *c, store_catalog_cb cb, void *userdata);
 int store_catalog_namespaces(store_catalog *c, char ***ret);
 /* The names of the checkpoint images of ns, sorted (NULL-terminated). */
 int store_catalog_names(store_catalog *c, const char *ns, char ***ret);
+/* The index digests that checkpoint images of ns point to, sorted, each
+ * once (NULL-terminated), and ret_names[i] the canonical name of
+ * ret_digests[i]: the first, in sort order (strcmp), of the names pointing
+ * to it that ckptfs can show (names.h's ckpt_name_showable()), else the
+ * first of them all. */
+int store_catalog_digests(store_catalog *c, const char *ns, char ***ret_digests, char ***ret_names);
+/* The canonical name (as above) of index digest `digest` in ns; -ENOENT
+ * when no checkpoint image points to it. */
+int store_catalog_digest_name(store_catalog *c, const char *ns, const char *digest, char **ret);
 /* One checkpoint image. */
 int store_catalog_get(store_catalog *c, const char *ns, const char *name, store_ckpt *ret);
 /* Checkpoints of container `id` in ns: ret_names[i] is the image name,

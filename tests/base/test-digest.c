@@ -29,6 +29,20 @@ static void test_valid(void **state) {
         assert_false(digest_valid("sha256:ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 }
 
+static void test_from_hex(void **state) {
+        (void) state;
+        char out[DIGEST_MAX];
+        assert_int_equal(digest_from_hex(abc + 7, out), 0);
+        assert_string_equal(out, abc);
+        assert_int_equal(digest_from_hex("ba78", out), -EINVAL);
+        assert_int_equal(digest_from_hex("", out), -EINVAL);
+        assert_int_equal(digest_from_hex(abc, out), -EINVAL);   /* the prefix is not hex */
+        char longer[200];
+        memset(longer, 'a', sizeof(longer) - 1);
+        longer[sizeof(longer) - 1] = '\0';
+        assert_int_equal(digest_from_hex(longer, out), -EINVAL);
+}
+
 static void test_parse_format(void **state) {
         (void) state;
         uint8_t raw[32], want[32];
@@ -66,6 +80,7 @@ static void test_of(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid),
+                cmocka_unit_test(test_from_hex),
                 cmocka_unit_test(test_parse_format),
                 cmocka_unit_test(test_of),
         };

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "inode.h"
+#include "strv.h"
 
 static fs_node *ref(inode_table *t, const fs_node *parent, fs_kind kind, const char *name) {
         fs_node *n = NULL;
@@ -91,6 +92,64 @@ static void test_salted(void **state) {
         inode_table_free(t);
 }
 
+/* by-digest/<hex>/ (aliased to the canonical name's path): its files are
+ * the named dir's nodes, its directories nodes of their own. */
+static void test_alias(void **state) {
+        inode_table *t;
+        assert_int_equal(inode_table_new(&t), 0);
+        fs_node *root = inode_table_get(t, FS_ROOT_INO);
+        fs_node *cks = ref(t, root, FS_NS_CKPTS, "checkpoints");
+        fs_node *named = ref_salted(t, cks, FS_CKPT, "web:v1", "sha256:aaa");
+        fs_node *idx = ref(t, named, FS_CK_BLOB, "index.json");
+        fs_node *layout = ref(t, named, FS_CK_LAYOUT, "layout");
+        fs_node *li = ref(t, layout, FS_CK_LAYOUT_INDEX, "index.json");
+
+        fs_node *byd = ref(t, root, FS_BY_DIGEST, "by-digest");
+        fs_node *d = NULL;
+        fs_node_spec spec = { .kind = FS_CKPT, .name = "aaa", .key = { "aaa", NULL, NULL }, .salt = "sha256:aaa",
+                              .alias = "checkpoints/web:v1" };
+        assert_int_equal(inode_table_ref(t, byd, &spec, &d), 0);
+        assert_string_equal(d->path, "by-digest/aaa");
+        assert_string_equal(d->alias, "checkpoints/web:v1");
+        assert_true(d->ino != named->ino);
+        uint64_t announced;
+        assert_int_equal(inode_number_of_child(byd, &spec, &announced), 0);
+        assert_int_equal(announced, d->ino);
+
+        /* Files: the very nodes of the name. */
+        assert_ptr_equal(ref(t, d, FS_CK_BLOB, "index.json"), idx);
+        assert_int_equal(idx->nlookup, 2);
+        /* Directories: their own, aliased in turn; their files shared. */
+        fs_node *dl = ref(t, d, FS_CK_LAYOUT, "layout");
+        assert_ptr_not_equal(dl, layout);
+        assert_string_equal(dl->path, "by-digest/aaa/layout");
+        assert_string_equal(dl->alias, "checkpoints/web:v1/layout");
+        assert_ptr_equal(ref(t, dl, FS_CK_LAYOUT_INDEX, "index.json"), li);
+        fs_node_spec file = { .kind = FS_CK_LAYOUT_INDEX, .name = "index.json" };
+        assert_int_equal(inode_number_of_child(dl, &file, &announced), 0);
+        assert_int_equal(announced, li->ino);
+
+        /* Another canonical name: another by-digest node. */
+        spec.alias = "checkpoints/web:a0";
+        fs_node *d2 = NULL;
+        assert_int_equal(inode_table_ref(t, byd, &spec, &d2), 0);
+        assert_ptr_not_equal(d2, d);
+        assert_true(d2->ino != d->ino);
+
+        /* The entries of by-digest/ the kernel holds. */
+        char **names, **k1;
+        assert_int_equal(inode_table_children(t, "by-digest", FS_CKPT, &names, &k1), 0);
+        assert_int_equal(strv_length(names), 2);
+        assert_string_equal(names[0], "aaa");
+        strv_free(names);
+        strv_free(k1);
+        assert_int_equal(inode_table_children(t, "checkpoints", FS_BY_DIGEST, &names, &k1), 0);
+        assert_null(names[0]);
+        strv_free(names);
+        strv_free(k1);
+        inode_table_free(t);
+}
+
 static void test_lookup_counts(void **state) {
         inode_table *t;
         assert_int_equal(inode_table_new(&t), 0);
@@ -148,6 +207,7 @@ int main(void) {
                 cmocka_unit_test(test_paths_and_numbers),
                 cmocka_unit_test(test_lookup_counts),
                 cmocka_unit_test(test_salted),
+                cmocka_unit_test(test_alias),
                 cmocka_unit_test(test_churn),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 
+#include "fs.h"
 #include "paths.h"
 
 static void assert_path(fs_kind kind, const char *ns, const char *k1, const char *k2, const char *want) {
@@ -32,6 +34,41 @@ static void test_paths(void **state) {
         assert_path(FS_CKPT_PREFIX, "default", "containerd.io/checkpoint", NULL,
                     "default/checkpoints/containerd.io/checkpoint");
         assert_path(FS_CKPT, "default", "a/b:c", NULL, "default/checkpoints/a/b:c");
+        assert_path(FS_BY_DIGEST, "default", NULL, NULL, "default/by-digest");
+}
+
+/* Below by-digest/<hex>/ the files take the canonical name's path, the
+ * directories keep their own and carry the alias down; and what is shared
+ * is exactly what is not a directory. */
+static void test_child_paths(void **state) {
+        char *path, *alias;
+        fs_node_spec dir = { .kind = FS_CKPT, .name = "abc", .alias = "n/checkpoints/web:v1" };
+        assert_int_equal(fs_child_path("n/by-digest", NULL, &dir, &path, &alias), 0);
+        assert_string_equal(path, "n/by-digest/abc");
+        assert_string_equal(alias, "n/checkpoints/web:v1");
+        free(path);
+        free(alias);
+        fs_node_spec file = { .kind = FS_CK_BLOB, .name = "index.json" };
+        assert_int_equal(fs_child_path("n/by-digest/abc", "n/checkpoints/web:v1", &file, &path, &alias), 0);
+        assert_string_equal(path, "n/checkpoints/web:v1/index.json");
+        assert_null(alias);
+        free(path);
+        fs_node_spec sub = { .kind = FS_CK_TAR_DIR, .name = "rw" };
+        assert_int_equal(fs_child_path("n/by-digest/abc", "n/checkpoints/web:v1", &sub, &path, &alias), 0);
+        assert_string_equal(path, "n/by-digest/abc/rw");
+        assert_string_equal(alias, "n/checkpoints/web:v1/rw");
+        free(path);
+        free(alias);
+        assert_int_equal(fs_child_path("n/checkpoints/web:v1", NULL, &file, &path, &alias), 0);
+        assert_string_equal(path, "n/checkpoints/web:v1/index.json");
+        assert_null(alias);
+        free(path);
+        fs_node_spec root = { .kind = FS_ROOT, .name = "" };
+        assert_int_equal(fs_child_path(NULL, NULL, &root, &path, &alias), 0);
+        assert_string_equal(path, "");
+        free(path);
+        for (fs_kind k = FS_CKPT; k < FS_KIND_MAX; k++)
+                assert_int_equal(fs_kind_shared(k), !S_ISDIR(fs_kinds[k].mode));
 }
 
 static void test_names(void **state) {
@@ -57,6 +94,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_paths),
                 cmocka_unit_test(test_names),
+                cmocka_unit_test(test_child_paths),
                 cmocka_unit_test(test_errors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,6 +52,9 @@ static int setup(void **state) {
          * labelled; and an ordinary image (not a checkpoint). */
         put_image(e->db, "ns1", "containerd.io/checkpoint/web:11-25-2026-10:38:53", IDX, NULL);
         put_image(e->db, "ns1", "plain:1", IDX2, "{\"containerd.io/checkpoint\":\"true\"}");
+        /* A second name of IDX2 that no directory can show ('..'), which
+         * sorts first: listed nowhere, not canonical. */
+        put_image(e->db, "ns1", "plain/../x:1", IDX2, "{\"containerd.io/checkpoint\":\"true\"}");
         put_image(e->db, "ns1", "docker.io/library/busybox:latest", D("9"), NULL);
         struct store_descriptor kids[] = {
                 { .digest = CRIU, .mediatype = MT_CRIU, .size = 10 },
@@ -131,6 +134,40 @@ static void test_name_tree(void **state) {
         n = node(FS_NS_CKPTS, "nope", NULL, NULL);
         assert_int_equal(views_list_ns_ckpts(&e->ctx, &n, &out), 0);
         assert_int_equal(out.n, 0);
+}
+
+/* by-digest/: each digest once, as the checkpoint dir of its canonical
+ * name, aliased to that name's path. */
+static void test_by_digest(void **state) {
+        env *e = *state;
+        fs_dirents out = { 0 };
+        fs_node n = node(FS_BY_DIGEST, "ns1", NULL, NULL);
+        assert_int_equal(views_list_by_digest(&e->ctx, &n, &out), 0);
+        assert_int_equal(out.n, 2);
+        assert_string_equal(out.v[0].name, IDX + 7);
+        assert_int_equal(out.v[0].kind, FS_CKPT);
+        assert_string_equal(out.v[0].salt, IDX);
+        assert_string_equal(out.v[0].key[1], "containerd.io/checkpoint/web:11-25-2026-10:38:53");
+        assert_string_equal(out.v[0].alias, "ns1/checkpoints/containerd.io/checkpoint/web:11-25-2026-10:38:53");
+        assert_string_equal(out.v[1].key[1], "plain:1");
+        fs_dirents_clear(&out);
+
+        assert_int_equal(views_lookup_by_digest(&e->ctx, &n, IDX2 + 7, &out), 0);
+        assert_int_equal(out.n, 1);
+        assert_string_equal(out.v[0].alias, "ns1/checkpoints/plain:1");
+        fs_dirents_clear(&out);
+        assert_int_equal(views_lookup_by_digest(&e->ctx, &n, RW + 7, &out), -ENOENT);
+        assert_int_equal(views_lookup_by_digest(&e->ctx, &n, "nothex", &out), -ENOENT);
+        assert_int_equal(out.n, 0);
+
+        /* The listing of an entry under by-digest/ is the named one's. */
+        fs_node d = node(FS_CKPT, "ns1", "plain:1", NULL);
+        d.salt = IDX2;
+        assert_int_equal(views_list_ckpt(&e->ctx, &d, &out), 0);
+        assert_non_null(fs_dirents_find(&out, "index.json"));
+        fs_dirents_clear(&out);
+        assert_false(views_name_shown("ns1", "plain/../x:1"));
+        assert_true(views_name_shown("ns1", "plain:1"));
 }
 
 static void test_ckpt_dir(void **state) {
@@ -269,6 +306,7 @@ static void test_layout_index(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_name_tree, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_by_digest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ckpt_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tar_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layout_index, setup, teardown),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole blobs read through the mount (issue 4): by FUSE passthrough where the
+# Whole blobs read through the mount: by FUSE passthrough where the
 # kernel and libfuse have it (no READ reaches ckptfs), by READ with
 # --no-passthrough; the sha256 check in both: a content store file that does
 # not match its digest is EIO, never served. Tar members and mmap alongside.

@@ -38,7 +38,8 @@ digest=$(image_digest "$ref")
 ckptfs_mount "$MNT" --cache "$TENV_DIR/cache.db" --timeout 2000 || bail_out "cannot mount"
 C=$MNT/$NS/checkpoints/$ref
 ok "wait_for 5 test -d '$C'" "checkpoints/$ref is a directory (nested name parts)"
-is "$(ls "$MNT/$NS")" "$(printf 'checkpoints\ncontainers')" "the namespace lists checkpoints/ and containers/"
+is "$(ls "$MNT/$NS")" "$(printf 'by-digest\ncheckpoints\ncontainers')" \
+  "the namespace lists by-digest/, checkpoints/ and containers/"
 CC=$MNT/$NS/containers/$id/checkpoints/$id:one
 ok "test -d '$CC'" "containers/$id/checkpoints/$id:one is the same checkpoint (named by its config blob)"
 is "$(ls "$C" | tr '\n' ' ')" "config.json index.json layout manifests options.json rw task " "checkpoint dir entries"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The read-only mount (issue 2): the tree against `ctr`, exact sizes, stable
+# The read-only mount: the tree against `ctr`, exact sizes, stable
 # inodes, EROFS/ENOENT, changes within 2 s, containerd going away and coming
 # back, clean unmount and SIGTERM.
 . "$(dirname "$0")/lib.sh"

@@ -1,0 +1,128 @@
+/* <ns>/by-digest/<hex>/: every checkpoint directory once more, named by the
+ * hex of its index digest (a path without ':', which OCI tools split
+ * `PATH:TAG` at), and the rule of which image names the tree can show. */
+#include "ckpt-views.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "digest.h"
+#include "log.h"
+#include "paths.h"
+
+/* ---- names the tree cannot show ------------------------------------------ */
+
+/* "<ns>\0<name>" of the names already reported: a listing runs often, the
+ * log line comes once per name and mount. Grows with the bad names seen. */
+static pthread_mutex_t reported_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **reported;
+static size_t n_reported;
+
+static bool first_report(const char *ns, const char *name) {
+        size_t nl = strlen(ns), ml = strlen(name);
+        bool first = true;
+        pthread_mutex_lock(&reported_lock);
+        for (size_t i = 0; first && i < n_reported; i++)
+                if (memcmp(reported[i], ns, nl + 1) == 0 && strcmp(reported[i] + nl + 1, name) == 0)
+                        first = false;
+        char *key = first ? malloc(nl + ml + 2) : NULL;
+        char **nv = key ? realloc(reported, (n_reported + 1) * sizeof(*nv)) : NULL;
+        if (nv) {
+                memcpy(key, ns, nl + 1);
+                memcpy(key + nl + 1, name, ml + 1);
+                reported = nv;
+                reported[n_reported++] = TAKE_PTR(key);
+        }
+        free(key);
+        pthread_mutex_unlock(&reported_lock);
+        return first;
+}
+
+bool views_name_shown(const char *ns, const char *name) {
+        const char *why;
+        if (ckpt_name_showable(name, &why))
+                return true;
+        if (first_report(ns, name))
+                log_warning("checkpoint image \"%s\" in %s is not shown under checkpoints/ (%s); "
+                            "it is under by-digest/ by the hex of its index digest",
+                            name, ns, why);
+        return false;
+}
+
+bool views_tag_shown(const char *ns, const char *name, const char *tag) {
+        if (ckpt_component_valid(tag, strlen(tag)))
+                return true;
+        if (first_report(ns, name))
+                log_warning("checkpoint image \"%s\" in %s is not shown under its container's checkpoints/ "
+                            "(its tag is not a file name: empty, '.', '..' or longer than 255 bytes); "
+                            "it is under by-digest/ by the hex of its index digest",
+                            name, ns);
+        return false;
+}
+
+/* ---- by-digest/ ------------------------------------------------------------ */
+
+/* The entry <hex> for checkpoint digest `digest` of canonical name `name`:
+ * the checkpoint dir of that name, with the path of that name as alias so
+ * that its files are the named dir's nodes. Adds nothing for a digest that
+ * is not sha256 (containerd 1.6 writes no other). */
+static int add_digest_entry(fs_dirents *out, const char *ns, const char *digest, const char *name) {
+        char alias[PATH_MAX];
+        if (!digest_valid(digest) || fs_path_of(alias, sizeof(alias), FS_CKPT, ns, name, NULL) < 0)
+                return 0;
+        int r = fs_dirents_add_salted(out, FS_CKPT, digest + strlen(DIGEST_PREFIX), digest, ns, name, NULL);
+        return r < 0 ? r : fs_dirent_set_alias(&out->v[out->n - 1], alias);
+}
+
+int views_list_by_digest(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        if (!ctx->catalog)
+                return 0;
+        _cleanup_strv_free_ char **digests = NULL, **names = NULL;
+        int r = store_catalog_digests(ctx->catalog, NODE_NS(dir), &digests, &names);
+        for (size_t i = 0; r >= 0 && digests[i]; i++)
+                r = add_digest_entry(out, NODE_NS(dir), digests[i], names[i]);
+        return r;
+}
+
+int views_lookup_by_digest(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out) {
+        char digest[DIGEST_MAX];
+        if (!ctx->catalog || digest_from_hex(name, digest) < 0)
+                return -ENOENT;
+        _cleanup_free_ char *canonical = NULL;
+        int r = store_catalog_digest_name(ctx->catalog, NODE_NS(dir), digest, &canonical);
+        if (r == -ENOENT) {
+                /* Made elsewhere, before its event came? Asked for in the
+                 * background, as for a name (views_container_ckpt_name). */
+                store_catalog_request_sync(ctx->catalog, NODE_NS(dir));
+                return r;
+        }
+        if (r < 0)
+                return r;
+        size_t before = out->n;
+        r = add_digest_entry(out, NODE_NS(dir), digest, canonical);
+        return r < 0 ? r : out->n > before ? 0 : -ENOENT;
+}
+
+int views_shared_nlink(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        char top[PATH_MAX];
+        int r = fs_path_of(top, sizeof(top), FS_NS_CKPTS, NODE_NS(n), NULL, NULL);
+        size_t len = r < 0 ? 0 : (size_t) r;
+        /* Only the files under the canonical name are under by-digest/ too. */
+        if (r < 0 || !fs_kind_shared(n->kind) || strncmp(n->path, top, len) != 0 || n->path[len] != '/')
+                return 0;
+        store_ckpt ck;
+        if (views_ckpt_of(ctx, n, &ck) < 0)
+                return 0;   /* st_nlink says 1 then; the attributes themselves were found */
+        _cleanup_free_ char *canonical = NULL;
+        /* A canonical name that cannot be shown has no second path. */
+        if (store_catalog_digest_name(ctx->catalog, ck.ns, ck.target.digest, &canonical) >= 0 &&
+            strcmp(canonical, ck.name) == 0 && ckpt_name_showable(ck.name, NULL))
+                st->st_nlink = 2;
+        store_ckpt_clear(&ck);
+        return 0;
+}
