@@ -10,7 +10,7 @@
 # Also: a second mount on the same containerd gets EBUSY while the first
 # checkpoints a container; ENOSPC before pausing when the dump location is
 # too small.
-# CKPTFS_CRASH_DELAYS (default "0 40 250") sets the delays: more for a longer
+# CKPTFS_CRASH_DELAYS (default "0 40 150 400": 36 kills) sets the delays: more for a longer
 # campaign (scripts/crash-campaign).
 . "$(dirname "$0")/lib.sh"
 require_ckptfs
@@ -20,7 +20,7 @@ mnt=$TENV_DIR/mnt
 export CKPTFS_WORK_DIR=$TENV_DIR/work
 mkdir -p "$CKPTFS_WORK_DIR"
 stages=(prepare pause dump rw resume upload index image cleanup)
-read -r -a delays <<<"${CKPTFS_CRASH_DELAYS:-0 40 250}"
+read -r -a delays <<<"${CKPTFS_CRASH_DELAYS:-0 40 150 400}"
 
 id=$(tenv_uid crash)
 run_ok "memhog 8 MiB started" start_memhog "$id" 8
