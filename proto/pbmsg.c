@@ -2,6 +2,7 @@
 #include "pbmsg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 void pb_msg_free(void *msg) {
@@ -30,5 +31,20 @@ int pb_msg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, si
         if (!m)
                 return -EBADMSG;
         *ret_msg = m;
+        return 0;
+}
+
+int pb_str_entries_init(const ProtobufCMessageDescriptor *desc, const char *const *kv, size_t n,
+                        pb_str_entry *entries, pb_str_entry **ptrs) {
+        if (desc->n_fields != 2 || desc->sizeof_message != sizeof(pb_str_entry) ||
+            desc->fields[0].offset != offsetof(pb_str_entry, key) || desc->fields[0].type != PROTOBUF_C_TYPE_STRING ||
+            desc->fields[1].offset != offsetof(pb_str_entry, value) || desc->fields[1].type != PROTOBUF_C_TYPE_STRING)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                protobuf_c_message_init(desc, &entries[i]);
+                entries[i].key = (char *) kv[2 * i];
+                entries[i].value = (char *) kv[2 * i + 1];
+                ptrs[i] = &entries[i];
+        }
         return 0;
 }

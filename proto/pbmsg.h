@@ -13,6 +13,21 @@ static inline void pb_msg_freep(void *p) { void **m = p; if (*m) pb_msg_free(*m)
 
 /* Packs `msg` into a new buffer (caller frees); -ENOMEM, -EIO. */
 int pb_msg_pack(const ProtobufCMessage *msg, uint8_t **ret_buf, size_t *ret_len);
+/* A string-to-string map entry (map<string, string> in a .proto): every
+ * such entry protobuf-c generates has this layout, which
+ * pb_str_entries_init() checks against the entry's descriptor. */
+typedef struct pb_str_entry {
+        ProtobufCMessage base;
+        char *key;
+        char *value;
+} pb_str_entry;
+/* Fills entries[0..n) from the key/value pairs kv[2i], kv[2i+1] (borrowed)
+ * as messages of `desc`, and ptrs[i] = &entries[i]: the array a generated
+ * message's map field points to (cast it to the entry type). -EINVAL when
+ * desc is not a string-to-string entry. */
+int pb_str_entries_init(const ProtobufCMessageDescriptor *desc, const char *const *kv, size_t n,
+                        pb_str_entry *entries, pb_str_entry **ptrs);
+
 /* Unpacks; -EBADMSG when the bytes are not a valid message of that type. */
 int pb_msg_unpack(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
                   ProtobufCMessage **ret_msg);

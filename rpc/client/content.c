@@ -161,19 +161,16 @@ static int send_data(upload *u, uint8_t *buf) {
  * every answer still due. A blob that exists already is success, as in
  * containerd's own client. */
 static int commit(upload *u, const char *digest, const char *const *labels, size_t n_labels) {
-        write_label entries[n_labels ? n_labels : 1];
-        write_label *entryp[n_labels ? n_labels : 1];
-        for (size_t i = 0; i < n_labels; i++) {
-                entries[i] = (write_label) CONTAINERD__SERVICES__CONTENT__V1__WRITE_CONTENT_REQUEST__LABELS_ENTRY__INIT;
-                entries[i].key = (char *) labels[2 * i];
-                entries[i].value = (char *) labels[2 * i + 1];
-                entryp[i] = &entries[i];
-        }
+        pb_str_entry entries[n_labels ? n_labels : 1], *entryp[n_labels ? n_labels : 1];
+        int r = pb_str_entries_init(&containerd__services__content__v1__write_content_request__labels_entry__descriptor,
+                                    labels, n_labels, entries, entryp);
+        if (r < 0)
+                return rpc_error_set(u->err, r, "Content.Write: cannot encode the labels");
         write_request req = write_message(u, CONTAINERD__SERVICES__CONTENT__V1__WRITE_ACTION__COMMIT, u->len);
         req.expected = (char *) digest;
         req.n_labels = n_labels;
-        req.labels = entryp;
-        int r = rpc_call_send(u->call, &req.base, true, u->err);
+        req.labels = (write_label **) entryp;
+        r = rpc_call_send(u->call, &req.base, true, u->err);
         for (u->in_flight++; r >= 0 && u->in_flight > 0;)
                 r = collect(u);
         return r == -EEXIST ? 0 : r;

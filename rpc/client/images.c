@@ -34,20 +34,16 @@ int rpc_images_create(rpc_client *c, const rpc_opts *o, const char *name, const 
                       const char *const *labels, size_t n_labels, rpc_error *err) {
         if (!name || !*name || !target)
                 return rpc_error_set(err, EINVAL, "Images.Create needs a name and a target");
-        Containerd__Services__Images__V1__Image__LabelsEntry entries[n_labels ? n_labels : 1];
-        Containerd__Services__Images__V1__Image__LabelsEntry *entryp[n_labels ? n_labels : 1];
-        for (size_t i = 0; i < n_labels; i++) {
-                entries[i] = (Containerd__Services__Images__V1__Image__LabelsEntry)
-                        CONTAINERD__SERVICES__IMAGES__V1__IMAGE__LABELS_ENTRY__INIT;
-                entries[i].key = (char *) labels[2 * i];
-                entries[i].value = (char *) labels[2 * i + 1];
-                entryp[i] = &entries[i];
-        }
+        pb_str_entry entries[n_labels ? n_labels : 1], *entryp[n_labels ? n_labels : 1];
+        int r = pb_str_entries_init(&containerd__services__images__v1__image__labels_entry__descriptor, labels,
+                                    n_labels, entries, entryp);
+        if (r < 0)
+                return rpc_error_set(err, r, "Images.Create: cannot encode the labels");
         Containerd__Services__Images__V1__Image image = CONTAINERD__SERVICES__IMAGES__V1__IMAGE__INIT;
         image.name = (char *) name;
         image.target = (Containerd__Types__Descriptor *) target;
         image.n_labels = n_labels;
-        image.labels = entryp;
+        image.labels = (Containerd__Services__Images__V1__Image__LabelsEntry **) entryp;
         Containerd__Services__Images__V1__CreateImageRequest req =
                 CONTAINERD__SERVICES__IMAGES__V1__CREATE_IMAGE_REQUEST__INIT;
         req.image = &image;

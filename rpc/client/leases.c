@@ -2,19 +2,15 @@
 
 int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const char *const *labels, size_t n_labels,
                       rpc_error *err) {
-        Containerd__Services__Leases__V1__CreateRequest__LabelsEntry entries[n_labels ? n_labels : 1];
-        Containerd__Services__Leases__V1__CreateRequest__LabelsEntry *entryp[n_labels ? n_labels : 1];
-        for (size_t i = 0; i < n_labels; i++) {
-                entries[i] = (Containerd__Services__Leases__V1__CreateRequest__LabelsEntry)
-                        CONTAINERD__SERVICES__LEASES__V1__CREATE_REQUEST__LABELS_ENTRY__INIT;
-                entries[i].key = (char *) labels[2 * i];
-                entries[i].value = (char *) labels[2 * i + 1];
-                entryp[i] = &entries[i];
-        }
+        pb_str_entry entries[n_labels ? n_labels : 1], *entryp[n_labels ? n_labels : 1];
+        int r = pb_str_entries_init(&containerd__services__leases__v1__create_request__labels_entry__descriptor,
+                                    labels, n_labels, entries, entryp);
+        if (r < 0)
+                return rpc_error_set(err, r, "Leases.Create: cannot encode the labels");
         Containerd__Services__Leases__V1__CreateRequest req = CONTAINERD__SERVICES__LEASES__V1__CREATE_REQUEST__INIT;
         req.id = (char *) id;
         req.n_labels = n_labels;
-        req.labels = entryp;
+        req.labels = (Containerd__Services__Leases__V1__CreateRequest__LabelsEntry **) entryp;
         return rpc_unary(c, o, "/containerd.services.leases.v1.Leases/Create", &req.base,
                          &containerd__services__leases__v1__create_response__descriptor, NULL, err);
 }
