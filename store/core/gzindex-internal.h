@@ -149,3 +149,10 @@ int gzindex_deserialize(const void *buf, size_t len, const struct gzindex_loader
 
 /* Returns 1 if r starts with the gzip magic, 0 if not, or -errno. */
 int gzindex_probe(struct store_reader *r);
+
+/* Reads up to len uncompressed bytes at uoff from gz, starting at the
+ * nearest access point. Returns the count (short only at the end of the
+ * data) or -errno. Thread-safe (no cursor is kept between calls). The daemon reads
+ * through gzindex_reader_new(); tests check the index with this. */
+ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_t uoff,
+                     void *buf, size_t len);

@@ -53,12 +53,6 @@ uint64_t gzindex_csize(const struct gzindex *idx);   /* size of the compressed b
 /* True once a window failed to load or verify (see above). Thread-safe. */
 bool gzindex_damaged(const struct gzindex *idx);
 
-/* Reads up to len uncompressed bytes at uoff from gz, starting at the
- * nearest access point. Returns the count (short only at the end of the
- * data) or -errno. Thread-safe (no cursor is kept between calls). */
-ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_t uoff,
-                     void *buf, size_t len);
-
 void gzindex_free(struct gzindex *idx);
 static inline void gzindex_freep(struct gzindex **p) {
         if (*p)

@@ -90,22 +90,6 @@ int store_reader_from_fd(int fd, struct store_reader **ret_reader) {
         return 0;
 }
 
-int store_reader_open(const char *path, struct store_reader **ret_reader) {
-        _cleanup_close_ int fd = -1;
-        int k;
-
-        if (!path || !ret_reader)
-                return -EINVAL;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        k = store_reader_from_fd(fd, ret_reader);
-        if (k < 0)
-                return k;
-        TAKE_FD(fd);
-        return 0;
-}
-
 struct slice_ctx {
         struct store_reader *parent; /* owned */
         uint64_t off;

@@ -51,9 +51,6 @@ int store_reader_new(ssize_t (*pread)(void *ctx, void *buf, size_t len, uint64_t
  * Returns 0, -ESPIPE (not a regular file), -EBADF, -ENOMEM. */
 int store_reader_from_fd(int fd, struct store_reader **ret_reader);
 
-/* Opens path read-only (O_CLOEXEC) and wraps it as store_reader_from_fd(). */
-int store_reader_open(const char *path, struct store_reader **ret_reader);
-
 /* A reader over bytes [off, off + size) of parent, which it owns on
  * success (frees it when freed); on failure parent stays the caller's.
  * Inherits parent's fd (with the offset adjusted). Returns -EINVAL when the

@@ -135,10 +135,6 @@ bool store_blob_verifier_matched(const store_blob_verifier *v) {
         return v && v->matched;
 }
 
-bool store_blob_verifier_active(const store_blob_verifier *v) {
-        return v && !v->gave_up && !v->done;
-}
-
 store_blob_verifier *store_blob_verifier_free(store_blob_verifier *v) {
         if (v) {
                 drop_pending(v);

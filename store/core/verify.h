@@ -18,6 +18,4 @@ int store_blob_verifier_new(const char *digest, uint64_t size, store_blob_verifi
 int store_blob_verifier_feed(store_blob_verifier *v, const void *buf, size_t len, uint64_t off);
 /* True once the verifier saw the whole blob and it matched. */
 bool store_blob_verifier_matched(const store_blob_verifier *v);
-/* False once the verifier has given up (random access) or finished. */
-bool store_blob_verifier_active(const store_blob_verifier *v);
 store_blob_verifier *store_blob_verifier_free(store_blob_verifier *v);

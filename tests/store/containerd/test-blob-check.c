@@ -76,7 +76,7 @@ static void test_local_file(void **state) {
         assert_int_equal(store_blobs_new(NULL, dir, &b), 0);
 
         struct store_reader *rd;
-        assert_int_equal(store_reader_open(path, &rd), 0);
+        assert_int_equal(th_reader_open(path, &rd), 0);
         store_opened_blob *o;
         assert_int_equal(store_opened_blob_open(b, rd, bad, &o), -EIO);
         int fd;

@@ -91,8 +91,10 @@ static bool read_last(struct layer *l, int n_reads) {
                 _cleanup_free_ char *path = NULL;
                 assert_int_equal(store_db_get_gzindex(db, DIGEST, &gz), 0);
                 assert_int_not_equal(asprintf(&path, "%s/blobs/sha256/%s", l->dir, DIGEST + 7), -1);
-                assert_int_equal(store_reader_open(path, &blob), 0);
-                assert_int_equal(gzindex_read(gz, blob, gzindex_usize(gz) - 2048, buf, 1024), 1024);
+                assert_int_equal(th_reader_open(path, &blob), 0);
+                _cleanup_store_reader_ struct store_reader *rd = NULL;
+                assert_int_equal(gzindex_reader_new(gz, blob, 0, &rd), 0);
+                assert_int_equal(store_reader_pread(rd, buf, 1024, gzindex_usize(gz) - 2048), 1024);
                 damaged = gzindex_damaged(gz);
         }
         return damaged;

@@ -175,7 +175,7 @@ static double lookup_and_read_ms(const char *dbpath, const char *blob, const uin
         if (k < 0)
                 die("get gzindex", k);
         step_load = now_ms() - t0 - step_open - step_find;
-        k = store_reader_open(blob, &src);
+        k = th_reader_open(blob, &src);
         if (k < 0)
                 die("open blob", k);
         t1 = now_ms();
@@ -227,7 +227,7 @@ int main(int argc, char **argv) {
         n_members = make_blob(blob, mib << 20, last);
         printf("generated %s: %" PRIu64 " MiB tar, %zu members, in %.0f ms\n", blob, mib, n_members, now_ms() - t);
 
-        k = store_reader_open(blob, &src);
+        k = th_reader_open(blob, &src);
         if (k < 0)
                 die("open", k);
         t = now_ms();

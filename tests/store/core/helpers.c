@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "helpers.h"
 
+
+#include "cleanup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -356,3 +359,18 @@ int th_reader_from_memory(const void *data, size_t size, void (*free_data)(void 
         return k;
 }
 
+int th_reader_open(const char *path, struct store_reader **ret_reader) {
+        _cleanup_close_ int fd = -1;
+        int k;
+
+        if (!path || !ret_reader)
+                return -EINVAL;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        k = store_reader_from_fd(fd, ret_reader);
+        if (k < 0)
+                return k;
+        TAKE_FD(fd);
+        return 0;
+}

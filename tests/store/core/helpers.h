@@ -88,3 +88,5 @@ int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * outlive the reader. Returns 0, -EINVAL or -ENOMEM. */
 int th_reader_from_memory(const void *data, size_t size, void (*free_data)(void *),
                           struct store_reader **ret_reader);
+/* Opens path read-only as a store_reader_from_fd() reader. */
+int th_reader_open(const char *path, struct store_reader **ret_reader);

@@ -40,7 +40,7 @@ static void test_fd_reader(void **state) {
         assert_int_not_equal(asprintf(&path, "%s/blob", dir), -1);
         assert_int_equal(th_write_file(path, data, sizeof(data)), 0);
 
-        assert_int_equal(store_reader_open(path, &r), 0);
+        assert_int_equal(th_reader_open(path, &r), 0);
         assert_int_equal(r->size, sizeof(data));
         assert_true(r->fd >= 0);
         assert_int_equal(r->fd_offset, 0);
@@ -70,7 +70,7 @@ static void test_fd_reader(void **state) {
         assert_memory_equal(buf, data + 1000, 500);
         assert_int_equal(store_reader_pread(s, buf, 10, 495), 5);
         store_reader_free(TAKE_PTR(s));
-        assert_int_equal(store_reader_open(path, &r), 0);
+        assert_int_equal(th_reader_open(path, &r), 0);
         assert_int_equal(store_reader_slice_owning(r, 10000, 0, &s), 0);
         (void) TAKE_PTR(r);
         assert_int_equal(store_reader_pread(s, buf, 10, 0), 0);
@@ -81,7 +81,7 @@ static void test_fd_errors(void **state) {
         int fds[2];
 
         (void) state;
-        assert_int_equal(store_reader_open("/nonexistent/blob", &r), -ENOENT);
+        assert_int_equal(th_reader_open("/nonexistent/blob", &r), -ENOENT);
         assert_int_equal(pipe(fds), 0);
         /* A pipe cannot be read at offsets; the fd stays ours on failure. */
         assert_int_equal(store_reader_from_fd(fds[0], &r), -ESPIPE);

@@ -580,7 +580,7 @@ static void test_system_tar(void **state) {
                 assert_int_not_equal(asprintf(&tarpath, "%s/t-%s.tar", dir, formats[f]), -1);
                 assert_int_equal(th_sh("cd '%s' && tar --format=%s -cf '%s' %s . 2>/dev/null", src, formats[f],
                                        tarpath, long_ok ? "" : "--exclude='NNNN*'"), 0);
-                assert_int_equal(store_reader_open(tarpath, &r), 0);
+                assert_int_equal(th_reader_open(tarpath, &r), 0);
                 assert_int_equal(tarindex_build(r, &idx), 0);
 
                 assert_non_null(m = tar_index_find(idx, ""));
