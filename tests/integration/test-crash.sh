@@ -9,7 +9,8 @@
 # asserted: scripts/crash-campaign runs a longer campaign for that figure.
 # Also: a second mount on the same containerd gets EBUSY while the first
 # checkpoints a container; ENOSPC before pausing when the dump location is
-# too small.
+# too small; a full content store during the upload fails cleanly, the task
+# already resumed.
 # CKPTFS_CRASH_DELAYS (default "0 40 150 400": 36 kills) sets the delays: more for a longer
 # campaign (scripts/crash-campaign).
 . "$(dirname "$0")/lib.sh"
@@ -160,4 +161,28 @@ is "$(tenv_task_status "$id2")" RUNNING "the task runs"
 ok "[ -z \"\$(image_digest containerd.io/checkpoint/$id2:nospace)\" ]" "no image"
 ckptfs_umount "$mnt"
 umount "$small"
+
+# ------------------------------------------------------------ a full disk during the upload
+# The content store on a small tmpfs (over containerd's own directory: the
+# blobs already there are hidden meanwhile, so the checkpoint takes no image
+# part, which would need the base image's manifest). The room check passes;
+# then, while CRIU dumps, the disk fills: the upload fails, after the resume.
+content=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content
+mount -t tmpfs -o size=160m tmpfs "$content" || bail_out "cannot mount a tmpfs on the content store"
+ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
+(echo "task rw runtime name=containerd.io/checkpoint/$id2:full" > "$mnt/$ns/containers/$id2/checkpoint") 2>"$TENV_DIR/full.err" &
+wpid=$!
+wait_for 20 grep -q 'stage: dump' "$mnt/$ns/containers/$id2/status"
+ok $? "the checkpoint passed the room check and dumps"
+fallocate -l 159m "$content/filler" 2>/dev/null || dd if=/dev/zero of="$content/filler" bs=1M count=159 2>/dev/null
+wait "$wpid"
+isnt $? 0 "the write fails when the content store fills up during the upload"
+like "$(cat "$TENV_DIR/full.err")" "Input/output error|No space left" "with EIO or ENOSPC"
+like "$(cat "$mnt/$ns/containers/$id2/checkpoint")" "upload|image|index" "cat checkpoint names the stage that failed"
+is "$(tenv_task_status "$id2")" RUNNING "the task was resumed before the upload: it runs"
+ok "wait_for 20 test \"\$(leases)\" = 0" "no lease left"
+ok "[ -z \"\$(image_digest containerd.io/checkpoint/$id2:full)\" ]" "no image"
+ok "[ \"\$(dump_dirs)\" = 0 ]" "no dump dir left"
+ckptfs_umount "$mnt"
+umount "$content"
 done_testing
