@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checkpoints through the mount (issue 3): the control file
+# Checkpoints through the mount: the control file
 # MOUNT/<ns>/containers/<id>/checkpoint, mkdir/rmdir of checkpoints/<tag>,
 # status; against the real daemon, `ctr` as the peer that restores and
 # compares.
