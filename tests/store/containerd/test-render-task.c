@@ -15,6 +15,14 @@
 #include "json.h"
 #include "render.h"
 
+/* An Any of `type_url` holding `msg` packed; free any.value.data. */
+static Google__Protobuf__Any any_of(const ProtobufCMessage *msg, const char *type_url) {
+        Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+        any.type_url = (char *) type_url;
+        assert_int_equal(pb_msg_pack(msg, &any.value.data, &any.value.len), 0);
+        return any;
+}
+
 static char *pids_text(rpc_process_info **procs, size_t n) {
         rpc_task_pids p = CONTAINERD__SERVICES__TASKS__V1__LIST_PIDS_RESPONSE__INIT;
         p.n_processes = n;
@@ -38,12 +46,8 @@ static void test_pids_empty(void **state) {
 static void test_pids_table(void **state) {
         Containerd__Runc__V1__ProcessDetails d = CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
         d.exec_id = "ex1";
-        uint8_t *packed = NULL;
-        size_t packed_len = 0;
-        assert_int_equal(pb_msg_pack(&d.base, &packed, &packed_len), 0);
-        Google__Protobuf__Any details = GOOGLE__PROTOBUF__ANY__INIT, other = GOOGLE__PROTOBUF__ANY__INIT;
-        details.type_url = "containerd.runc.v1.ProcessDetails";
-        details.value = (ProtobufCBinaryData) { .len = packed_len, .data = packed };
+        Google__Protobuf__Any details = any_of(&d.base, "containerd.runc.v1.ProcessDetails"),
+                              other = GOOGLE__PROTOBUF__ANY__INIT;
         other.type_url = "example.com/Other";
         rpc_process_info a = CONTAINERD__V1__TYPES__PROCESS_INFO__INIT, b = a, c = a, e = a;
         a.pid = 7;
@@ -60,7 +64,7 @@ static void test_pids_table(void **state) {
                                "2977      &ProcessDetails{ExecID:ex1,XXX_unrecognized:[],}\n"
                                "42        example.com/Other\n");
         free(t);
-        free(packed);
+        free(details.value.data);
 }
 
 /* Renders metric `m` and parses it back. */
@@ -94,12 +98,7 @@ static void test_metrics_v1(void **state) {
         Io__Containerd__Cgroups__V1__Metrics v1 = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
         v1.memory = &mem;
         v1.pids = &pids;
-        uint8_t *packed = NULL;
-        size_t packed_len = 0;
-        assert_int_equal(pb_msg_pack(&v1.base, &packed, &packed_len), 0);
-        Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-        any.type_url = "io.containerd.cgroups.v1.Metrics";
-        any.value = (ProtobufCBinaryData) { .len = packed_len, .data = packed };
+        Google__Protobuf__Any any = any_of(&v1.base, "io.containerd.cgroups.v1.Metrics");
         Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
         ts.seconds = 1764683520;
         ts.nanos = 5;
@@ -126,7 +125,7 @@ static void test_metrics_v1(void **state) {
                 assert_string_equal(json_object_iter_key(it), want[i]);
         assert_int_equal(i, 4);
         json_decref(j);
-        free(packed);
+        free(any.value.data);
 }
 
 /* cgroup v2 says "max" with UINT64_MAX: a string, as jansson's integers
@@ -137,12 +136,7 @@ static void test_metrics_v2(void **state) {
         mem.usage_limit = UINT64_MAX;
         Io__Containerd__Cgroups__V2__Metrics v2 = IO__CONTAINERD__CGROUPS__V2__METRICS__INIT;
         v2.memory = &mem;
-        uint8_t *packed = NULL;
-        size_t packed_len = 0;
-        assert_int_equal(pb_msg_pack(&v2.base, &packed, &packed_len), 0);
-        Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-        any.type_url = "type.googleapis.com/io.containerd.cgroups.v2.Metrics";
-        any.value = (ProtobufCBinaryData) { .len = packed_len, .data = packed };
+        Google__Protobuf__Any any = any_of(&v2.base, "type.googleapis.com/io.containerd.cgroups.v2.Metrics");
         rpc_metric m = CONTAINERD__TYPES__METRIC__INIT;
         m.id = "web";
         m.data = &any;
@@ -153,7 +147,7 @@ static void test_metrics_v2(void **state) {
         json_t *lim = json_object_get(json_object_get(json_object_get(j, "metrics"), "memory"), "usage_limit");
         assert_string_equal(json_string_value(lim), "18446744073709551615");
         json_decref(j);
-        free(packed);
+        free(any.value.data);
 }
 
 /* A type it does not know, and bytes that do not decode: the raw bytes. */
