@@ -18,6 +18,8 @@ typedef enum fs_kind {
         FS_CONTAINER,          /* <ns>/containers/<id>/ */
         FS_STATUS,             /* <ns>/containers/<id>/status */
         FS_CONTAINER_JSON,     /* <ns>/containers/<id>/container.json */
+        FS_PIDS,               /* <ns>/containers/<id>/pids */
+        FS_METRICS_JSON,       /* <ns>/containers/<id>/metrics.json */
         FS_CTL_CHECKPOINT,     /* <ns>/containers/<id>/checkpoint */
         FS_CONTAINER_CKPTS,    /* <ns>/containers/<id>/checkpoints/ */
         FS_CONTAINER_CKPT,     /* <ns>/containers/<id>/checkpoints/<tag>/: a checkpoint dir */

@@ -13,6 +13,8 @@ static const char *const entry_names[FS_KIND_MAX] = {
         [FS_CONTAINERS] = "containers",
         [FS_STATUS] = "status",
         [FS_CONTAINER_JSON] = "container.json",
+        [FS_PIDS] = "pids",
+        [FS_METRICS_JSON] = "metrics.json",
         [FS_CTL_CHECKPOINT] = "checkpoint",
         [FS_CONTAINER_CKPTS] = "checkpoints",
         [FS_NS_CKPTS] = "checkpoints",
@@ -38,6 +40,8 @@ int fs_path_of(char *buf, size_t size, fs_kind kind, const char *ns, const char 
                 return ns && k1 ? path_join(buf, size, ns, entry_names[FS_CONTAINERS], k1, NULL) : -EINVAL;
         case FS_STATUS:
         case FS_CONTAINER_JSON:
+        case FS_PIDS:
+        case FS_METRICS_JSON:
         case FS_CTL_CHECKPOINT:
         case FS_CONTAINER_CKPTS:
                 in_container = entry_names[kind];

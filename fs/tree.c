@@ -75,7 +75,8 @@ static int lookup_container(fs_ctx *ctx, const fs_node *dir, const char *name, f
 }
 
 static int list_container(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        static const fs_kind children[] = { FS_STATUS, FS_CONTAINER_JSON, FS_CTL_CHECKPOINT, FS_CONTAINER_CKPTS };
+        static const fs_kind children[] = { FS_STATUS, FS_CONTAINER_JSON, FS_PIDS, FS_METRICS_JSON, FS_CTL_CHECKPOINT,
+                                            FS_CONTAINER_CKPTS };
         return add_fixed(out, dir, children, ELEMENTSOF(children));
 }
 
@@ -92,6 +93,14 @@ static int content_container_json(fs_ctx *ctx, const fs_node *n, char **ret, siz
         return store_live_container_json(ctx->live, NODE_NS(n), NODE_ID(n), ret, ret_len);
 }
 
+static int content_pids(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        return store_live_pids(ctx->live, NODE_NS(n), NODE_ID(n), ret, ret_len);
+}
+
+static int content_metrics_json(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        return store_live_metrics_json(ctx->live, NODE_NS(n), NODE_ID(n), ret, ret_len);
+}
+
 const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
         [FS_ROOT] = { .mode = S_IFDIR | 0700, .dynamic = true, .list = list_root, .lookup = lookup_root },
         [FS_NAMESPACE] = { .mode = S_IFDIR | 0555, .dynamic = true, .list = list_namespace },
@@ -101,6 +110,10 @@ const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
         [FS_STATUS] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_status },
         /* The spec holds the environment: secrets too. */
         [FS_CONTAINER_JSON] = { .mode = S_IFREG | 0400, .dynamic = true, .content = content_container_json },
+        /* Without a task their open fails with ESRCH, as `ctr tasks ps|metrics`
+         * fail; stat shows them empty (node_size). */
+        [FS_PIDS] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_pids },
+        [FS_METRICS_JSON] = { .mode = S_IFREG | 0444, .dynamic = true, .content = content_metrics_json },
         [FS_CTL_CHECKPOINT] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_checkpoint_read,
                                 .write = ctl_checkpoint_write, .one_writer = true },
         [FS_CONTAINER_CKPTS] = { .mode = S_IFDIR | 0755, .dynamic = true, .list = views_list_container_ckpts,

@@ -73,7 +73,7 @@ static int push_container(views_notifier *v, const char *ns, const char *id) {
         /* A deleted container's dentry goes; the files' cached attributes
          * (sizes) are refetched. */
         push_node(v, FS_CONTAINERS, ns, NULL, id);
-        static const fs_kind files[] = { FS_STATUS, FS_CONTAINER_JSON };
+        static const fs_kind files[] = { FS_STATUS, FS_CONTAINER_JSON, FS_PIDS, FS_METRICS_JSON };
         for (size_t i = 0; i < ELEMENTSOF(files) && r >= 0; i++)
                 r = push_node(v, files[i], ns, id, NULL);
         return r;

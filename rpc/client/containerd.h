@@ -34,6 +34,10 @@ typedef Containerd__Services__Containers__V1__ListContainersResponse rpc_contain
 typedef Containerd__Services__Containers__V1__GetContainerResponse rpc_container_get;
 typedef Containerd__V1__Types__Process rpc_process;
 typedef Containerd__Services__Tasks__V1__GetResponse rpc_task_get;
+typedef Containerd__Services__Tasks__V1__ListPidsResponse rpc_task_pids;
+typedef Containerd__Services__Tasks__V1__MetricsResponse rpc_task_metrics;
+typedef Containerd__V1__Types__ProcessInfo rpc_process_info;
+typedef Containerd__Types__Metric rpc_metric;
 typedef Containerd__Services__Content__V1__Info rpc_blob_info;
 typedef Containerd__Services__Events__V1__Envelope rpc_envelope;
 typedef Containerd__Services__Tasks__V1__CheckpointTaskResponse rpc_task_checkpoint;
@@ -59,6 +63,18 @@ int rpc_containers_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_con
 
 /* Tasks.Get (the init process of container `id`); -ENOENT without a task. */
 int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err);
+
+/* Tasks.ListPids: the processes of container `id`'s task, in the order
+ * the runtime lists them; each ProcessInfo.info is an Any the runtime may
+ * set (runc: containerd.runc.v1.ProcessDetails of exec'd processes).
+ * -ENOENT without a task (or container); a stopped task has none. */
+int rpc_tasks_list_pids(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_pids **ret, rpc_error *err);
+/* Tasks.Metrics with the filter `id==<id>`: the cgroup statistics of
+ * container `id`'s task, one rpc_metric whose data is an Any
+ * (io.containerd.cgroups.v1.Metrics or io.containerd.cgroups.v2.Metrics).
+ * Without a task containerd answers with no metrics (n_metrics == 0), not
+ * an error. */
+int rpc_tasks_metrics(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_metrics **ret, rpc_error *err);
 
 /* Tasks.Pause / Tasks.Resume of the init process of container `id`
  * (-ENOENT without a task; containerd answers FAILED_PRECONDITION when the
@@ -156,6 +172,11 @@ int rpc_events_next(rpc_call *call, rpc_envelope **ret, rpc_error *err);
  * container_id, or a container event's id): *ret_id malloc'd. -ENOENT for
  * other events (and events naming none), -EBADMSG for a bad payload. */
 int rpc_event_container_id(const rpc_envelope *env, char **ret_id);
+
+/* Whether `any` (may be NULL) holds a message of `desc`: the last segment
+ * of its type URL is the message's full name, with or without a host
+ * prefix. */
+bool rpc_any_is(const Google__Protobuf__Any *any, const ProtobufCMessageDescriptor *desc);
 
 /* Introspection.Plugins: the daemon's plugins, optionally filtered
  * (containerd's filter syntax, e.g. "type==io.containerd.content.v1"). */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup.h"
+
 int rpc_events_open(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,
                     rpc_call **ret_call, rpc_error *err) {
         rpc_opts endless = o ? *o : (rpc_opts) { 0 };
@@ -48,14 +50,9 @@ static const ProtobufCMessageDescriptor *const container_events[] = {
 };
 
 int rpc_event_container_id(const rpc_envelope *env, char **ret_id) {
-        if (!env->event || !env->event->type_url)
-                return -ENOENT;
-        /* containerd writes "containerd.events.TaskPaused"; allow a host prefix. */
-        const char *slash = strrchr(env->event->type_url, '/');
-        const char *type = slash ? slash + 1 : env->event->type_url;
         const ProtobufCMessageDescriptor *desc = NULL;
-        for (size_t i = 0; i < sizeof(container_events) / sizeof(container_events[0]) && !desc; i++)
-                if (strcmp(container_events[i]->name, type) == 0)
+        for (size_t i = 0; i < ELEMENTSOF(container_events) && !desc; i++)
+                if (rpc_any_is(env->event, container_events[i]))
                         desc = container_events[i];
         if (!desc)
                 return -ENOENT;

@@ -1,5 +1,11 @@
 #include "containerd.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+
 int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err) {
         Containerd__Services__Tasks__V1__GetRequest req = CONTAINERD__SERVICES__TASKS__V1__GET_REQUEST__INIT;
         req.container_id = (char *) id;
@@ -33,5 +39,28 @@ int rpc_tasks_checkpoint(rpc_client *c, const rpc_opts *o, const char *id, const
         req.options = (Google__Protobuf__Any *) options;
         return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Checkpoint", &req.base,
                          &containerd__services__tasks__v1__checkpoint_task_response__descriptor,
+                         (ProtobufCMessage **) ret, err);
+}
+
+int rpc_tasks_list_pids(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_pids **ret, rpc_error *err) {
+        Containerd__Services__Tasks__V1__ListPidsRequest req =
+                CONTAINERD__SERVICES__TASKS__V1__LIST_PIDS_REQUEST__INIT;
+        req.container_id = (char *) id;
+        return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/ListPids", &req.base,
+                         &containerd__services__tasks__v1__list_pids_response__descriptor,
+                         (ProtobufCMessage **) ret, err);
+}
+
+int rpc_tasks_metrics(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_metrics **ret, rpc_error *err) {
+        Containerd__Services__Tasks__V1__MetricsRequest req =
+                CONTAINERD__SERVICES__TASKS__V1__METRICS_REQUEST__INIT;
+        /* The filter containerd's own client sends for Task.Metrics(). */
+        _cleanup_free_ char *filter = NULL;
+        if (asprintf(&filter, "id==%s", id) < 0)
+                return rpc_error_set(err, ENOMEM, "out of memory");
+        req.n_filters = 1;
+        req.filters = &filter;
+        return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Metrics", &req.base,
+                         &containerd__services__tasks__v1__metrics_response__descriptor,
                          (ProtobufCMessage **) ret, err);
 }

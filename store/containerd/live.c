@@ -290,3 +290,11 @@ int store_live_container_json(store_live *l, const char *ns, const char *id, cha
         return cached_text(l, "container.json", render_container_json, ns, id, ret, ret_len);
 }
 
+
+int store_live_pids(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len) {
+        return cached_text(l, "pids", render_pids, ns, id, ret, ret_len);
+}
+
+int store_live_metrics_json(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len) {
+        return cached_text(l, "metrics.json", render_metrics_json, ns, id, ret, ret_len);
+}

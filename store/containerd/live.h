@@ -1,7 +1,7 @@
 /* store_live: what containerd says now, kept for a short while.
  *
  * Lists (namespaces, containers) and the rendered text of small files
- * (`status`, `container.json`) are fetched through rpc/ and cached for
+ * (`status`, `container.json`, `pids`, `metrics.json`) are fetched through rpc/ and cached for
  * STORE_LIVE_TTL_MS, so one `ls -l` or `stat`+`cat` costs one round trip,
  * and a change in containerd shows within that time plus the kernel's own
  * cache timeouts (the fs keeps those at 1 s: changes show within 2 s).
@@ -37,6 +37,11 @@ int store_live_has_container(store_live *l, const char *ns, const char *id);
  * container.json: the container record with its spec as JSON. */
 int store_live_status(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len);
 int store_live_container_json(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len);
+/* pids: the table `ctr tasks ps` prints; metrics.json: the task's cgroup
+ * statistics (render.h has both formats). -ESRCH when the container has
+ * no task (ctr fails there too), -ENOENT when there is no container. */
+int store_live_pids(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len);
+int store_live_metrics_json(store_live *l, const char *ns, const char *id, char **ret, size_t *ret_len);
 
 /* Forgets the container list of `ns` and the files of container `id`
  * (NULL: of every container of ns; ns NULL: everything), e.g. on a

@@ -10,6 +10,7 @@
 
 #include "containerd.h"
 #include "json.h"
+#include "render-internal.h"
 
 /* Containerd__V1__Types__Status -> "running" */
 static const char *render_task_state(int status) {
@@ -29,8 +30,7 @@ static const char *render_task_state(int status) {
         }
 }
 
-/* RFC 3339 UTC with nanoseconds, as containerd prints times. buf >= 40. */
-static void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size) {
+void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size) {
         struct tm tm;
         time_t t = (time_t) seconds;
         if (!gmtime_r(&t, &tm)) {
@@ -42,8 +42,7 @@ static void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size) 
         snprintf(buf, size, "%s.%09dZ", date, nanos >= 0 && nanos < 1000000000 ? nanos : 0);
 }
 
-/* open_memstream() sets its buffer and length only at fflush/fclose. */
-static int finish_text(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len) {
+int render_finish_text(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len) {
         if (fclose(f) != 0 || !*buf) {
                 free(*buf);
                 return -ENOMEM;
@@ -51,6 +50,12 @@ static int finish_text(FILE *f, char **buf, size_t *len, char **ret, size_t *ret
         *ret = *buf;
         *ret_len = *len;
         return 0;
+}
+
+int render_no_task_errno(rpc_client *c, const char *ns, const char *id) {
+        _cleanup_pb_msg_ rpc_container_get *ct = NULL;
+        int r = rpc_containers_get(c, &(rpc_opts) { .ns = ns }, id, &ct, NULL);
+        return r < 0 ? r : -ESRCH;
 }
 
 static int render_status_text(const rpc_process *p, char **ret, size_t *ret_len) {
@@ -72,7 +77,7 @@ static int render_status_text(const rpc_process *p, char **ret, size_t *ret_len)
                         }
                 }
         }
-        return finish_text(f, &buf, &len, ret, ret_len);
+        return render_finish_text(f, &buf, &len, ret, ret_len);
 }
 
 int render_status(rpc_client *c, const char *ns, const char *id, char **ret, size_t *ret_len) {
@@ -81,11 +86,8 @@ int render_status(rpc_client *c, const char *ns, const char *id, char **ret, siz
         int r = rpc_tasks_get(c, &(rpc_opts) { .ns = ns }, id, &t, &err);
         if (r == -ENOENT) {
                 /* No task, or no container: tell them apart. */
-                _cleanup_pb_msg_ rpc_container_get *ct = NULL;
-                r = rpc_containers_get(c, &(rpc_opts) { .ns = ns }, id, &ct, NULL);
-                if (r < 0)
-                        return r;
-                return render_status_text(NULL, ret, ret_len);
+                r = render_no_task_errno(c, ns, id);
+                return r == -ESRCH ? render_status_text(NULL, ret, ret_len) : r;
         }
         if (r < 0)
                 return r;

@@ -27,6 +27,8 @@ static void test_paths(void **state) {
         assert_path(FS_CONTAINER, "default", "web", NULL, "default/containers/web");
         assert_path(FS_STATUS, "default", "web", NULL, "default/containers/web/status");
         assert_path(FS_CONTAINER_JSON, "default", "web", NULL, "default/containers/web/container.json");
+        assert_path(FS_PIDS, "default", "web", NULL, "default/containers/web/pids");
+        assert_path(FS_METRICS_JSON, "default", "web", NULL, "default/containers/web/metrics.json");
         assert_path(FS_CTL_CHECKPOINT, "default", "web", NULL, "default/containers/web/checkpoint");
         assert_path(FS_CONTAINER_CKPTS, "default", "web", NULL, "default/containers/web/checkpoints");
         assert_path(FS_CONTAINER_CKPT, "default", "web", "v1", "default/containers/web/checkpoints/v1");
