@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 void pb_msg_free(void *msg) {
         if (msg)
@@ -47,4 +48,11 @@ int pb_str_entries_init(const ProtobufCMessageDescriptor *desc, const char *cons
                 ptrs[i] = &entries[i];
         }
         return 0;
+}
+
+bool pb_any_is(const Google__Protobuf__Any *any, const ProtobufCMessageDescriptor *desc) {
+        if (!any || !any->type_url)
+                return false;
+        const char *slash = strrchr(any->type_url, '/');
+        return strcmp(slash ? slash + 1 : any->type_url, desc->name) == 0;
 }

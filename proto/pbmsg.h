@@ -4,8 +4,11 @@
 #pragma once
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "google_any.pb-c.h"
 
 void pb_msg_free(void *msg);  /* NULL-safe, any unpacked message */
 static inline void pb_msg_freep(void *p) { void **m = p; if (*m) pb_msg_free(*m); }
@@ -13,6 +16,11 @@ static inline void pb_msg_freep(void *p) { void **m = p; if (*m) pb_msg_free(*m)
 
 /* Packs `msg` into a new buffer (caller frees); -ENOMEM, -EIO. */
 int pb_msg_pack(const ProtobufCMessage *msg, uint8_t **ret_buf, size_t *ret_len);
+/* Whether a google.protobuf.Any holds a message of `desc`: its type URL is
+ * the full name, bare as containerd writes it ("containerd.events.TaskPaused")
+ * or after a host ("type.googleapis.com/..."). */
+bool pb_any_is(const Google__Protobuf__Any *any, const ProtobufCMessageDescriptor *desc);
+
 /* A string-to-string map entry (map<string, string> in a .proto): every
  * such entry protobuf-c generates has this layout, which
  * pb_str_entries_init() checks against the entry's descriptor. */

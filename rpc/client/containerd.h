@@ -173,11 +173,6 @@ int rpc_events_next(rpc_call *call, rpc_envelope **ret, rpc_error *err);
  * other events (and events naming none), -EBADMSG for a bad payload. */
 int rpc_event_container_id(const rpc_envelope *env, char **ret_id);
 
-/* Whether `any` (may be NULL) holds a message of `desc`: the last segment
- * of its type URL is the message's full name, with or without a host
- * prefix. */
-bool rpc_any_is(const Google__Protobuf__Any *any, const ProtobufCMessageDescriptor *desc);
-
 /* Introspection.Plugins: the daemon's plugins, optionally filtered
  * (containerd's filter syntax, e.g. "type==io.containerd.content.v1"). */
 int rpc_introspection_plugins(rpc_client *c, const rpc_opts *o, const char *const *filters, size_t n_filters,

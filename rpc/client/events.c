@@ -52,7 +52,7 @@ static const ProtobufCMessageDescriptor *const container_events[] = {
 int rpc_event_container_id(const rpc_envelope *env, char **ret_id) {
         const ProtobufCMessageDescriptor *desc = NULL;
         for (size_t i = 0; i < ELEMENTSOF(container_events) && !desc; i++)
-                if (rpc_any_is(env->event, container_events[i]))
+                if (pb_any_is(env->event, container_events[i]))
                         desc = container_events[i];
         if (!desc)
                 return -ENOENT;

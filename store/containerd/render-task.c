@@ -23,7 +23,7 @@ static void print_info(FILE *f, const Google__Protobuf__Any *info) {
                 return;
         }
         _cleanup_pb_msg_ Containerd__Runc__V1__ProcessDetails *d = NULL;
-        if (rpc_any_is(info, &containerd__runc__v1__process_details__descriptor) &&
+        if (pb_any_is(info, &containerd__runc__v1__process_details__descriptor) &&
             pb_msg_unpack(&containerd__runc__v1__process_details__descriptor, info->value.data, info->value.len,
                           (ProtobufCMessage **) &d) >= 0) {
                 fprintf(f, "&ProcessDetails{ExecID:%s,XXX_unrecognized:[],}", d->exec_id ? d->exec_id : "");
@@ -84,7 +84,7 @@ static int metrics_message_json(const Google__Protobuf__Any *any, json_t **ret) 
                 &io__containerd__cgroups__v2__metrics__descriptor,
         };
         for (size_t i = 0; i < ELEMENTSOF(known); i++) {
-                if (!rpc_any_is(any, known[i]))
+                if (!pb_any_is(any, known[i]))
                         continue;
                 _cleanup_pb_msg_ ProtobufCMessage *m = NULL;
                 if (pb_msg_unpack(known[i], any->value.data, any->value.len, &m) < 0)

@@ -28,10 +28,7 @@ static int options_json(const uint8_t *buf, size_t len, const ProtobufCMessageDe
         size_t inner_len = len;
         if (pb_msg_unpack(&google__protobuf__any__descriptor, buf, len, (ProtobufCMessage **) &any) == 0 &&
             any->type_url && *any->type_url) {
-                /* "types.example.com/a.b.C" or, as containerd writes it, "a.b.C". */
-                const char *slash = strrchr(any->type_url, '/');
-                const char *type = slash ? slash + 1 : any->type_url;
-                if (strcmp(type, desc->name) != 0)
+                if (!pb_any_is(any, desc))
                         return -EBADMSG;
                 if (json_object_set_new(o, "typeUrl", json_string(any->type_url)) < 0)
                         return -ENOMEM;
