@@ -82,6 +82,8 @@ int crashsafe_check_room(ckpt_run *t) {
         if (!(t->parts & CKPT_PART_TASK) || !*t->dirs.top)
                 return 0;   /* no dump, or the user's own directory */
         uint64_t need = ckpt_task_memory(t->task_pid);
+        if (need)
+                t->mem_estimate = need;   /* also for the report */
         ckpt_space s;
         if (need == 0 || ckpt_space_measure(t->work_root, ckpt_registry_content_root(t->reg), &s) < 0)
                 return 0;   /* unknown: containerd and CRIU will say */

@@ -169,11 +169,15 @@ umount "$small"
 # then, while CRIU dumps, the disk fills: the upload fails, after the resume.
 content=$CKPTFS_TEST_DIR/root/io.containerd.content.v1.content
 mount -t tmpfs -o size=160m tmpfs "$content" || bail_out "cannot mount a tmpfs on the content store"
+mkdir -p "$content/blobs/sha256" "$content/ingest"
 ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
 (echo "task rw runtime name=containerd.io/checkpoint/$id2:full" > "$mnt/$ns/containers/$id2/checkpoint") 2>"$TENV_DIR/full.err" &
 wpid=$!
-wait_for 20 grep -q 'stage: dump' "$mnt/$ns/containers/$id2/status"
-ok $? "the checkpoint passed the room check and dumps"
+# CRIU writing its images: past the room check, before the upload
+dumping() { compgen -G "$CKPTFS_WORK_DIR/ckptfs-dump-$id2-*/dump/*.img" >/dev/null; }
+end=$(($(now_ms) + 20000))
+until dumping || [ "$(now_ms)" -gt $end ]; do sleep 0.005; done
+ok dumping "the checkpoint passed the room check and dumps"
 fallocate -l 159m "$content/filler" 2>/dev/null || dd if=/dev/zero of="$content/filler" bs=1M count=159 2>/dev/null
 wait "$wpid"
 isnt $? 0 "the write fails when the content store fills up during the upload"
