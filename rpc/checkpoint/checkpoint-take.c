@@ -447,6 +447,11 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
                 return r;
 
         r = run(&t);
+        /* containerd lost midway (killed, restarting) is a failed
+         * checkpoint, EIO as for any daemon failure; before anything was
+         * done it is the mount's ENOTCONN/ETIMEDOUT. */
+        if ((r == -ENOTCONN || r == -ETIMEDOUT) && t.failed_stage > S_PREPARE)
+                r = -EIO;
         enter(&t, S_CLEANUP);
         cleanup(&t, r < 0);
         crashsafe_end(&t);

@@ -25,8 +25,10 @@
  * -EBUSY a checkpoint of this container runs already (or its task is
  * pausing), -ENOENT no such container, -ESRCH no running task to dump,
  * -EEXIST an image of that name exists, -EOPNOTSUPP a runtime other than
- * io.containerd.runc.*, -EIO containerd/runc/CRIU failed, or any -errno of
- * the rpc layer (-ETIMEDOUT, -ECONNREFUSED...). The message for the user is
+ * io.containerd.runc.*, -ENOSPC no room for the dump (before the pause),
+ * -EIO containerd/runc/CRIU failed (also containerd lost after the
+ * prepare stage), or the rpc layer's -ETIMEDOUT/-ENOTCONN when containerd
+ * is away from the start. The message for the user is
  * in the registry's last report.
  *
  * Threads: ckpt_request is immutable after parse (share it read-only);
