@@ -10,9 +10,11 @@ PKGS=(
   libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev protobuf-compiler
   libjansson-dev libssl-dev libsqlite3-dev sqlite3 libcmocka-dev zlib1g-dev
   golang-github-containerd-containerd-dev golang-github-gogo-protobuf-dev golang-github-gogo-googleapis-dev
+  golang-github-containerd-cgroups-dev   # the cgroup statistics .proto files (metrics.json)
   containerd runc iptables busybox-static
   rsync python3 dpkg-dev
   skopeo umoci   # tests/integration/test-oci-tools.sh: OCI tools on the layouts in place
+  systemd man-db # tests/integration/test-service.sh: systemd-analyze verify, man -l
   # CRIU build dependencies
   libnl-3-dev libnet1-dev libcap-dev libbsd-dev libaio-dev libgnutls28-dev
   libnftables-dev uuid-dev
