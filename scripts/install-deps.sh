@@ -13,6 +13,7 @@ PKGS=(
   golang-github-containerd-cgroups-dev   # the cgroup statistics .proto files (metrics.json)
   containerd runc iptables busybox-static
   rsync python3 dpkg-dev
+  python3-protobuf # crit, the oracle of the CRIU image decoder's tests
   skopeo umoci   # tests/integration/test-oci-tools.sh: OCI tools on the layouts in place
   systemd man-db # tests/integration/test-service.sh: systemd-analyze verify, man -l
   # CRIU build dependencies
@@ -22,6 +23,7 @@ PKGS=(
 CRIU_VERSION=4.2.1
 CRIU_SHA256=29ec0ee09e296479fe7048c80980e8ef1d0684d0b0204c2b101dfea19f6725b9
 CRIU_BIN=/usr/local/sbin/criu
+CRIU_PREFIX=/opt/ckptfs/criu-$CRIU_VERSION   # images/*.proto and crit; also in meson.build
 LIBFUSE_VERSION=3.17.2
 LIBFUSE_SHA256=3d932431ad94e86179e5265cddde1d67aa3bb2fb09a5bd35c641f86f2b5ed06f
 LIBFUSE_PREFIX=/opt/ckptfs/libfuse-$LIBFUSE_VERSION   # also in meson.build
@@ -88,6 +90,53 @@ if ! criu_ok "$CRIU_BIN" && ! criu_ok "$(command -v criu || echo /nonexistent)";
   install -D -m 0755 "$src/criu/criu" "$CRIU_BIN"
   criu_ok "$CRIU_BIN" || { log "built CRIU fails 'criu check'"; "$CRIU_BIN" check || true; exit 1; }
   log "CRIU $("$CRIU_BIN" --version | sed -n 's/^Version: //p') installed at $CRIU_BIN"
+  rm -rf "$work"
+  trap - EXIT
+fi
+
+# CRIU's images/*.proto (proto/ generates the image decoder's code from
+# them) and crit (the tests' oracle) from the same pinned source, in a
+# private prefix, also when CRIU itself was installed otherwise. crit runs
+# from there with Debian's python3 once the files its Makefiles would make
+# are generated (../shared/notes/criu-format.md, last section).
+criu_prefix_ok() {
+  [ -f "$CRIU_PREFIX/images/core.proto" ] && [ -f "$CRIU_PREFIX/lib/pycriu/images/pb.py" ] &&
+    [ -f "$CRIU_PREFIX/lib/pycriu/images/pb2dict.py" ] && [ -x "$CRIU_PREFIX/crit.sh" ] &&
+    [ -f "$CRIU_PREFIX/crit/crit/__main__.py" ]
+}
+if ! criu_prefix_ok; then
+  log "unpacking CRIU $CRIU_VERSION's images/ and crit into $CRIU_PREFIX"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  tarball=$(fetch_orig forky criu "criu_${CRIU_VERSION}.orig.tar.*" "$CRIU_SHA256" "$work")
+  tar -C "$work" -xf "$tarball"
+  src=$(find "$work" -maxdepth 1 -type d -name 'criu-*' | head -n1)
+  stage=$work/prefix
+  mkdir -p "$stage/lib" "$stage/criu/include"
+  cp -r "$src/images" "$stage/images"
+  cp -r "$src/crit" "$stage/crit"
+  cp -r "$src/lib/pycriu" "$stage/lib/pycriu"
+  cp "$src/criu/include/magic.h" "$stage/criu/include/"
+  cp "$src/scripts/magic-gen.py" "$stage/magic-gen.py"
+  (cd "$stage" &&
+   protos=$(ls images/*.proto | grep -v '/rpc\.proto$') &&
+   protoc -I=images/ -I=/usr/include/ --python_out=lib/pycriu/images $protos &&
+   protoc -I=images/ --python_out=lib/pycriu images/rpc.proto &&
+   /usr/bin/python3 magic-gen.py criu/include/magic.h lib/pycriu/images/magic.py &&
+   for p in $protos; do
+     n=$(basename "$p" .proto | tr - _)
+     [ "$n" = opts ] || echo "from .${n}_pb2 import *"
+   done > lib/pycriu/images/pb.py &&
+   echo "__version__ = '$CRIU_VERSION'" > crit/crit/version.py &&
+   echo "__version__ = '$CRIU_VERSION'" > lib/pycriu/version.py) ||
+    { log "CRIU $CRIU_VERSION: generating crit's python modules failed"; exit 1; }
+  rm -rf "$CRIU_PREFIX"
+  mkdir -p "$(dirname "$CRIU_PREFIX")"
+  cp -r "$stage" "$CRIU_PREFIX"
+  printf '#!/bin/sh\n# crit from CRIU %s, with Debian'"'"'s python3 (python3-protobuf)\nPYTHONPATH=%s/lib:%s/crit exec /usr/bin/python3 -m crit "$@"\n' \
+    "$CRIU_VERSION" "$CRIU_PREFIX" "$CRIU_PREFIX" > "$CRIU_PREFIX/crit.sh"
+  chmod 0755 "$CRIU_PREFIX/crit.sh"
+  criu_prefix_ok || { log "CRIU $CRIU_VERSION: $CRIU_PREFIX is incomplete"; exit 1; }
   rm -rf "$work"
   trap - EXIT
 fi
