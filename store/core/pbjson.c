@@ -10,27 +10,30 @@
 #include "cleanup.h"
 #include "json.h"
 
-static json_t *bytes_json(const ProtobufCBinaryData *b) {
+json_t *pbjson_base64(const uint8_t *data, size_t n, unsigned flags) {
         static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t n = b->len, out_len = 4 * ((n + 2) / 3);
-        char *s = malloc(out_len + 1), *o = s;
+        /* Python's encodebytes: 57 input bytes (76 characters) per line. */
+        size_t enc_len = 4 * ((n + 2) / 3), lines = (flags & PBJSON_BYTES_LINES) ? (n + 56) / 57 : 0;
+        size_t out_len = enc_len + lines;
+        _cleanup_free_ char *s = malloc(out_len + 1);
+        char *o = s;
         if (!s)
                 return NULL;
         for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t) b->data[i] << 16;
+                uint32_t v = (uint32_t) data[i] << 16;
                 if (i + 1 < n)
-                        v |= (uint32_t) b->data[i + 1] << 8;
+                        v |= (uint32_t) data[i + 1] << 8;
                 if (i + 2 < n)
-                        v |= b->data[i + 2];
+                        v |= data[i + 2];
                 *o++ = tab[v >> 18 & 63];
                 *o++ = tab[v >> 12 & 63];
                 *o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
                 *o++ = i + 2 < n ? tab[v & 63] : '=';
+                if (lines && (i + 3 >= n || (i + 3) % 57 == 0))
+                        *o++ = '\n';
         }
         *o = '\0';
-        json_t *j = json_stringn(s, out_len);
-        free(s);
-        return j;
+        return json_stringn(s, out_len);
 }
 
 static json_t *enum_json(const ProtobufCFieldDescriptor *f, int32_t v, unsigned flags) {
@@ -42,7 +45,8 @@ static json_t *enum_json(const ProtobufCFieldDescriptor *f, int32_t v, unsigned 
         return json_integer(v);
 }
 
-static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p, unsigned flags) {
+json_t *pbjson_value(const ProtobufCFieldDescriptor *f, const void *p, unsigned flags,
+                     const struct pbjson_hooks *hooks) {
         switch (f->type) {
         case PROTOBUF_C_TYPE_BOOL:
                 return json_boolean(*(const protobuf_c_boolean *) p);
@@ -78,19 +82,22 @@ static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p, unsi
                 return json_string(s ? s : "");
         }
         case PROTOBUF_C_TYPE_BYTES:
-                return bytes_json(p);
+        {
+                const ProtobufCBinaryData *b = p;
+                return pbjson_base64(b->data, b->len, flags);
+        }
         case PROTOBUF_C_TYPE_MESSAGE: {
                 const ProtobufCMessage *m = *(const ProtobufCMessage *const *) p;
                 json_t *o = NULL;
                 if (!m)
                         return json_null();
-                return pbjson_message(m, flags, &o) < 0 ? NULL : o;
+                return pbjson_message_hooked(m, flags, hooks, &o) < 0 ? NULL : o;
         }
         }
         return json_null();
 }
 
-static size_t value_size(const ProtobufCFieldDescriptor *f) {
+size_t pbjson_value_size(const ProtobufCFieldDescriptor *f) {
         switch (f->type) {
         case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
         case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
@@ -102,9 +109,18 @@ static size_t value_size(const ProtobufCFieldDescriptor *f) {
         }
 }
 
-/* Whether a singular field holds a value to show. */
-static bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f) {
+/* Whether a field holds a value to show. */
+static bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, unsigned flags) {
         const char *base = (const char *) m;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+                return !(flags & PBJSON_SET_ONLY) || *(const size_t *) (base + f->quantifier_offset) > 0;
+        /* protobuf-c keeps an unset proto2 string as NULL or as the default's
+         * own pointer. */
+        if ((flags & PBJSON_SET_ONLY) && f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+            f->type == PROTOBUF_C_TYPE_STRING && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+                const char *v = *(char *const *) (base + f->offset);
+                return v && v != (const char *) f->default_value;
+        }
         if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
                 return *(const uint32_t *) (base + f->quantifier_offset) == f->id;
         if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
@@ -115,7 +131,24 @@ static bool present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
         return true;
 }
 
+static json_t *repeated_json(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, unsigned flags,
+                             const struct pbjson_hooks *hooks) {
+        const char *base = (const char *) m;
+        size_t n = *(const size_t *) (base + f->quantifier_offset);
+        const char *arr = *(char *const *) (base + f->offset);
+        _cleanup_json_ json_t *v = json_array();
+        for (size_t j = 0; v && j < n; j++)
+                if (json_array_append_new(v, pbjson_value(f, arr + j * pbjson_value_size(f), flags, hooks)) < 0)
+                        return NULL;
+        return TAKE_PTR(v);
+}
+
 int pbjson_message(const ProtobufCMessage *m, unsigned flags, json_t **ret) {
+        return pbjson_message_hooked(m, flags, NULL, ret);
+}
+
+int pbjson_message_hooked(const ProtobufCMessage *m, unsigned flags, const struct pbjson_hooks *hooks,
+                          json_t **ret) {
         const ProtobufCMessageDescriptor *d = m->descriptor;
         const char *base = (const char *) m;
         _cleanup_json_ json_t *o = json_object();
@@ -123,20 +156,17 @@ int pbjson_message(const ProtobufCMessage *m, unsigned flags, json_t **ret) {
                 return -ENOMEM;
         for (unsigned i = 0; i < d->n_fields; i++) {
                 const ProtobufCFieldDescriptor *f = &d->fields[i];
-                json_t *v;
-                if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-                        size_t n = *(const size_t *) (base + f->quantifier_offset);
-                        const char *arr = *(char *const *) (base + f->offset);
-                        v = json_array();
-                        for (size_t j = 0; v && j < n; j++)
-                                if (json_array_append_new(v, value_json(f, arr + j * value_size(f), flags)) < 0) {
-                                        json_decref(v);
-                                        v = NULL;
-                                }
-                } else if (!present(m, f))
+                json_t *v = NULL;
+                if (!present(m, f, flags))
                         continue;
-                else
-                        v = value_json(f, base + f->offset, flags);
+                if (hooks) {
+                        int r = hooks->field(hooks, m, f, flags, &v);
+                        if (r < 0)
+                                return r;
+                }
+                if (!v)
+                        v = f->label == PROTOBUF_C_LABEL_REPEATED ? repeated_json(m, f, flags, hooks)
+                                                                  : pbjson_value(f, base + f->offset, flags, hooks);
                 if (!v || json_object_set_new(o, f->name, v) < 0)
                         return -ENOMEM;
         }

@@ -86,11 +86,59 @@ static void test_bytes_base64(void **state) {
         }
 }
 
+static void test_base64_lines(void **state) {
+        (void) state;
+        uint8_t data[60];
+        memset(data, 'a', sizeof(data));
+        json_t *j = pbjson_base64(data, 3, PBJSON_BYTES_LINES);
+        assert_string_equal(json_string_value(j), "YWFh\n");
+        json_decref(j);
+        /* Python's encodebytes: 57 bytes (76 characters) per line. */
+        j = pbjson_base64(data, 60, PBJSON_BYTES_LINES);
+        const char *s = json_string_value(j);
+        assert_int_equal(strlen(s), 76 + 1 + 4 + 1);
+        assert_int_equal(s[76], '\n');
+        assert_string_equal(s + 77, "YWFh\n");
+        json_decref(j);
+        j = pbjson_base64(data, 0, PBJSON_BYTES_LINES);
+        assert_string_equal(json_string_value(j), "");
+        json_decref(j);
+}
+
+static int pid_as_text(const struct pbjson_hooks *hooks, const ProtobufCMessage *m,
+                       const ProtobufCFieldDescriptor *f, unsigned flags, json_t **ret_value) {
+        (void) m;
+        (void) flags;
+        if (strcmp(f->name, "pid"))
+                return 0;
+        *ret_value = json_string(hooks->userdata);
+        return 1;
+}
+
+static void test_hooks_and_set_only(void **state) {
+        (void) state;
+        Containerd__V1__Types__Process p = CONTAINERD__V1__TYPES__PROCESS__INIT;
+        p.pid = 42;
+        struct pbjson_hooks hooks = { pid_as_text, "forty-two" };
+        json_t *j = NULL;
+        assert_int_equal(pbjson_message_hooked(&p.base, 0, &hooks, &j), 0);
+        assert_string_equal(json_string_value(json_object_get(j, "pid")), "forty-two");
+        assert_non_null(json_object_get(j, "stdin"));
+        json_decref(j);
+        /* Empty repeated fields are left out with PBJSON_SET_ONLY. */
+        Containerd__Types__Descriptor d = CONTAINERD__TYPES__DESCRIPTOR__INIT;
+        assert_int_equal(pbjson_message(&d.base, PBJSON_SET_ONLY, &j), 0);
+        assert_null(json_object_get(j, "annotations"));
+        json_decref(j);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_scalars_enum_nested),
                 cmocka_unit_test(test_repeated_messages),
                 cmocka_unit_test(test_bytes_base64),
+                cmocka_unit_test(test_base64_lines),
+                cmocka_unit_test(test_hooks_and_set_only),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
