@@ -79,13 +79,20 @@ fetch_orig() {
   echo "$tarball"
 }
 
+# criu_source WORKDIR: unpacks the pinned, verified CRIU orig tarball in
+# WORKDIR and prints the source tree's path.
+criu_source() {
+  local tarball
+  tarball=$(fetch_orig forky criu "criu_${CRIU_VERSION}.orig.tar.*" "$CRIU_SHA256" "$1") || return 1
+  tar -C "$1" -xf "$tarball"
+  find "$1" -maxdepth 1 -type d -name 'criu-*' | head -n1
+}
+
 if ! criu_ok "$CRIU_BIN" && ! criu_ok "$(command -v criu || echo /nonexistent)"; then
   log "building CRIU $CRIU_VERSION from Debian testing's source package"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  tarball=$(fetch_orig forky criu "criu_${CRIU_VERSION}.orig.tar.*" "$CRIU_SHA256" "$work")
-  tar -C "$work" -xf "$tarball"
-  src=$(find "$work" -maxdepth 1 -type d -name 'criu-*' | head -n1)
+  src=$(criu_source "$work")
   make -C "$src" -j"$(nproc)" criu >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
   install -D -m 0755 "$src/criu/criu" "$CRIU_BIN"
   criu_ok "$CRIU_BIN" || { log "built CRIU fails 'criu check'"; "$CRIU_BIN" check || true; exit 1; }
@@ -108,9 +115,7 @@ if ! criu_prefix_ok; then
   log "unpacking CRIU $CRIU_VERSION's images/ and crit into $CRIU_PREFIX"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  tarball=$(fetch_orig forky criu "criu_${CRIU_VERSION}.orig.tar.*" "$CRIU_SHA256" "$work")
-  tar -C "$work" -xf "$tarball"
-  src=$(find "$work" -maxdepth 1 -type d -name 'criu-*' | head -n1)
+  src=$(criu_source "$work")
   stage=$work/prefix
   mkdir -p "$stage/lib" "$stage/criu/include"
   cp -r "$src/images" "$stage/images"
