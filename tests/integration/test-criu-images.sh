@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The CRIU images of a real containerd checkpoint (busybox counter) decoded
+# by store/criu (tests/store/criu/criu-decode) against crit of the same CRIU
+# 4.2.1 source (scripts/install-deps.sh): every record image of the CRIU tar
+# must give the same JSON value as `crit decode --pretty -i FILE`
+# (tests/integration/criu-compare.py lists the images that differ).
+. "$(dirname "$0")/lib.sh"
+
+decoder=${CRIU_DECODE:-}
+crit=${CRIT:-/opt/ckptfs/criu-4.2.1/crit.sh}
+[ -n "$decoder" ] && [ -x "$decoder" ] || skip_all "criu-decode not built (no CRIU images prefix at configure time)"
+[ -x "$crit" ] || skip_all "no crit at $crit (scripts/install-deps.sh)"
+
+id=$(tenv_uid crit)
+run_ok "busybox counter started" \
+  tenv_run "$id" sh -c 'i=0; while true; do i=$((i+1)); echo $i >/tmp/count; sleep 1; done'
+ok "wait_for 30 count_at_least '$id' 2" "the counter counts"
+name=containerd.io/checkpoint/$id:crit
+LIB_CMD_TIMEOUT=120 run_ok "ctr c checkpoint --task" tenv_ctr containers checkpoint --task "$id" "$name"
+idx=$(image_digest "$name")
+like "$idx" '^sha256:' "the checkpoint image exists"
+blob=$(criu_blob "$idx")
+like "$blob" '^sha256:' "its index names a CRIU tar"
+dir=$TENV_DIR/criu
+mkdir -p "$dir"
+run_ok "the CRIU tar extracts" tar -C "$dir" -xf "$BLOBS/${blob#sha256:}"
+ok '[ -f "$dir/pstree.img" ] && [ -f "$dir/inventory.img" ]' "it holds pstree.img and inventory.img"
+
+out=$(timeout 300 /usr/bin/python3 "$LIB_DIR/criu-compare.py" "$crit" "$decoder" "$dir" 2>&1)
+st=$?
+while IFS= read -r line; do diag "$line"; done < <(grep -v '^same ' <<<"$out")
+ok $st "every record image decodes as crit decodes it: $(tail -n1 <<<"$out")"
+like "$(grep -c '^same ' <<<"$out")" '^[1-9][0-9]+$' "at least ten record images compared"
+
+remove_container "$id"
+done_testing
