@@ -48,6 +48,13 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
 
+/* fs/views-decoded.c: decoded/, the record images of task/ as JSON in the
+ * shape of `crit decode --pretty` (store/criu); only when built with the
+ * CRIU image decoder (CKPTFS_CRIU_IMAGES). */
+int views_list_decoded(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_decoded_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_content_decoded(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+
 /* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
  * canonical name of each digest, catalog.h's store_catalog_digests(), with
  * that name's path as alias: paths.h) */
@@ -108,4 +115,14 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_TAR_FILE] = { .mode = FS_REG_RO, .attr = views_tar_attr, .open_reader = views_tar_open },      \
         [FS_CK_TAR_SYMLINK] = { .mode = S_IFLNK | 0777, .attr = views_tar_attr,                                \
                                 .readlink = views_tar_readlink },                                              \
-        [FS_CK_TAR_SPECIAL] = { .mode = 0444, .attr = views_tar_attr }
+        [FS_CK_TAR_SPECIAL] = { .mode = 0444, .attr = views_tar_attr },                                       \
+        FS_DECODED_KINDS
+/* Without the decoder no decoded/ is listed: the kinds only keep their modes. */
+#if CKPTFS_CRIU_IMAGES
+#define FS_DECODED_KINDS                                                                                       \
+        [FS_CK_DECODED] = { .mode = FS_DIR_RO, .list = views_list_decoded, .attr = views_ckpt_attr },         \
+        [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO, .content = views_content_decoded,                          \
+                                 .attr = views_decoded_attr }
+#else
+#define FS_DECODED_KINDS [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO }
+#endif

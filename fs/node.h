@@ -43,6 +43,8 @@ typedef enum fs_kind {
         FS_CK_TAR_FILE,        /* a regular member (or hard link): key2 as above */
         FS_CK_TAR_SYMLINK,
         FS_CK_TAR_SPECIAL,     /* devices, fifos */
+        FS_CK_DECODED,         /* decoded/: key2 = the CRIU tar's digest */
+        FS_CK_DECODED_FILE,    /* decoded/<image>.json: key2 = "<digest>/<member>" */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -61,12 +61,14 @@
 #include "criu_vma.pb-c.h"
 #include "criu_pagemap.pb-c.h"
 
-#define K(name, msg) { #name, name##_MAGIC, &msg##__descriptor, CRIU_EXTRA_NONE }
-#define KX(name, msg, extra) { #name, name##_MAGIC, &msg##__descriptor, extra }
+#define K(name, msg) { #name, name##_MAGIC, &msg##__descriptor, CRIU_EXTRA_NONE, false }
+#define KX(name, msg, extra) { #name, name##_MAGIC, &msg##__descriptor, extra, false }
+/* Images holding memory, registers or data in flight. */
+#define KS(name, msg, extra) { #name, name##_MAGIC, &msg##__descriptor, extra, true }
 
 static const struct criu_kind kinds[] = {
         K(INVENTORY, inventory_entry),
-        K(CORE, core_entry),
+        KS(CORE, core_entry, CRIU_EXTRA_NONE),
         K(IDS, task_kobj_ids_entry),
         K(CREDS, creds_entry),
         K(UTSNS, utsns_entry),
@@ -74,9 +76,9 @@ static const struct criu_kind kinds[] = {
         K(PIDNS, pidns_entry),
         K(IPC_VAR, ipc_var_entry),
         K(FS, fs_entry),
-        K(MM, mm_entry),
+        KS(MM, mm_entry, CRIU_EXTRA_NONE),
         K(CGROUP, cgroup_entry),
-        KX(TCP_STREAM, tcp_stream_entry, CRIU_EXTRA_TCP_STREAM),
+        KS(TCP_STREAM, tcp_stream_entry, CRIU_EXTRA_TCP_STREAM),
         K(STATS, stats_entry),
         K(PSTREE, pstree_entry),
         K(REG_FILES, reg_file_entry),
@@ -112,12 +114,12 @@ static const struct criu_kind kinds[] = {
         K(ITIMERS, itimer_entry),
         K(POSIX_TIMERS, posix_timer_entry),
         K(NETDEV, net_device_entry),
-        KX(PIPES_DATA, pipe_data_entry, CRIU_EXTRA_PIPE_DATA),
-        KX(FIFO_DATA, pipe_data_entry, CRIU_EXTRA_PIPE_DATA),
-        KX(SK_QUEUES, sk_packet_entry, CRIU_EXTRA_SK_QUEUE),
-        KX(IPCNS_SHM, ipc_shm_entry, CRIU_EXTRA_IPC_SHM),
-        KX(IPCNS_SEM, ipc_sem_entry, CRIU_EXTRA_UNSUPPORTED),
-        KX(IPCNS_MSG, ipc_msg_entry, CRIU_EXTRA_UNSUPPORTED),
+        KS(PIPES_DATA, pipe_data_entry, CRIU_EXTRA_PIPE_DATA),
+        KS(FIFO_DATA, pipe_data_entry, CRIU_EXTRA_PIPE_DATA),
+        KS(SK_QUEUES, sk_packet_entry, CRIU_EXTRA_SK_QUEUE),
+        KS(IPCNS_SHM, ipc_shm_entry, CRIU_EXTRA_IPC_SHM),
+        KS(IPCNS_SEM, ipc_sem_entry, CRIU_EXTRA_UNSUPPORTED),
+        KS(IPCNS_MSG, ipc_msg_entry, CRIU_EXTRA_UNSUPPORTED),
         K(NETNS, netns_entry),
         K(USERNS, userns_entry),
         K(SECCOMP, seccomp_entry),
@@ -126,11 +128,11 @@ static const struct criu_kind kinds[] = {
         K(CPUINFO, cpuinfo_entry),
         K(MEMFD_INODE, memfd_inode_entry),
         K(BPFMAP_FILE, bpfmap_file_entry),
-        KX(BPFMAP_DATA, bpfmap_data_entry, CRIU_EXTRA_BPFMAP),
+        KS(BPFMAP_DATA, bpfmap_data_entry, CRIU_EXTRA_BPFMAP),
         /* The first record is a pagemap_head, every later one a pagemap_entry. */
-        KX(PAGEMAP, pagemap_entry, CRIU_EXTRA_PAGEMAP),
+        KS(PAGEMAP, pagemap_entry, CRIU_EXTRA_PAGEMAP),
         /* Ghost files hold raw contents or chunks after the entry. */
-        KX(GHOST_FILE, ghost_file_entry, CRIU_EXTRA_UNSUPPORTED),
+        KS(GHOST_FILE, ghost_file_entry, CRIU_EXTRA_UNSUPPORTED),
 };
 
 const struct criu_kind *criu_kind_by_magic(uint32_t magic) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum criu_extra {
@@ -22,6 +23,7 @@ struct criu_kind {
         uint32_t magic;
         const ProtobufCMessageDescriptor *message;
         enum criu_extra extra;
+        bool secret; /* memory, registers or data in flight: for the owner only */
 };
 
 /* The kind of an image by its (second) magic, NULL when unknown. */

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """criu-compare.py CRIT DECODER DIR: for every file of DIR that DECODER
 accepts as a CRIU record image (exit 3: not one), compares its JSON with
-`CRIT decode --pretty -i FILE` as JSON values. Prints one line per image
+`CRIT decode --pretty -i FILE` as JSON values. DECODER may also be a
+directory (a checkpoint's decoded/ in the mount): its NAME.json files are
+the decoder's output for DIR/NAME.img, and it must hold one for every
+record image, no more. Prints one line per image
 ("same NAME", "DIFF NAME: ..." or "FAIL NAME: ...") and exits 1 if any
 differs or fails. crit's output is the oracle (lib/pycriu of CRIU 4.2.1)."""
 import json
@@ -38,16 +41,39 @@ def first_diff(a, b, path=''):
     return None if a == b else f'{path}: {a!r} vs {b!r}'
 
 
+class Output:
+    def __init__(self, returncode, stdout=b'', stderr=b''):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def json_name(name):
+    return (name[:-4] if name.endswith('.img') else name) + '.json'
+
+
+def decode(path):
+    if not os.path.isdir(decoder):
+        return subprocess.run([decoder, path], capture_output=True, timeout=60)
+    shown = os.path.join(decoder, json_name(os.path.basename(path)))
+    if not os.path.exists(shown):
+        # missing is right only for what crit cannot decode either
+        ref = subprocess.run([crit, 'decode', '-i', path], capture_output=True, timeout=60)
+        return Output(3 if ref.returncode else 1, stderr=b'missing in ' + decoder.encode())
+    with open(shown, 'rb') as f:
+        return Output(0, f.read())
+
+
 bad = 0
 n = 0
+seen = set()
 for name in sorted(os.listdir(d)):
     path = os.path.join(d, name)
     if not os.path.isfile(path):
         continue
-    ours = subprocess.run([decoder, path], capture_output=True, timeout=60)
+    ours = decode(path)
     if ours.returncode == 3:
         continue
     n += 1
+    seen.add(json_name(name))
     ref = subprocess.run([crit, 'decode', '--pretty', '-i', path], capture_output=True, timeout=60)
     if ours.returncode != 0 or ref.returncode != 0:
         print(f'FAIL {name}: ours {ours.returncode} {ours.stderr.decode()[-200:]!r}, '
@@ -61,5 +87,9 @@ for name in sorted(os.listdir(d)):
         bad += 1
     else:
         print(f'same {name}')
+if os.path.isdir(decoder):
+    for extra in sorted(set(os.listdir(decoder)) - seen):
+        print(f'FAIL {extra}: in {decoder} but no record image')
+        bad += 1
 print(f'{n} record images, {bad} differ or fail')
 sys.exit(1 if bad or n == 0 else 0)

@@ -32,5 +32,24 @@ while IFS= read -r line; do diag "$line"; done < <(grep -v '^same ' <<<"$out")
 ok $st "every record image decodes as crit decodes it: $(tail -n1 <<<"$out")"
 like "$(grep -c '^same ' <<<"$out")" '^[1-9][0-9]+$' "at least ten record images compared"
 
+# ------------------------------------------------------------ decoded/ in the mount
+if [ -n "${CKPTFS:-}" ] && [ -x "$CKPTFS" ]; then
+  mnt=$TENV_DIR/mnt
+  ckptfs_mount "$mnt" --namespace "$CKPTFS_TEST_NS" || bail_out "mount failed"
+  ck=$mnt/$CKPTFS_TEST_NS/containers/$id/checkpoints/crit
+  ok "wait_for 10 test -d '$ck/decoded'" "the checkpoint has decoded/"
+  out=$(timeout 300 /usr/bin/python3 "$LIB_DIR/criu-compare.py" "$crit" "$ck/decoded" "$ck/task" 2>&1)
+  st=$?
+  while IFS= read -r line; do diag "$line"; done < <(grep -v '^same ' <<<"$out")
+  ok $st "decoded/*.json equal crit's output for every record image of task/: $(tail -n1 <<<"$out")"
+  is "$(stat -c %a "$ck/decoded/mm-1.json")" 400 "mm-1.json is for the owner only"
+  is "$(stat -c %a "$ck/decoded/pstree.json")" 444 "pstree.json is readable"
+  is "$(stat -c %s "$ck/decoded/pstree.json")" "$(wc -c <"$ck/decoded/pstree.json")" "st_size is the exact size"
+  ok '[ ! -e "$ck/decoded/pages-1.json" ]' "raw images have no decoded file"
+  ckptfs_umount "$mnt"
+else
+  skip "no ckptfs binary: decoded/ not checked"
+fi
+
 remove_container "$id"
 done_testing
