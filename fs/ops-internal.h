@@ -1,5 +1,6 @@
-/* What the files of the ops table share (ops.c: entries, attributes, the
- * table; ops-dir.c: listings; ops-file.c: opens, reads, writes). Private to
+/* What the files of the ops table share (ops-node.c: attributes, entries,
+ * handles; ops-dir.c: listings; ops-file.c: opens, reads, writes; ops.c:
+ * the other requests and the table, which only it refers to). Private to
  * them. */
 #pragma once
 

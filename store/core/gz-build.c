@@ -48,14 +48,6 @@ static int add_point(struct gzindex *idx, const struct gz_point *p) {
         return 0;
 }
 
-int gz_zerr(int z) {
-        switch (z) {
-        case Z_MEM_ERROR: return -ENOMEM;
-        case Z_VERSION_ERROR: return -ENOTSUP;
-        default: return -EBADMSG;
-        }
-}
-
 int gzindex_probe(struct store_reader *r) {
         uint8_t m[2];
         int k = store_reader_read_exact(r, m, 2, 0);

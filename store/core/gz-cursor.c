@@ -249,3 +249,11 @@ ssize_t gzindex_read(const struct gzindex *idx, struct store_reader *gz, uint64_
         gz_cursor_free(c);
         return n;
 }
+
+int gz_zerr(int z) {
+        switch (z) {
+        case Z_MEM_ERROR: return -ENOMEM;
+        case Z_VERSION_ERROR: return -ENOTSUP;
+        default: return -EBADMSG;
+        }
+}

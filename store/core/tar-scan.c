@@ -14,55 +14,6 @@
 #define EXT_LIMIT (1u << 20)     /* a pax or GNU long-name payload larger than this is absurd */
 #define READAHEAD (64u << 10)
 
-/* ---- paths ------------------------------------------------------------- */
-
-int tar_path_normalize(const char *in, char **ret_path) {
-        size_t len, o = 0;
-        const char *p;
-        char *out;
-
-        if (!in || !ret_path)
-                return -EINVAL;
-        len = strlen(in);
-        if (len == 0 || len > 2 * TAR_PATH_LIMIT)
-                return -EINVAL;
-        out = malloc(len + 1);
-        if (!out)
-                return -ENOMEM;
-
-        for (p = in; *p;) {
-                const char *e;
-                size_t n;
-
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                e = strchrnul(p, '/');
-                n = (size_t) (e - p);
-                if (n == 1 && p[0] == '.') {
-                        p = e;
-                        continue;
-                }
-                if ((n == 2 && p[0] == '.' && p[1] == '.') || n > TAR_NAME_LIMIT) {
-                        free(out);
-                        return -EINVAL;
-                }
-                if (o > 0)
-                        out[o++] = '/';
-                memcpy(out + o, p, n);
-                o += n;
-                p = e;
-        }
-        out[o] = '\0';
-        if (o > TAR_PATH_LIMIT) {
-                free(out);
-                return -EINVAL;
-        }
-        *ret_path = out;
-        return 0;
-}
-
 struct scan {
         struct store_reader *r;
         uint64_t pos;          /* next header block */
