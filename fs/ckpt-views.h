@@ -17,7 +17,7 @@
 
 #include "fs.h"
 
-/* fs/views.c */
+/* fs/ckpt-views.c */
 int views_list_ns_ckpts(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_prefix(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
@@ -63,17 +63,28 @@ int views_lookup_by_digest(fs_ctx *ctx, const fs_node *dir, const char *name, fs
 /* st_nlink 2 for a file of the canonical name's directory: it is also
  * under by-digest/ (tar and rsync -H then keep one copy). */
 int views_shared_nlink(fs_ctx *ctx, const fs_node *n, struct stat *st);
-/* Whether image `name` of ns can be shown under checkpoints/ (names.h's
- * ckpt_name_showable()), and as the entry `tag` under a container's
- * checkpoints/; a name that cannot is logged (warning) once per mount. */
+/* fs/views-names.c: whether image `name` of ns can be shown under
+ * checkpoints/ (names.h's ckpt_name_showable()), and as the entry `tag`
+ * under a container's checkpoints/; a name that cannot is logged (warning)
+ * once per mount. */
 bool views_name_shown(const char *ns, const char *name);
 bool views_tag_shown(const char *ns, const char *name, const char *tag);
 
-/* Shared by views*.c: the checkpoint a node belongs to (keys ns, name),
- * and the blob `digest` among those its index reaches. */
+/* fs/ckpt-of.c, shared by the views: the checkpoint a node belongs to
+ * (keys ns, name), and the blob `digest` among those its index reaches. */
 struct store_ckpt;
 struct store_desc;
+struct store_descs;
 int views_ckpt_of(fs_ctx *ctx, const fs_node *n, struct store_ckpt *ret);
+/* The checkpoint of node `n` and the descriptors of its index: its
+ * children, or (reach) every blob it reaches. */
+int views_ckpt_descs(fs_ctx *ctx, const fs_node *n, bool reach, struct store_ckpt *ret_ck,
+                     struct store_descs *ret_descs);
+/* The entry `entry` of checkpoint `image` (a checkpoint dir of `kind`),
+ * salted with its target: its inode numbers change when the name is
+ * re-pointed. Adds nothing when the image is gone. */
+int views_add_ckpt_entry(fs_ctx *ctx, fs_dirents *out, fs_kind kind, const char *entry, const char *ns,
+                         const char *image, const char *k1, const char *k2);
 /* The image name behind containers/<id>/checkpoints/<tag> (the standard
  * name, or another one whose config names the container). -ENOENT when the
  * catalog has none, after requesting a background resync of ns. */

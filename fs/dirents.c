@@ -1,3 +1,4 @@
+/* The lists nodes hand out: directory entries and extended attributes. */
 #include "fs.h"
 
 #include <errno.h>
@@ -72,4 +73,32 @@ fs_node_spec fs_dirent_spec(const fs_dirent *e) {
                 .salt = e->salt,
                 .alias = e->alias,
         };
+}
+
+int fs_xattrs_add(fs_xattrs *x, const char *name, const char *value, size_t len) {
+        fs_xattr *v = realloc(x->v, (x->n + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        x->v = v;
+        fs_xattr *e = &v[x->n];
+        e->name = strdup(name);
+        e->value = malloc(len ? len : 1);
+        if (!e->name || !e->value) {
+                free(e->name);
+                free(e->value);
+                return -ENOMEM;
+        }
+        memcpy(e->value, value, len);
+        e->len = len;
+        x->n++;
+        return 0;
+}
+
+void fs_xattrs_clear(fs_xattrs *x) {
+        for (size_t i = 0; i < x->n; i++) {
+                free(x->v[i].name);
+                free(x->v[i].value);
+        }
+        free(x->v);
+        *x = (fs_xattrs) { 0 };
 }

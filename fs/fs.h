@@ -100,7 +100,7 @@ fs_dirent *fs_dirents_find(const fs_dirents *d, const char *name);
 /* Child spec for an entry; strings borrowed from `e`. */
 fs_node_spec fs_dirent_spec(const fs_dirent *e);
 
-/* Extended attributes of a node: owned name/value pairs. */
+/* Extended attributes of a node: owned name/value pairs (fs/dirents.c). */
 typedef struct fs_xattr {
         char *name;
         char *value;

@@ -5,34 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fs_xattrs_add(fs_xattrs *x, const char *name, const char *value, size_t len) {
-        fs_xattr *v = realloc(x->v, (x->n + 1) * sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        x->v = v;
-        fs_xattr *e = &v[x->n];
-        e->name = strdup(name);
-        e->value = malloc(len ? len : 1);
-        if (!e->name || !e->value) {
-                free(e->name);
-                free(e->value);
-                return -ENOMEM;
-        }
-        memcpy(e->value, value, len);
-        e->len = len;
-        x->n++;
-        return 0;
-}
-
-void fs_xattrs_clear(fs_xattrs *x) {
-        for (size_t i = 0; i < x->n; i++) {
-                free(x->v[i].name);
-                free(x->v[i].value);
-        }
-        free(x->v);
-        *x = (fs_xattrs) { 0 };
-}
-
 static int collect(fs_ctx *ctx, const fs_node *n, fs_xattrs *x) {
         const fs_kind_ops *k = &fs_kinds[n->kind];
         return k->xattrs ? k->xattrs(ctx, n, x) : 0;

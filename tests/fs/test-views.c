@@ -1,4 +1,4 @@
-/* fs/views.c offline: a catalog loaded from an sqlite cache (no daemon:
+/* fs/ckpt-views.c offline: a catalog loaded from an sqlite cache (no daemon:
  * the rpc client points nowhere), and the kinds of the checkpoint tree
  * listing and rendering from it. */
 #include <setjmp.h>
