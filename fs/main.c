@@ -167,8 +167,7 @@ static void start_guardian(ckptfs_daemon *d, const options *o) {
 static void recover_journal(ckptfs_daemon *d) {
         if (!d->journal_dir)
                 return;
-        long ms = 0;
-        int r = ckpt_journal_recover(d->ctx.rpc, d->journal_dir, 0, &ms);
+        int r = ckpt_journal_recover(d->ctx.rpc, d->journal_dir, 0);
         if (r < 0)
                 log_warning_errno(r, "checkpoints left midway by an earlier ckptfs could not all be finished");
         (void) ckpt_registry_set_journal_dir(d->ctx.ckpt, d->journal_dir);

@@ -65,7 +65,7 @@ void crashsafe_end(ckpt_run *t) {
                 ckpt_job j = job_of(t);
                 struct timespec t0 = monotime_now();
                 int r;
-                while ((r = ckpt_journal_finish(t->c, dir, &j, NULL)) < 0 && monotime_ms_since(&t0) < T_SHORT)
+                while ((r = ckpt_journal_finish(t->c, dir, &j)) < 0 && monotime_ms_since(&t0) < T_SHORT)
                         monotime_sleep_ms(500);
                 if (r < 0)
                         log_warning("checkpoint of %s/%s: left for recovery in %s (task %s, lease %s)", t->ns, t->id,

@@ -83,14 +83,14 @@ static _Noreturn void guard_main(const ckpt_guard_config *cfg, int fd, pid_t own
         /* containerd may be away too (killed with us, restarting): try
          * until it answers, for a bounded time; what is left then is for the
          * next start. */
-        while (jobs_left(cfg->journal_dir, owner) && monotime_ms_since(&t0) < limit) {
-                long ms = 0;
-                int r = ckpt_journal_recover(c, cfg->journal_dir, owner, &ms);
+        for (;;) {
+                int r = ckpt_journal_recover(c, cfg->journal_dir, owner);
                 if (r > 0)
                         log_info("guardian: process %d died midway; %d checkpoint(s) finished, %ld ms after its end",
                                  (int) owner, r, monotime_ms_since(&t0));
-                if (jobs_left(cfg->journal_dir, owner))
-                        monotime_sleep_ms(RETRY_EVERY_MS);
+                if (!jobs_left(cfg->journal_dir, owner) || monotime_ms_since(&t0) >= limit)
+                        break;
+                monotime_sleep_ms(RETRY_EVERY_MS);
         }
         rpc_client_free(c);
         _exit(EXIT_SUCCESS);

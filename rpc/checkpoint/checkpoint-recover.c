@@ -9,7 +9,6 @@
 #include "checkpoint-workdir.h"
 #include "containerd.h"
 #include "log.h"
-#include "monotime.h"
 
 /* Only our own private dump directories are ever removed, whatever a
  * record says. */
@@ -18,34 +17,26 @@ static bool private_dump_dir(const char *path) {
         return path[0] == '/' && base && strncmp(base + 1, "ckptfs-dump-", 12) == 0 && !strstr(path, "/../");
 }
 
-static int resume_if_paused(rpc_client *c, const ckpt_job *j, long *max_ms) {
+static int resume_if_paused(rpc_client *c, const ckpt_job *j) {
         rpc_opts o = { .ns = j->ns };
         rpc_error err = { 0 };
-        _cleanup_pb_msg_ rpc_task_get *tg = NULL;
-        int r = rpc_tasks_get(c, &o, j->id, &tg, &err);
-        if (r == -ENOENT)
-                return 0;   /* the task is gone: nothing is frozen */
+        int r = rpc_tasks_frozen(c, &o, j->id, &err);
         if (r < 0)
                 return log_warning_errno(r, "task %s/%s: cannot read its state: %s", j->ns, j->id, err.message);
-        int st = tg->process ? (int) tg->process->status : CONTAINERD__V1__TYPES__STATUS__UNKNOWN;
-        if (st != CONTAINERD__V1__TYPES__STATUS__PAUSED && st != CONTAINERD__V1__TYPES__STATUS__PAUSING)
-                return 0;
-        struct timespec t0 = monotime_now();
+        if (r == 0)
+                return 0;   /* gone, running or stopped: nothing is frozen */
         r = rpc_tasks_resume(c, &o, j->id, &err);
-        long ms = monotime_ms_since(&t0);
         if (r < 0)
                 return log_error_errno(r, "task %s/%s stays paused: resuming it failed: %s", j->ns, j->id,
                                        err.message);
-        if (max_ms && ms > *max_ms)
-                *max_ms = ms;
         log_warning("resumed task %s/%s, left paused by checkpointing process %d that ended midway", j->ns, j->id,
                     (int) j->owner);
         return 1;
 }
 
-int ckpt_journal_finish(rpc_client *c, const char *dir, const ckpt_job *j, long *max_ms) {
+int ckpt_journal_finish(rpc_client *c, const char *dir, const ckpt_job *j) {
         int r = 0;
-        if (j->paused_by_us && !j->resumed && (r = resume_if_paused(c, j, max_ms)) < 0)
+        if (j->paused_by_us && !j->resumed && (r = resume_if_paused(c, j)) < 0)
                 return r;
         if (j->lease) {
                 rpc_opts o = { .ns = j->ns };
@@ -66,10 +57,9 @@ static bool owner_gone(const ckpt_job *j) {
         return ckpt_process_start(j->owner) != j->owner_start;
 }
 
-int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_resume_ms) {
+int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner) {
         ckpt_job *jobs = NULL;
         size_t n = 0;
-        long max_ms = 0;
         int r = ckpt_journal_list(dir, &jobs, &n);
         if (r < 0)
                 return r;
@@ -77,7 +67,7 @@ int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_
         for (size_t i = 0; i < n; i++) {
                 if (owner ? jobs[i].owner != owner : !owner_gone(&jobs[i]))
                         continue;
-                int k = ckpt_journal_finish(c, dir, &jobs[i], &max_ms);
+                int k = ckpt_journal_finish(c, dir, &jobs[i]);
                 if (k >= 0)
                         done++;
                 else if (!first_err)
@@ -86,7 +76,5 @@ int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_
         for (size_t i = 0; i < n; i++)
                 ckpt_job_clear(&jobs[i]);
         free(jobs);
-        if (ret_resume_ms)
-                *ret_resume_ms = max_ms;
         return done == 0 && first_err ? first_err : done;
 }

@@ -15,9 +15,8 @@
  * directory, then the record. Each containerd call has the client's
  * deadline. A job whose calls fail keeps its record for the next try.
  * Returns how many jobs were finished, or the -errno of the first failure
- * when none could be. *ret_resume_ms (may be NULL) gets the longest time a
- * Tasks.Resume took. */
-int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner, long *ret_resume_ms);
+ * when none could be. */
+int ckpt_journal_recover(rpc_client *c, const char *dir, pid_t owner);
 /* Finishes one job (the same steps) and removes its record: 0, or the
- * -errno of the step that failed (the record stays). *max_ms as above. */
-int ckpt_journal_finish(rpc_client *c, const char *dir, const ckpt_job *job, long *max_ms);
+ * -errno of the step that failed (the record stays). */
+int ckpt_journal_finish(rpc_client *c, const char *dir, const ckpt_job *job);

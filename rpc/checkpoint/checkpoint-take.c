@@ -318,13 +318,9 @@ static int resume_task(ckpt_run *t) {
                 if (r == 0)
                         break;
                 /* Did it fail because there is nothing to resume? */
-                _cleanup_pb_msg_ rpc_task_get *tg = NULL;
                 rpc_error gerr = { 0 };
                 o = run_opts(t, T_SHORT);
-                int g = rpc_tasks_get(t->c, &o, t->id, &tg, &gerr);
-                if (g == -ENOENT || (g == 0 && tg->process &&
-                                     tg->process->status != CONTAINERD__V1__TYPES__STATUS__PAUSED &&
-                                     tg->process->status != CONTAINERD__V1__TYPES__STATUS__PAUSING)) {
+                if (rpc_tasks_frozen(t->c, &o, t->id, &gerr) == 0) {
                         r = 0;
                         break;
                 }

@@ -63,6 +63,9 @@ int rpc_containers_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_con
 
 /* Tasks.Get (the init process of container `id`); -ENOENT without a task. */
 int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err);
+/* Tasks.Get: 1 when the task of `id` is paused or pausing (frozen), 0 when
+ * it is not or there is none, else -errno. */
+int rpc_tasks_frozen(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
 
 /* Tasks.ListPids: the processes of container `id`'s task, in the order
  * the runtime lists them; each ProcessInfo.info is an Any the runtime may

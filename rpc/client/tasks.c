@@ -14,6 +14,17 @@ int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get
                          err);
 }
 
+int rpc_tasks_frozen(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err) {
+        _cleanup_pb_msg_ rpc_task_get *tg = NULL;
+        int r = rpc_tasks_get(c, o, id, &tg, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return tg->process && (tg->process->status == CONTAINERD__V1__TYPES__STATUS__PAUSED ||
+                               tg->process->status == CONTAINERD__V1__TYPES__STATUS__PAUSING);
+}
+
 int rpc_tasks_pause(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err) {
         Containerd__Services__Tasks__V1__PauseTaskRequest req =
                 CONTAINERD__SERVICES__TASKS__V1__PAUSE_TASK_REQUEST__INIT;
