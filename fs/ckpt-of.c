@@ -105,3 +105,10 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, store_des
         return r;
 }
 
+void views_set_times(struct stat *st, int64_t ns) {
+        if (ns <= 0)
+                return;
+        st->st_mtim = (struct timespec) { .tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL };
+        st->st_ctim = st->st_mtim;
+        st->st_atim = st->st_mtim;
+}

@@ -12,20 +12,12 @@
 #include "ckpt-files.h"
 #include "cleanup.h"
 
-static void set_times(struct stat *st, int64_t ns) {
-        if (ns <= 0)
-                return;
-        st->st_mtim = (struct timespec) { .tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL };
-        st->st_ctim = st->st_mtim;
-        st->st_atim = st->st_mtim;
-}
-
 int views_ckpt_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         store_ckpt ck;
         int r = views_ckpt_of(ctx, n, &ck);
         if (r < 0)
                 return r;
-        set_times(st, ck.created_ns);
+        views_set_times(st, ck.created_ns);
         store_ckpt_clear(&ck);
         return views_shared_nlink(ctx, n, st);
 }
@@ -225,7 +217,7 @@ int views_blob_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         if (r < 0)
                 return r;
         st->st_size = (off_t) d.size;
-        set_times(st, created);
+        views_set_times(st, created);
         store_desc_clear(&d);
         return views_shared_nlink(ctx, n, st);
 }
@@ -265,7 +257,7 @@ int views_blob_xattrs(fs_ctx *ctx, const fs_node *n, fs_xattrs *out) {
 
 /* ---- config.json, options.json ------------------------------------------- */
 
-/* A file of checkpoint `n` that store/ckpt-files.h makes. */
+/* A file of checkpoint `n` that store/containerd/ckpt-files.h makes. */
 typedef int (*ckpt_file_fn)(store_catalog *cat, store_blobs *blobs, const store_ckpt *ck, char **ret,
                             size_t *ret_len);
 

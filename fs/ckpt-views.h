@@ -78,6 +78,9 @@ struct store_descs;
 int views_ckpt_of(fs_ctx *ctx, const fs_node *n, struct store_ckpt *ret);
 /* The checkpoint of node `n` and the descriptors of its index: its
  * children, or (reach) every blob it reaches. */
+/* The times of st from ns since the epoch (a checkpoint's creation);
+ * nothing for ns <= 0 (unknown). */
+void views_set_times(struct stat *st, int64_t ns);
 int views_ckpt_descs(fs_ctx *ctx, const fs_node *n, bool reach, struct store_ckpt *ret_ck,
                      struct store_descs *ret_descs);
 /* The entry `entry` of checkpoint `image` (a checkpoint dir of `kind`),

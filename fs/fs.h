@@ -55,7 +55,9 @@ typedef struct fs_ctx {
         gid_t gid;
         bool allow_other;
         struct timespec mount_time;
-        /* For the log line of the mount (borrowed; NULL: not said). */
+        /* Absolute, for the log line of the mount and the path: lines of
+         * the control file; the cache file for the log line (borrowed; NULL:
+         * not said). */
         const char *mountpoint;
         const char *cache_path;
 } fs_ctx;

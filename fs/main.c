@@ -45,11 +45,9 @@ static char *default_cache_path(const char *address) {
 
 /* A FUSE mount reads ahead 128 KiB unless its bdi says otherwise: raise it
  * for our own mount (found in mountinfo: never stat our own mount point
- * before the loop serves it). Best effort. */
-static void raise_readahead(const char *mountpoint) {
-        char real[PATH_MAX];
-        if (!realpath(mountpoint, real))
-                return;
+ * before the loop serves it; options_parse() made it absolute). Best
+ * effort. */
+static void raise_readahead(const char *real) {
         _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
         if (!f)
                 return;

@@ -13,7 +13,7 @@ static void release_handle(fs_ctx *ctx, fuse_req_t req, fuse_ino_t ino, fs_handl
         handle_free(h);
 }
 
-/* Opens a big immutable file for reading (store/blob-check.h says how it
+/* Opens a big immutable file for reading (store/containerd/blob-check.h says how it
  * is checked) and chooses its I/O mode (see passthrough.h). Sets
  * *ret_backing_id for passthrough. */
 static int open_reader(fs_ctx *ctx, fuse_req_t req, const fs_node *n, fs_handle *h, int *ret_backing_id) {

@@ -129,8 +129,7 @@ int views_decoded_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         store_desc_clear(&d);
         if (kind->secret)
                 st->st_mode = S_IFREG | 0400;
-        st->st_mtim = st->st_ctim = st->st_atim =
-                (struct timespec) { .tv_sec = created / 1000000000LL, .tv_nsec = created % 1000000000LL };
+        views_set_times(st, created);
         return views_shared_nlink(ctx, n, st);
 }
 

@@ -153,7 +153,7 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                 if (n->kind != FS_CK_TAR_DIR)
                         return -ENOENT;
                 st->st_mode = S_IFDIR | (*path ? 0755 : 0555);
-                set_time(st, created / 1000000000LL, (uint32_t) (created % 1000000000LL));
+                views_set_times(st, created);
                 return 0;
         }
         st->st_mode = tar_member_file_type(m) | (m->mode & 07777);

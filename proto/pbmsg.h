@@ -1,6 +1,7 @@
-/* protobuf-c pack/unpack behind three helpers: the only place that calls
- * protobuf-c's (un)packing directly. Used by rpc/ for messages on the wire
- * and by store/ for the protobuf blobs of a checkpoint. Thread-safe. */
+/* Helpers over protobuf-c: pack/unpack (the only place that calls
+ * protobuf-c's (un)packing directly), the type of an Any, string map
+ * entries. Used by rpc/ for messages on the wire and by store/ for the
+ * protobuf blobs of a checkpoint. Thread-safe. */
 #pragma once
 
 #include <protobuf-c/protobuf-c.h>

@@ -47,20 +47,7 @@ int ckpt_registry_new(ckpt_registry **ret) {
         return 0;
 }
 
-int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir) {
-        if (!reg || !dir || dir[0] != '/')
-                return -EINVAL;
-        char *d = strdup(dir);
-        if (!d)
-                return -ENOMEM;
-        pthread_mutex_lock(&reg->lock);
-        free(reg->work_dir);
-        reg->work_dir = d;
-        pthread_mutex_unlock(&reg->lock);
-        return 0;
-}
-
-/* Settings are made at start-up, before checkpoints run: no lock. */
+/* An absolute directory path (NULL: none) into *dst. */
 static int set_path(char **dst, const char *dir) {
         if (dir && dir[0] != '/')
                 return -EINVAL;
@@ -72,6 +59,17 @@ static int set_path(char **dst, const char *dir) {
         return 0;
 }
 
+int ckpt_registry_set_work_dir(ckpt_registry *reg, const char *dir) {
+        if (!reg || !dir)
+                return -EINVAL;
+        pthread_mutex_lock(&reg->lock);
+        int r = set_path(&reg->work_dir, dir);
+        pthread_mutex_unlock(&reg->lock);
+        return r;
+}
+
+/* The other settings are made at start-up, before checkpoints run: no
+ * lock. */
 int ckpt_registry_set_journal_dir(ckpt_registry *reg, const char *dir) {
         return reg ? set_path(&reg->journal_dir, dir) : -EINVAL;
 }
@@ -196,7 +194,7 @@ int ckpt_registry_begin(ckpt_registry *reg, const char *ns, const char *id, ckpt
         }
         e->running = true;
         e->stage = "prepare";
-        clock_gettime(CLOCK_MONOTONIC, &e->started);
+        e->started = monotime_now();
         pthread_mutex_unlock(&reg->lock);
         *ret = e;
         return 0;

@@ -13,7 +13,7 @@ void run_enter(ckpt_run *t, enum stage s) {
                 t->stage_ms[t->stage] += monotime_ms_since(&t->stage_from);
         t->stage = s;
         t->stage_seen[s] = true;
-        clock_gettime(CLOCK_MONOTONIC, &t->stage_from);
+        t->stage_from = monotime_now();
 }
 
 int run_fail(ckpt_run *t, int error, const char *fmt, ...) {

@@ -254,7 +254,7 @@ static int pause_task(ckpt_run *t) {
                 t->may_have_paused = false;
                 return r;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t->frozen_from);
+        t->frozen_from = monotime_now();
         r = rpc_tasks_pause(t->c, &o, t->id, &err);
         if (r < 0)
                 return run_fail(t, r == -ENOENT ? ESRCH : run_errno(r), "pausing the task failed: %s", err.message);
@@ -437,7 +437,7 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
                 .desc_runtime = -1, .desc_criu = -1, .desc_config = -1, .desc_options = -1,
                 .failed_stage = -1,
         };
-        clock_gettime(CLOCK_MONOTONIC, &t.started);
+        t.started = monotime_now();
         int r = ckpt_registry_begin(reg, ns, id, &t.entry);
         if (r < 0)
                 return r;

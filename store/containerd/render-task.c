@@ -67,13 +67,8 @@ int render_pids(rpc_client *c, const char *ns, const char *id, char **ret, size_
         return render_pids_text(p, ret, ret_len);
 }
 
-/* The Any's bytes in base64, by way of pbjson's rendering of the Any
- * itself (its "value" field). */
 static json_t *any_base64(const Google__Protobuf__Any *any) {
-        _cleanup_json_ json_t *j = NULL;
-        if (pbjson_message(&any->base, 0, &j) < 0)
-                return NULL;
-        return json_incref(json_object_get(j, "value"));
+        return pbjson_base64(any->value.data, any->value.len, 0);
 }
 
 /* The decoded statistics (cgroup v1 or v2), or NULL for another type or
