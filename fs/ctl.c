@@ -57,19 +57,9 @@ int ctl_checkpoint_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t 
         return take(ctx, n, r, req, msg);
 }
 
-/* The path of the checkpoint a successful report names by its "index:"
- * line, <mount>/<ns>/by-digest/<hex>: one without ':' for OCI tools.
- * -ENOENT for a report without one (a failure, a dump to a directory). */
-static int report_path(fs_ctx *ctx, const char *ns, const char *report, char **ret) {
-        const char *p = strncmp(report, "result: ok\n", 11) == 0 ? strstr(report, "\nindex: ") : NULL;
-        if (!p)
-                return -ENOENT;
-        p += strlen("\nindex: ");
-        _cleanup_free_ char *digest = strndup(p, strcspn(p, "\n"));
-        if (!digest)
-                return -ENOMEM;
-        if (!digest_valid(digest))
-                return -ENOENT;
+/* <mount>/<ns>/by-digest/<hex> of checkpoint index `digest`: a path
+ * without ':' for OCI tools. */
+static int digest_path(fs_ctx *ctx, const char *ns, const char *digest, char **ret) {
         char rel[PATH_MAX], full[PATH_MAX];
         int r = fs_path_of(rel, sizeof(rel), FS_BY_DIGEST, ns, NULL, NULL);
         size_t len = r < 0 ? 0 : (size_t) r;
@@ -84,12 +74,14 @@ static int report_path(fs_ctx *ctx, const char *ns, const char *report, char **r
         return 0;
 }
 
-/* Appends "<key>: <path>\n" to the malloc'd text *text when the last report
- * of container n names a checkpoint. Leaves *text as it is otherwise. */
+/* Appends "<key>: <path>\n" to the malloc'd text *text when the last
+ * checkpoint of container n made an image. Leaves *text as it is
+ * otherwise. */
 static int append_path_line(fs_ctx *ctx, const fs_node *n, const char *key, char **text) {
-        _cleanup_free_ char *report = NULL, *path = NULL, *line = NULL;
-        if (ckpt_registry_last_report(ctx->ckpt, NODE_NS(n), NODE_ID(n), &report) < 0 ||
-            report_path(ctx, NODE_NS(n), report, &path) < 0)
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        char digest[DIGEST_MAX];
+        if (ckpt_registry_last_index(ctx->ckpt, NODE_NS(n), NODE_ID(n), digest) < 0 ||
+            digest_path(ctx, NODE_NS(n), digest, &path) < 0)
                 return 0;
         if (asprintf(&line, "%s%s: %s\n", *text, key, path) < 0)
                 return -ENOMEM;
@@ -144,7 +136,7 @@ int ctl_checkpoint_rmdir(fs_ctx *ctx, const fs_node *dir, const char *name) {
 int ctl_append_status(fs_ctx *ctx, const fs_node *n, char *text, size_t len, char **ret, size_t *ret_len) {
         char *extra = NULL;
         int r = ckpt_registry_status_lines(ctx->ckpt, NODE_NS(n), NODE_ID(n), &extra);
-        if (r >= 0 && extra && strncmp(extra, "last_checkpoint: ok ", 20) == 0)
+        if (r >= 0 && extra)
                 r = append_path_line(ctx, n, "last_checkpoint_path", &extra);
         if (r < 0 || !extra || !*extra) {
                 free(extra);

@@ -59,11 +59,13 @@ int views_lookup_by_digest(fs_ctx *ctx, const fs_node *dir, const char *name, fs
 }
 
 int views_shared_nlink(fs_ctx *ctx, const fs_node *n, struct stat *st) {
+        /* Only the files under the canonical name are under by-digest/ too. */
+        if (!fs_kind_shared(n->kind))
+                return 0;
         char top[PATH_MAX];
         int r = fs_path_of(top, sizeof(top), FS_NS_CKPTS, NODE_NS(n), NULL, NULL);
         size_t len = r < 0 ? 0 : (size_t) r;
-        /* Only the files under the canonical name are under by-digest/ too. */
-        if (r < 0 || !fs_kind_shared(n->kind) || strncmp(n->path, top, len) != 0 || n->path[len] != '/')
+        if (r < 0 || strncmp(n->path, top, len) != 0 || n->path[len] != '/')
                 return 0;
         store_ckpt ck;
         if (views_ckpt_of(ctx, n, &ck) < 0)

@@ -21,6 +21,7 @@ struct ckpt_entry {
         const char *stage;
         struct timespec started;
         char *report;   /* last result, NULL: none yet */
+        char index[DIGEST_MAX];   /* the index digest of the last result's image; "": none */
         char *status;
 };
 
@@ -206,8 +207,9 @@ void ckpt_registry_stage(ckpt_registry *reg, ckpt_entry *e, const char *stage) {
         pthread_mutex_unlock(&reg->lock);
 }
 
-void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status) {
+void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status, const char *index_digest) {
         pthread_mutex_lock(&reg->lock);
+        snprintf(e->index, sizeof(e->index), "%s", index_digest ? index_digest : "");
         free(e->report);
         free(e->status);
         e->report = report;
@@ -215,6 +217,18 @@ void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *st
         e->running = false;
         e->stage = NULL;
         pthread_mutex_unlock(&reg->lock);
+}
+
+int ckpt_registry_last_index(ckpt_registry *reg, const char *ns, const char *id, char ret_digest[DIGEST_MAX]) {
+        if (!reg || !ns || !id || !ret_digest)
+                return -EINVAL;
+        pthread_mutex_lock(&reg->lock);
+        struct ckpt_entry *e = find(reg, ns, id);
+        int r = e && !e->running && *e->index ? 0 : -ENOENT;
+        if (r == 0)
+                memcpy(ret_digest, e->index, DIGEST_MAX);
+        pthread_mutex_unlock(&reg->lock);
+        return r;
 }
 
 int ckpt_registry_last_report(ckpt_registry *reg, const char *ns, const char *id, char **ret_text) {
@@ -279,6 +293,7 @@ int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id,
                 free(status);
                 return -ENOMEM;
         }
+        e->index[0] = '\0';
         free(e->report);
         free(e->status);
         e->report = report;

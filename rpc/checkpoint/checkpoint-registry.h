@@ -11,8 +11,9 @@ int ckpt_registry_begin(ckpt_registry *reg, const char *ns, const char *id, ckpt
 /* The current stage (a static string), shown by status and report. */
 void ckpt_registry_stage(ckpt_registry *reg, ckpt_entry *e, const char *stage);
 /* Ends the run: takes ownership of `report` and `status` (malloc'd, may be
- * NULL on out-of-memory) as the last result. */
-void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status);
+ * NULL on out-of-memory) as the last result, and keeps the index digest of
+ * the image it made (NULL: none). */
+void ckpt_registry_end(ckpt_registry *reg, ckpt_entry *e, char *report, char *status, const char *index_digest);
 int ckpt_registry_upload_mode(ckpt_registry *reg);
 /* The parent directory for private dump dirs set by the user (owned by
  * the registry); NULL: choose per checkpoint (ckpt_pick_work_root). */

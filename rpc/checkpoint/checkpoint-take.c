@@ -456,7 +456,7 @@ int ckpt_take(ckpt_registry *reg, rpc_client *c, const char *ns, const char *id,
 
         char *report = NULL, *status = NULL;
         run_report(&t, r, &report, &status);
-        ckpt_registry_end(reg, t.entry, report, status);
+        ckpt_registry_end(reg, t.entry, report, status, r == 0 && req->name ? t.index_digest : NULL);
         run_log(&t, r);
 
         char *name = NULL;

@@ -36,6 +36,7 @@
  * the whole checkpoint, and every containerd call in it has a deadline. */
 #pragma once
 
+#include "digest.h"
 #include "rpc.h"
 
 #include <stdbool.h>
@@ -143,6 +144,10 @@ int ckpt_registry_status_lines(ckpt_registry *reg, const char *ns, const char *i
  * not parse, a bad tag) as the last result of (ns, id), so that `cat
  * checkpoint` and status explain the EINVAL. -ENOMEM possible. */
 int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id, const char *msg);
+/* The index digest of the image the last checkpoint of (ns, id) made, into
+ * ret_digest: -ENOENT when it made none (it failed, dumped to a directory)
+ * or one runs now. */
+int ckpt_registry_last_index(ckpt_registry *reg, const char *ns, const char *id, char ret_digest[DIGEST_MAX]);
 
 /* The name of an errno a checkpoint can fail with ("EBUSY"), "ok" for 0,
  * "error" for others: the words of the report. */

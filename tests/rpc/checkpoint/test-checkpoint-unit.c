@@ -710,7 +710,11 @@ static void test_registry(void **state) {
         assert_int_equal(ckpt_registry_last_report(reg, "ns", "a", &text), 0);
         assert_non_null(strstr(text, "result: running\nstage: dump\n"));
         free(text);
-        ckpt_registry_end(reg, e, strdup("result: ok\n"), strdup("last_checkpoint: ok x\n"));
+        char digest[DIGEST_MAX];
+        assert_int_equal(ckpt_registry_last_index(reg, "ns", "a", digest), -ENOENT);   /* none yet */
+        ckpt_registry_end(reg, e, strdup("result: ok\n"), strdup("last_checkpoint: ok x\n"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_int_equal(ckpt_registry_last_index(reg, "ns", "a", digest), 0);
+        assert_string_equal(digest, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_int_equal(ckpt_registry_last_report(reg, "ns", "a", &text), 0);
         assert_string_equal(text, "result: ok\n");
         free(text);
@@ -722,9 +726,11 @@ static void test_registry(void **state) {
         assert_int_equal(ckpt_registry_status_lines(reg, "ns", "a", &text), 0);
         assert_string_equal(text, "checkpoint: running (stage: prepare)\nlast_checkpoint: ok x\n");
         free(text);
-        ckpt_registry_end(reg, e, NULL, NULL);
-        ckpt_registry_end(reg, e2, NULL, NULL);
-        ckpt_registry_end(reg, e3, NULL, NULL);
+        assert_int_equal(ckpt_registry_last_index(reg, "ns", "a", digest), -ENOENT);   /* one runs */
+        ckpt_registry_end(reg, e, NULL, NULL, NULL);
+        assert_int_equal(ckpt_registry_last_index(reg, "ns", "a", digest), -ENOENT);   /* it made none */
+        ckpt_registry_end(reg, e2, NULL, NULL, NULL);
+        ckpt_registry_end(reg, e3, NULL, NULL, NULL);
 
         assert_int_equal(ckpt_registry_note_error(reg, "ns", "c", "unknown word \"x\""), 0);
         assert_int_equal(ckpt_registry_last_report(reg, "ns", "c", &text), 0);
@@ -734,6 +740,7 @@ static void test_registry(void **state) {
         assert_int_equal(ckpt_registry_status_lines(reg, "ns", "c", &text), 0);
         assert_string_equal(text, "last_checkpoint: failed (parse, EINVAL): unknown word \"x\"\n");
         free(text);
+        assert_int_equal(ckpt_registry_last_index(reg, "ns", "c", digest), -ENOENT);
 
         assert_int_equal(ckpt_registry_set_work_dir(reg, "relative"), -EINVAL);
         assert_int_equal(ckpt_registry_set_work_dir(reg, "/srv/ckpt"), 0);
