@@ -5,7 +5,8 @@
 #
 # Root filesystem: /bin/busybox (Debian's busybox-static) with a symlink in
 # /bin for every applet it has (sh, sleep, cat, echo, httpd, ls, ...), a static
-# /bin/memhog built from tests/fixtures/memhog.c, /tmp (1777), /www/index.html
+# /bin/memhog built from tests/fixtures/memhog.c, a static /bin/workload from
+# tests/fixtures/workload.c (threads, files, sockets, children), /tmp (1777), /www/index.html
 # (for `httpd -f -p PORT -h /www`), and empty /etc, /proc, /sys, /dev, /root.
 # Config: Cmd ["sh"], Env PATH=/bin. One uncompressed-then-gzipped layer.
 #
@@ -22,6 +23,7 @@ out=$1
 name=${2:-docker.io/library/ckptfs-busybox:latest}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${MKIMAGE_MEMHOG_SRC:-$here/../tests/fixtures/memhog.c}
+wl_src=$here/../tests/fixtures/workload.c
 busybox=${MKIMAGE_BUSYBOX:-/bin/busybox}
 
 [ -f "$src" ] || die "memhog source not found: $src"
@@ -52,9 +54,14 @@ cp "$src" "$work/src/memhog.c"
   die "compiling memhog failed (needs libc6-dev for static linking)"
 strip "$work/src/memhog" 2>/dev/null || true
 install -m 0755 "$work/src/memhog" "$root/bin/memhog"
+cp "$wl_src" "$work/src/workload.c"
+(cd "$work/src" && ${CC:-cc} -static -O2 -Wall -pthread -o workload workload.c) ||
+  die "compiling workload failed"
+strip "$work/src/workload" 2>/dev/null || true
+install -m 0755 "$work/src/workload" "$root/bin/workload"
 
 for applet in $("$busybox" --list); do
-  case "$applet" in busybox | memhog | */*) continue ;; esac
+  case "$applet" in busybox | memhog | workload | */*) continue ;; esac
   [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"

@@ -108,7 +108,7 @@ tenv_uid() {
 tenv_image_tar() {
   local name=${1:-$TENV_IMAGE_NAME_DEFAULT} key out tmp
   key=$({
-    cat "$TENV_SCRIPTS/mkimage.sh" "$TENV_SRC/tests/fixtures/memhog.c"
+    cat "$TENV_SCRIPTS/mkimage.sh" "$TENV_SRC/tests/fixtures/memhog.c" "$TENV_SRC/tests/fixtures/workload.c"
     sha256sum /bin/busybox 2>/dev/null
     ${CC:-cc} --version 2>/dev/null | head -n1
     echo "$name"
