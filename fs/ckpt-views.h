@@ -54,6 +54,20 @@ int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
 int views_list_decoded(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_decoded_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_content_decoded(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* The CRIU tar of node n (key "<digest>[/<rest>]"): its descriptor (clear
+ * it), index, the rest of the key (NULL for none) and creation time. */
+struct store_desc;
+struct tar_index;
+int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc, const struct tar_index **ret_tar,
+                      const char **ret_member, int64_t *ret_created);
+
+/* fs/views-proc.c: proc/, the processes of the CRIU dump (store/criu's
+ * criu-proc.h): ps, ps.json and <pid>/{comm,status}. Keys: the directory
+ * "<digest>", a pid dir "<digest>/<pid>", a file "<digest>/<file>" or
+ * "<digest>/<pid>/<file>". */
+int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
 /* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
  * canonical name of each digest, catalog.h's store_catalog_digests(), with
@@ -136,7 +150,13 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
 #define FS_DECODED_KINDS                                                                                       \
         [FS_CK_DECODED] = { .mode = FS_DIR_RO, .list = views_list_decoded, .attr = views_ckpt_attr },         \
         [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO, .content = views_content_decoded,                          \
-                                 .attr = views_decoded_attr }
+                                 .attr = views_decoded_attr },                                                 \
+        [FS_CK_PROC] = { .mode = FS_DIR_RO, .list = views_list_proc, .attr = views_ckpt_attr },               \
+        [FS_CK_PROC_PID] = { .mode = FS_DIR_RO, .list = views_list_proc_pid, .attr = views_ckpt_attr },       \
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr }
 #else
-#define FS_DECODED_KINDS [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO }
+#define FS_DECODED_KINDS                                                                                       \
+        [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO },                \
+        [FS_CK_PROC] = { .mode = FS_DIR_RO }, [FS_CK_PROC_PID] = { .mode = FS_DIR_RO },                       \
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }
 #endif

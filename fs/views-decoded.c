@@ -17,9 +17,7 @@
 #include "json.h"
 #include "views.h"
 
-/* The CRIU tar of node n: its descriptor, index, and the member named in
- * the key (NULL for the directory). */
-static int criu_tar_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const struct tar_index **ret_tar,
+int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const struct tar_index **ret_tar,
                        const char **ret_member, int64_t *ret_created) {
         const char *key = NODE_KEY3(n), *slash = key ? strchr(key, '/') : NULL;
         if (!key)
@@ -88,7 +86,7 @@ int views_list_decoded(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         decoded_lister l = { .ctx = ctx, .dir = dir, .out = out };
         const struct tar_index *tar;
         const char *member;
-        int r = criu_tar_of(ctx, dir, &l.desc, &tar, &member, NULL);
+        int r = views_criu_tar_of(ctx, dir, &l.desc, &tar, &member, NULL);
         if (r < 0)
                 return r;
         r = tar_index_foreach_child(tar, "", add_image, &l);
@@ -101,7 +99,7 @@ static int image_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const s
                     const struct criu_kind **ret_kind, int64_t *ret_created) {
         const struct tar_index *tar;
         const char *member;
-        int r = criu_tar_of(ctx, n, ret_desc, &tar, &member, ret_created);
+        int r = views_criu_tar_of(ctx, n, ret_desc, &tar, &member, ret_created);
         if (r < 0)
                 return r;
         const struct tar_member *m = member ? tar_index_find(tar, member) : NULL;

@@ -1,0 +1,154 @@
+/* proc/: the processes of the CRIU dump at the top of task/ (store/criu's
+ * criu-proc.h), rendered on each read from pstree.img and core-<pid>.img.
+ * Immutable like the rest of the checkpoint; nothing secret (0444).
+ * Node keys in ckpt-views.h. */
+#include "ckpt-views.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "criu-proc.h"
+#include "json.h"
+#include "views.h"
+
+typedef struct core_opener {
+        fs_ctx *ctx;
+        const char *ns;
+        const store_desc *desc;
+        const struct tar_index *tar;
+} core_opener;
+
+static int member_reader(const core_opener *o, const char *name, struct store_reader **ret) {
+        const struct tar_member *m = tar_index_find(o->tar, name);
+        if (!m || m->type != TAR_TYPE_REG)
+                return -ENOENT;
+        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
+}
+
+static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
+        char name[32];
+        snprintf(name, sizeof(name), "core-%u.img", pid);
+        return member_reader(userdata, name, ret);
+}
+
+/* The processes of n's dump and the rest of n's key. */
+static int procs_of(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret, const char **ret_rest) {
+        store_desc d;
+        const struct tar_index *tar;
+        const char *rest;
+        int r = views_criu_tar_of(ctx, n, &d, &tar, &rest, NULL);
+        if (r < 0)
+                return r;
+        core_opener o = { .ctx = ctx, .ns = NODE_NS(n), .desc = &d, .tar = tar };
+        _cleanup_store_reader_ struct store_reader *pstree = NULL;
+        r = member_reader(&o, "pstree.img", &pstree);
+        if (r >= 0)
+                r = criu_procs_load(pstree, open_core, &o, ret);
+        store_desc_clear(&d);
+        /* Images that do not decode are a damaged checkpoint. */
+        if (r == -EBADMSG || r == -EOPNOTSUPP)
+                return -EIO;
+        if (r >= 0)
+                *ret_rest = rest;
+        return r;
+}
+
+static int add_file(fs_dirents *out, const fs_node *dir, const char *base, const char *name) {
+        _cleanup_free_ char *key = NULL;
+        if (asprintf(&key, "%s/%s", base, name) < 0)
+                return -ENOMEM;
+        return fs_dirents_add(out, FS_CK_PROC_FILE, name, NODE_NS(dir), NODE_ID(dir), key);
+}
+
+int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        struct criu_procs p;
+        const char *rest;
+        int r = procs_of(ctx, dir, &p, &rest);
+        if (r < 0)
+                return r;
+        const char *digest = NODE_KEY3(dir);
+        r = add_file(out, dir, digest, "ps");
+        if (r >= 0)
+                r = add_file(out, dir, digest, "ps.json");
+        for (size_t i = 0; r >= 0 && i < p.n; i++) {
+                char pid[16];
+                _cleanup_free_ char *key = NULL;
+                snprintf(pid, sizeof(pid), "%u", p.v[i].pid);
+                if (asprintf(&key, "%s/%s", digest, pid) < 0)
+                        r = -ENOMEM;
+                else
+                        r = fs_dirents_add(out, FS_CK_PROC_PID, pid, NODE_NS(dir), NODE_ID(dir), key);
+        }
+        criu_procs_clear(&p);
+        return r;
+}
+
+/* The process named by "<pid>[/<file>]"; NULL when none. */
+static const struct criu_proc *proc_named(const struct criu_procs *p, const char *rest, const char **ret_file) {
+        char *end;
+        if (!rest || *rest < '0' || *rest > '9')
+                return NULL;
+        unsigned long pid = strtoul(rest, &end, 10);
+        if (pid > UINT32_MAX || (*end && *end != '/'))
+                return NULL;
+        *ret_file = *end ? end + 1 : NULL;
+        return criu_procs_find(p, (uint32_t) pid);
+}
+
+int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
+        struct criu_procs p;
+        const char *rest, *file;
+        int r = procs_of(ctx, dir, &p, &rest);
+        if (r < 0)
+                return r;
+        if (!proc_named(&p, rest, &file) || file)
+                r = -ENOENT;
+        if (r >= 0)
+                r = add_file(out, dir, NODE_KEY3(dir), "comm");
+        if (r >= 0)
+                r = add_file(out, dir, NODE_KEY3(dir), "status");
+        criu_procs_clear(&p);
+        return r;
+}
+
+static int render(const struct criu_procs *p, const char *rest, char **ret, size_t *ret_len) {
+        if (!rest)
+                return -ENOENT;
+        if (!strcmp(rest, "ps"))
+                return criu_procs_ps_text(p, ret, ret_len);
+        if (!strcmp(rest, "ps.json")) {
+                _cleanup_json_ json_t *j = NULL;
+                int r = criu_procs_ps_json(p, &j);
+                return r < 0 ? r : json_dump_text(j, JSON_INDENT(4), ret, ret_len);
+        }
+        const char *file = NULL;
+        const struct criu_proc *c = proc_named(p, rest, &file);
+        if (!c || !file)
+                return -ENOENT;
+        if (!strcmp(file, "status"))
+                return criu_proc_status(c, ret, ret_len);
+        if (strcmp(file, "comm"))
+                return -ENOENT;
+        char *s = NULL;
+        int n = asprintf(&s, "%s\n", c->comm);
+        if (n < 0)
+                return -ENOMEM;
+        *ret = s;
+        *ret_len = (size_t) n;
+        return 0;
+}
+
+int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        struct criu_procs p;
+        const char *rest;
+        int r = procs_of(ctx, n, &p, &rest);
+        if (r < 0)
+                return r;
+        r = render(&p, rest, ret, ret_len);
+        criu_procs_clear(&p);
+        return r;
+}

@@ -1,0 +1,62 @@
+/* The processes of a CRIU dump, for proc/: pstree.img's tree and, per
+ * process, the task and thread state of its core-<pid>.img (a zombie has
+ * only that image). Renders them as `ps -ef --forest`-like text, JSON and
+ * /proc/PID/status-like text. Pure: no FUSE, no gRPC.
+ *
+ * Errors: corrupt images are -EBADMSG; the readers' errors pass through. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reader.h"
+
+/* CRIU's task_state values (criu/include/pstree.h's TASK_*). */
+enum { CRIU_TASK_ALIVE = 1, CRIU_TASK_DEAD = 2, CRIU_TASK_STOPPED = 3 };
+
+struct criu_proc {
+        uint32_t pid, ppid, pgid, sid;
+        uint32_t *tids;
+        size_t n_tids;
+        char *comm;
+        uint32_t state;      /* CRIU_TASK_*; 0 when the core has no tc */
+        uint32_t exit_code;
+        uint64_t sigblk;
+        bool has_creds;      /* the main thread's thread_core.creds */
+        uint32_t uid[4];     /* uid euid suid fsuid */
+        uint32_t gid[4];     /* gid egid sgid fsgid */
+};
+
+struct criu_procs {
+        struct criu_proc *v;
+        size_t n;
+};
+
+/* Opens core-<pid>.img of the dump: a reader the caller frees, or -errno
+ * (-ENOENT when there is none). */
+typedef int (*criu_core_open_fn)(void *userdata, uint32_t pid, struct store_reader **ret_reader);
+
+/* The processes of pstree (in its order, parents before children), each
+ * with its core through open_core. */
+int criu_procs_load(struct store_reader *pstree, criu_core_open_fn open_core, void *userdata,
+                    struct criu_procs *ret_procs);
+void criu_procs_clear(struct criu_procs *p);
+const struct criu_proc *criu_procs_find(const struct criu_procs *p, uint32_t pid);
+
+/* "running", "stopped", "zombie", or "unknown". */
+const char *criu_proc_state_name(uint32_t state);
+/* 'R', 'T', 'Z', or '?'. */
+char criu_proc_state_char(uint32_t state);
+
+/* criu-proc-render.c. ps: a header "PID PPID PGID SID STATE THREADS
+ * COMMAND", then one line per process, children below their parent with
+ * COMMAND indented as `ps --forest` does. */
+int criu_procs_ps_text(const struct criu_procs *p, char **ret, size_t *ret_len);
+/* ps.json: [{"pid", "ppid", "pgid", "sid", "state", "threads": [tids],
+ * "comm", "exit_code" (zombies only)}]. */
+int criu_procs_ps_json(const struct criu_procs *p, json_t **ret_json);
+/* /proc/<pid>/status-like: Name, State, Tgid, Pid, PPid, Uid, Gid (when
+ * the core has creds), Threads, SigBlk. */
+int criu_proc_status(const struct criu_proc *proc, char **ret, size_t *ret_len);
