@@ -76,6 +76,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_TAR_SYMLINK:
         case FS_CK_TAR_SPECIAL:
         case FS_CK_DECODED_FILE:
+        case FS_CK_PROC_FILE:
                 return true;
         default:
                 return false;
