@@ -14,6 +14,7 @@ PKGS=(
   containerd runc iptables busybox-static
   rsync python3 dpkg-dev
   python3-protobuf # crit, the oracle of the CRIU image decoder's tests
+  clang-14 libfuzzer-14-dev # tests/fuzz/run-fuzz.sh: the CRIU image decoder under libFuzzer
   skopeo umoci   # tests/integration/test-oci-tools.sh: OCI tools on the layouts in place
   systemd man-db # tests/integration/test-service.sh: systemd-analyze verify, man -l
   # CRIU build dependencies
