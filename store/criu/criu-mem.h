@@ -1,0 +1,46 @@
+/* The memory of a dumped process (../shared/notes/criu-format.md §4):
+ * mm-<pid>.img (VMAs, arg/env bounds) and pagemap-<pid>.img indexed as a
+ * flat sorted array of present ranges, vaddr -> offset in pages-<id>.img.
+ * Pages are never loaded whole: reads go by pread through the reader.
+ * Errors: corrupt data is -EBADMSG, never a crash; reader errors pass. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include "reader.h"
+
+/* Opens the CRIU member `name` as a reader the caller of criu_mem_open
+ * hands over (criu_mem frees it). -ENOENT when absent. */
+typedef int (*criu_mem_open_fn)(void *ctx, const char *name, struct store_reader **ret_reader);
+
+/* One present range; flat so it could later be stored in a table. */
+struct criu_mem_range {
+        uint64_t vaddr;
+        uint64_t nr_pages;
+        uint64_t pages_off;
+};
+
+struct criu_mem;
+
+int criu_mem_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem);
+void criu_mem_free(struct criu_mem *m);
+static inline void criu_mem_freep(struct criu_mem **p) {
+        if (*p)
+                criu_mem_free(*p);
+}
+#define _cleanup_criu_mem_ __attribute__((cleanup(criu_mem_freep)))
+
+/* The index, sorted by vaddr, non-overlapping. */
+const struct criu_mem_range *criu_mem_ranges(const struct criu_mem *m, size_t *ret_n);
+
+/* Up to len bytes at vaddr: dumped bytes, zeros where no entry covers an
+ * address. *ret_n is len (memory has no end inside the address space). */
+int criu_mem_read(struct criu_mem *m, uint64_t vaddr, void *buf, size_t len, size_t *ret_n);
+
+/* The first present range ending after vaddr: [*ret_start, *ret_end), with
+ * *ret_start possibly below vaddr. -ENXIO when none (SEEK_DATA's answer). */
+int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_start, uint64_t *ret_end);
+
+/* The bytes of mm_arg_start..mm_arg_end / mm_env_start..mm_env_end
+ * (malloc'ed, the caller frees). */
+int criu_mem_cmdline(struct criu_mem *m, char **ret_buf, size_t *ret_len);
+int criu_mem_environ(struct criu_mem *m, char **ret_buf, size_t *ret_len);
