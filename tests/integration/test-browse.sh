@@ -42,9 +42,9 @@ is "$(ls "$MNT/$NS")" "$(printf 'by-digest\ncheckpoints\ncontainers')" \
   "the namespace lists by-digest/, checkpoints/ and containers/"
 CC=$MNT/$NS/containers/$id/checkpoints/$id:one
 ok "test -d '$CC'" "containers/$id/checkpoints/$id:one is the same checkpoint (named by its config blob)"
-# decoded/ comes with the CRIU image decoder (meson sets CRIU_DECODE when it is built)
+# decoded/ and proc/ come with the CRIU image decoder (meson sets CRIU_DECODE when it is built)
 entries="config.json index.json layout manifests options.json rw task "
-[ -z "${CRIU_DECODE:-}" ] || entries="config.json decoded index.json layout manifests options.json rw task "
+[ -z "${CRIU_DECODE:-}" ] || entries="config.json decoded index.json layout manifests options.json proc rw task "
 is "$(ls "$C" | tr '\n' ' ')" "$entries" "checkpoint dir entries"
 is "$(ls "$CC" | tr '\n' ' ')" "$entries" "same entries under containers/"
 
