@@ -58,15 +58,16 @@ static int load_mm(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_m
 }
 
 /* Appends one entry's range when present; *off is the running offset. */
-static int add_entry(struct criu_mem *m, size_t *cap, const PagemapEntry *e, uint64_t *off) {
+static int add_entry(struct criu_mem *m, size_t *cap, const PagemapEntry *e, uint64_t *off, uint64_t *last_end) {
         uint64_t np = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
-        uint32_t flags = e->has_flags ? e->flags : PE_PRESENT;
-        if (e->has_in_parent && e->in_parent)
-                flags = PE_PARENT;
+        /* Without flags (older CRIU), in_parent says where the page is. */
+        uint32_t flags = e->has_flags ? e->flags : (e->has_in_parent && e->in_parent) ? PE_PARENT : PE_PRESENT;
         if (np == 0 || np > MAX_PAGES || e->vaddr % PAGE || e->vaddr + np * PAGE < e->vaddr)
                 return -EBADMSG;
-        if (m->n && e->vaddr < m->ranges[m->n - 1].vaddr + m->ranges[m->n - 1].nr_pages * PAGE)
+        if (e->vaddr < *last_end)
                 return -EBADMSG; /* unsorted or overlapping */
+        *last_end = e->vaddr + np * PAGE;
+        /* PE_LAZY alone (lazy pages) and PE_PARENT have no data here. */
         if (!(flags & PE_PRESENT))
                 return 0;
         if (m->n == *cap) {
@@ -93,12 +94,12 @@ static int load_pagemap(struct criu_image *img, struct criu_mem *m, uint32_t *re
         uint32_t id = ((const PagemapHead *)rec.msg)->pages_id;
         criu_record_done(&rec);
         size_t cap = 0;
-        uint64_t off = 0;
+        uint64_t off = 0, last_end = 0;
         while ((rc = criu_image_next(img, &rec)) == 1) {
                 if (rec.msg->descriptor != &pagemap_entry__descriptor)
                         rc = -EBADMSG;
                 else
-                        rc = add_entry(m, &cap, (const PagemapEntry *)rec.msg, &off);
+                        rc = add_entry(m, &cap, (const PagemapEntry *)rec.msg, &off, &last_end);
                 criu_record_done(&rec);
                 if (rc < 0)
                         return rc;
@@ -167,8 +168,22 @@ int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_s
         return 0;
 }
 
+int criu_mem_next_hole(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_hole) {
+        size_t i = find(m, vaddr);
+        uint64_t a = vaddr;
+        /* Touching ranges are one data run. */
+        while (i < m->n && m->ranges[i].vaddr <= a) {
+                a = m->ranges[i].vaddr + m->ranges[i].nr_pages * PAGE;
+                i++;
+        }
+        *ret_hole = a;
+        return 0;
+}
+
 int criu_mem_read(struct criu_mem *m, uint64_t vaddr, void *buf, size_t len, size_t *ret_n) {
         uint8_t *out = buf;
+        if (len > UINT64_MAX - vaddr)
+                len = (size_t)(UINT64_MAX - vaddr); /* the address space ends */
         size_t done = 0;
         size_t i = find(m, vaddr);
         while (done < len) {

@@ -2,6 +2,10 @@
  * mm-<pid>.img (VMAs, arg/env bounds) and pagemap-<pid>.img indexed as a
  * flat sorted array of present ranges, vaddr -> offset in pages-<id>.img.
  * Pages are never loaded whole: reads go by pread through the reader.
+ * Entries with PE_PRESENT have their data in pages-<pages_id>.img, back to
+ * back in pagemap order; PE_LAZY alone and PE_PARENT (data in a parent
+ * dump) have none here and read as zeros (holes).
+ * Threads: reads may run concurrently (the pages reader is pread-only).
  * Errors: corrupt data is -EBADMSG, never a crash; reader errors pass. */
 #pragma once
 #include <stddef.h>
@@ -33,12 +37,17 @@ static inline void criu_mem_freep(struct criu_mem **p) {
 const struct criu_mem_range *criu_mem_ranges(const struct criu_mem *m, size_t *ret_n);
 
 /* Up to len bytes at vaddr: dumped bytes, zeros where no entry covers an
- * address. *ret_n is len (memory has no end inside the address space). */
+ * address. *ret_n is len (less only at the end of the address space).
+ * -EBADMSG when pages-N.img is shorter than its pagemap says. */
 int criu_mem_read(struct criu_mem *m, uint64_t vaddr, void *buf, size_t len, size_t *ret_n);
 
 /* The first present range ending after vaddr: [*ret_start, *ret_end), with
  * *ret_start possibly below vaddr. -ENXIO when none (SEEK_DATA's answer). */
 int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_start, uint64_t *ret_end);
+
+/* The first address at or above vaddr that no present range covers
+ * (vaddr itself in a hole; touching ranges count as one). SEEK_HOLE. */
+int criu_mem_next_hole(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_hole);
 
 /* The bytes of mm_arg_start..mm_arg_end / mm_env_start..mm_env_end
  * (malloc'ed, the caller frees). */
