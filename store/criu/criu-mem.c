@@ -168,6 +168,11 @@ int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_s
         return 0;
 }
 
+bool criu_mem_has_data(const struct criu_mem *m, uint64_t start, uint64_t end) {
+        size_t i = find(m, start);
+        return i < m->n && m->ranges[i].vaddr < end;
+}
+
 int criu_mem_next_hole(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_hole) {
         size_t i = find(m, vaddr);
         uint64_t a = vaddr;

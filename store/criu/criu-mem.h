@@ -8,6 +8,7 @@
  * Threads: reads may run concurrently (the pages reader is pread-only).
  * Errors: corrupt data is -EBADMSG, never a crash; reader errors pass. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "reader.h"
@@ -44,6 +45,9 @@ int criu_mem_read(struct criu_mem *m, uint64_t vaddr, void *buf, size_t len, siz
 /* The first present range ending after vaddr: [*ret_start, *ret_end), with
  * *ret_start possibly below vaddr. -ENXIO when none (SEEK_DATA's answer). */
 int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_start, uint64_t *ret_end);
+
+/* Whether any dumped byte lies in [start, end). */
+bool criu_mem_has_data(const struct criu_mem *m, uint64_t start, uint64_t end);
 
 /* The first address at or above vaddr that no present range covers
  * (vaddr itself in a hole; touching ranges count as one). SEEK_HOLE. */

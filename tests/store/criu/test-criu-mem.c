@@ -210,6 +210,10 @@ static void test_seek(void **state) {
         assert_int_equal(criu_mem_next_data(m, 0x15000, &s, &e), 0);
         assert_int_equal(s, 0x17000);
         assert_int_equal(criu_mem_next_data(m, 0x18000, &s, &e), -ENXIO);
+        assert_true(criu_mem_has_data(m, 0x10fff, 0x11000));
+        assert_false(criu_mem_has_data(m, 0x11000, 0x13000));      /* lazy page only */
+        assert_true(criu_mem_has_data(m, 0x14000, 0x18000));       /* the tail of B C */
+        assert_false(criu_mem_has_data(m, 0x18000, UINT64_MAX));
         assert_int_equal(criu_mem_next_hole(m, 0x10000, &h), 0);
         assert_int_equal(h, 0x11000);
         assert_int_equal(criu_mem_next_hole(m, 0x11000, &h), 0);
