@@ -57,3 +57,13 @@ int criu_mem_next_hole(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_h
  * (malloc'ed, the caller frees). */
 int criu_mem_cmdline(struct criu_mem *m, char **ret_buf, size_t *ret_len);
 int criu_mem_environ(struct criu_mem *m, char **ret_buf, size_t *ret_len);
+
+/* criu-mem-reader.c. A store_reader over [base, base + size) of m's memory
+ * (offset 0 is address base): proc/<pid>/mem (base 0) and one VMA's bytes.
+ * Takes m on success (the reader frees it), the caller's on failure. */
+int criu_mem_reader(struct criu_mem *m, uint64_t base, uint64_t size, struct store_reader **ret_reader);
+/* SEEK_DATA (hole false) or SEEK_HOLE (true) on a criu_mem_reader from off:
+ * the offset, or -ENXIO at or past its size (SEEK_DATA also when no data
+ * follows), -EINVAL for any other reader. The end is a hole, as lseek(2)
+ * says. */
+int criu_mem_reader_seek(const struct store_reader *r, uint64_t off, bool hole, uint64_t *ret_off);

@@ -226,6 +226,47 @@ static void test_seek(void **state) {
         dump_free(&d);
 }
 
+/* A window over one VMA's range, and the whole memory. */
+static void test_reader(void **state) {
+        (void) state;
+        struct dump d;
+        build(&d);
+        struct store_reader *r = NULL;
+        assert_int_equal(criu_mem_reader(open_ok(&d), 0x13000, 0x5000, &r), 0);
+        assert_int_equal(r->size, 0x5000);
+        char b[8];
+        assert_int_equal(store_reader_pread(r, b, 8, 0xffc), 8);
+        assert_memory_equal(b, "BBBBCCCC", 8);
+        assert_int_equal(store_reader_pread(r, b, 8, 0x4ffc), 4);   /* clamped to the window */
+        assert_memory_equal(b, "DDDD", 4);
+        uint64_t o = 1;
+        assert_int_equal(criu_mem_reader_seek(r, 0, false, &o), 0);
+        assert_int_equal(o, 0);
+        assert_int_equal(criu_mem_reader_seek(r, 0, true, &o), 0);
+        assert_int_equal(o, 0x2000);
+        assert_int_equal(criu_mem_reader_seek(r, 0x2000, false, &o), 0);
+        assert_int_equal(o, 0x4000);
+        assert_int_equal(criu_mem_reader_seek(r, 0x4800, false, &o), 0);
+        assert_int_equal(o, 0x4800);
+        assert_int_equal(criu_mem_reader_seek(r, 0x4000, true, &o), 0);
+        assert_int_equal(o, 0x5000);                                /* the end is a hole */
+        assert_int_equal(criu_mem_reader_seek(r, 0x5000, false, &o), -ENXIO);
+        assert_int_equal(criu_mem_reader_seek(r, 0x5000, true, &o), -ENXIO);
+        store_reader_free(r);
+        assert_int_equal(criu_mem_reader(open_ok(&d), 0, 0x20000, &r), 0);
+        assert_int_equal(criu_mem_reader_seek(r, 0, false, &o), 0);
+        assert_int_equal(o, 0x10000);
+        assert_int_equal(criu_mem_reader_seek(r, 0x18000, false, &o), -ENXIO);
+        assert_int_equal(criu_mem_reader_seek(r, 0x1ffff, true, &o), 0);
+        assert_int_equal(o, 0x1ffff);
+        struct store_reader *other = NULL;
+        assert_int_equal(th_reader_from_memory("x", 1, NULL, &other), 0);
+        assert_int_equal(criu_mem_reader_seek(other, 0, false, &o), -EINVAL);
+        store_reader_free(other);
+        store_reader_free(r);
+        dump_free(&d);
+}
+
 static void test_argv_env(void **state) {
         (void) state;
         struct dump d;
@@ -316,6 +357,7 @@ int main(void) {
                 cmocka_unit_test(test_index),
                 cmocka_unit_test(test_read),
                 cmocka_unit_test(test_seek),
+                cmocka_unit_test(test_reader),
                 cmocka_unit_test(test_argv_env),
                 cmocka_unit_test(test_corrupt),
         };
