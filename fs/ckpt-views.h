@@ -69,6 +69,16 @@ int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
+/* fs/views-proc-mem.c: proc/<pid>/{cmdline,environ,maps,mem,vmas/} of a
+ * process with memory (criu-mem.h, criu-vma.h); views_list_proc_pid adds
+ * them through views_list_proc_mem. */
+int views_list_proc_mem(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_content_proc_mem(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+int views_proc_mem_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_proc_mem_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_list_proc_vmas(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_proc_mem_seek(const struct store_reader *rd, uint64_t off, bool hole, uint64_t *ret_off);
+
 /* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
  * canonical name of each digest, catalog.h's store_catalog_digests(), with
  * that name's path as alias: paths.h) */
@@ -116,6 +126,8 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
  * owner of the mount, even with -o allow_other. What is inside keeps the
  * modes of the image (backups copy them as they are). */
 #define FS_DIR_SECRET (S_IFDIR | 0500)
+/* A file of a process's memory or environment: the owner's only. */
+#define FS_REG_SECRET (S_IFREG | 0400)
 #define FS_VIEWS_KINDS                                                                                         \
         [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
         [FS_BY_DIGEST] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_by_digest,                   \
@@ -153,10 +165,22 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
                                  .attr = views_decoded_attr },                                                 \
         [FS_CK_PROC] = { .mode = FS_DIR_RO, .list = views_list_proc, .attr = views_ckpt_attr },               \
         [FS_CK_PROC_PID] = { .mode = FS_DIR_RO, .list = views_list_proc_pid, .attr = views_ckpt_attr },       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr }
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr },     \
+        FS_PROC_MEM_KINDS
+#define FS_PROC_MEM_KINDS                                                                                      \
+        [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO, .content = views_content_proc_mem, .attr = views_ckpt_attr }, \
+        [FS_CK_PROC_SECRET] = { .mode = FS_REG_SECRET, .content = views_content_proc_mem,                     \
+                                .attr = views_ckpt_attr },                                                     \
+        [FS_CK_PROC_MEM] = { .mode = FS_REG_SECRET, .open_reader = views_proc_mem_open,                       \
+                             .attr = views_proc_mem_attr, .seek = views_proc_mem_seek },                       \
+        [FS_CK_PROC_VMAS] = { .mode = FS_DIR_SECRET, .list = views_list_proc_vmas, .attr = views_ckpt_attr },  \
+        [FS_CK_PROC_VMA] = { .mode = FS_REG_SECRET, .open_reader = views_proc_mem_open,                       \
+                             .attr = views_proc_mem_attr, .seek = views_proc_mem_seek }
 #else
 #define FS_DECODED_KINDS                                                                                       \
         [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO },                \
         [FS_CK_PROC] = { .mode = FS_DIR_RO }, [FS_CK_PROC_PID] = { .mode = FS_DIR_RO },                       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO },             \
+        [FS_CK_PROC_SECRET] = { .mode = FS_REG_SECRET }, [FS_CK_PROC_MEM] = { .mode = FS_REG_SECRET },         \
+        [FS_CK_PROC_VMAS] = { .mode = FS_DIR_SECRET }, [FS_CK_PROC_VMA] = { .mode = FS_REG_SECRET }
 #endif

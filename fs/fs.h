@@ -148,6 +148,10 @@ typedef struct fs_kind_ops {
         int (*readlink)(fs_ctx *ctx, const fs_node *n, char **ret);
         /* Optional: extended attributes. */
         int (*xattrs)(fs_ctx *ctx, const fs_node *n, fs_xattrs *out);
+        /* Optional, with open_reader: SEEK_DATA (hole false) or SEEK_HOLE
+         * from off < size on the reader it made; -ENXIO when no data
+         * follows. Without it lseek answers as for a file without holes. */
+        int (*seek)(const struct store_reader *rd, uint64_t off, bool hole, uint64_t *ret_off);
 } fs_kind_ops;
 
 /* The table, indexed by fs_kind (tree.c). */

@@ -48,6 +48,11 @@ typedef enum fs_kind {
         FS_CK_PROC,            /* proc/: key2 = the CRIU tar's digest */
         FS_CK_PROC_PID,        /* proc/<pid>/: key2 = "<digest>/<pid>" */
         FS_CK_PROC_FILE,       /* proc/ps, ps.json, <pid>/comm, <pid>/status: key2 = "<digest>/<file>" */
+        FS_CK_PROC_MEMTEXT,    /* proc/<pid>/cmdline, maps: key2 = "<digest>/<pid>/<file>" */
+        FS_CK_PROC_SECRET,     /* proc/<pid>/environ (0400), key2 as above */
+        FS_CK_PROC_MEM,        /* proc/<pid>/mem (0400, sparse), key2 as above */
+        FS_CK_PROC_VMAS,       /* proc/<pid>/vmas/: key2 = "<digest>/<pid>/vmas" */
+        FS_CK_PROC_VMA,        /* proc/<pid>/vmas/<start>-<end> (0400): key2 = "<digest>/<pid>/vmas/<name>" */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -77,6 +77,10 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_TAR_SPECIAL:
         case FS_CK_DECODED_FILE:
         case FS_CK_PROC_FILE:
+        case FS_CK_PROC_MEMTEXT:
+        case FS_CK_PROC_SECRET:
+        case FS_CK_PROC_MEM:
+        case FS_CK_PROC_VMA:
                 return true;
         default:
                 return false;

@@ -112,6 +112,8 @@ int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         if (r >= 0)
                 r = add_file(out, dir, NODE_KEY3(dir), "status");
         criu_procs_clear(&p);
+        if (r >= 0)
+                r = views_list_proc_mem(ctx, dir, out);
         return r;
 }
 
