@@ -56,6 +56,10 @@ static int vmas_of_mm(const MmEntry *mm, struct criu_vmas *out) {
                 struct criu_vma *a = &out->v[out->n++];
                 *a = (struct criu_vma){ e->start, e->end, e->pgoff, e->shmid, e->prot, e->flags, e->status, NULL };
                 const char *s = file_mapping(a) ? NULL : special_name(a->status);
+                /* CRIU does not always mark the stack; the kernel names the
+                 * VMA that holds mm's start_stack. */
+                if (!s && !file_mapping(a) && a->start <= mm->mm_start_stack && mm->mm_start_stack <= a->end)
+                        s = "[stack]";
                 if (s && !(a->path = strdup(s)))
                         return -ENOMEM;
         }

@@ -6,7 +6,8 @@
  * inode of a mapped file (reg_file_entry has its path and mount id), so dev
  * is always "00:00" and inode 0. Paths: a file mapping's reg_file_entry
  * name (vma.shmid is its id in files.img); [heap], [stack], [vdso], [vvar],
- * [vsyscall] from the status bits; "/dev/zero (deleted)" for shared
+ * [vsyscall] from the status bits, and [stack] also for the VMA holding
+ * mm_start_stack (CRIU leaves the bit out on some stacks); "/dev/zero (deleted)" for shared
  * anonymous memory as the kernel names it; none for memfd, SysV and other
  * mappings whose name lives in other images.
  *

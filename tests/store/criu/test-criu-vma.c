@@ -84,6 +84,7 @@ static void put_mm(struct dump *d, const struct v *vs, size_t n) {
         }
         MmEntry m = MM_ENTRY__INIT;
         m.n_vmas = n, m.vmas = ep;
+        m.mm_start_stack = 0x7ffd00020f00;
         start(&d->mm, "mm-5.img", MM_MAGIC);
         put_record(&d->mm, &m.base);
 }
@@ -105,9 +106,10 @@ static const struct v vmas[] = {
         { 0x7f0000000000, 0x7f0000002000, 0, 9, 0x1, 0x01, 0x1 | 0x80 },    /* r--s /data shared */
         { 0x7f0000002000, 0x7f0000003000, 0, 0, 0x3, 0x21, 0x1 | 0x100 },   /* shared anon */
         { 0x7f0000003000, 0x7f0000004000, 0, 0, 0x3, 0x22, 0x1 | 0x200 },   /* anon */
-        { 0x7ffd00000000, 0x7ffd00021000, 0, 0, 0x3, 0x122, 0x1 | 0x2 | 0x200 }, /* [stack] */
+        { 0x7ffd00000000, 0x7ffd00021000, 0, 0, 0x3, 0x122, 0x1 | 0x200 }, /* [stack] by start_stack */
         { 0x7ffd00100000, 0x7ffd00104000, 0, 0, 0x1, 0x22, 0x1 | 0x1000 },  /* [vvar] */
         { 0x7ffd00104000, 0x7ffd00106000, 0, 0, 0x5, 0x22, 0x1 | 0x8 },     /* [vdso] */
+        { 0x7ffd00106000, 0x7ffd00107000, 0, 0, 0x3, 0x122, 0x1 | 0x2 }, /* [stack] by status */
         { 0xffffffffff600000, 0xffffffffff601000, 0, 0, 0x4, 0x22, 0x4 },  /* [vsyscall] */
 };
 #define N_VMAS (sizeof(vmas) / sizeof(vmas[0]))
@@ -131,6 +133,7 @@ static const char maps[] =
         "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
         "7ffd00100000-7ffd00104000 r--p 00000000 00:00 0                          [vvar]\n"
         "7ffd00104000-7ffd00106000 r-xp 00000000 00:00 0                          [vdso]\n"
+        "7ffd00106000-7ffd00107000 rw-p 00000000 00:00 0                          [stack]\n"
         "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
 
 static void test_load_and_maps(void **state) {

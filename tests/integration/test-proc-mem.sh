@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# proc/<pid>/{cmdline,environ,maps,mem,vmas/} of a checkpoint taken through
+# the mount (echo > containers/ID/checkpoint), against the live process
+# before the checkpoint (its /proc/PID/{cmdline,environ,stat}) and crit of
+# CRIU 4.2.1 on the extracted CRIU tar (tests/integration/proc-mem-check.py):
+# the environment marker at its address in mem (dd, os.pread) and in vmas/,
+# maps vs `crit x DIR mems`, SEEK_DATA/SEEK_HOLE vs the pagemap, modes and
+# exact sizes.
+. "$(dirname "$0")/lib.sh"
+require_ckptfs
+crit=${CRIT:-/opt/ckptfs/criu-4.2.1/crit.sh}
+[ -n "${CRIU_DECODE:-}" ] || skip_all "built without the CRIU image decoder: no proc/"
+[ -x "$crit" ] || skip_all "no crit at $crit (scripts/install-deps.sh)"
+
+W=$TENV_DIR/work
+mkdir -p "$W"
+mnt=$TENV_DIR/mnt
+ns=$CKPTFS_TEST_NS
+check() { timeout 600 /usr/bin/python3 "$LIB_DIR/proc-mem-check.py" "$crit" "$W/criu" "$P" "$pid" "$1" 2>&1; }
+
+# ---------------------------------------------------------------- a process with a marker in its environment
+id=$(tenv_uid pmem)
+marker=ckptfs-env-marker-$id
+script='i=0; while true; do i=$((i+1)); echo $i >/tmp/count; sleep 1; done'
+run_ok "a busybox sh with CKPTFS_WL_ENV=$marker" tenv_run --env="CKPTFS_WL_ENV=$marker" "$id" sh -c "$script"
+ok "wait_for 30 count_at_least '$id' 2" "it counts"
+hpid=$(tenv_task_pid "$id")
+cp "/proc/$hpid/cmdline" "$W/cmdline.live"
+cp "/proc/$hpid/environ" "$W/environ.live"
+# env_start is field 50 of /proc/PID/stat (counted after the comm's ')')
+env_start=$(sed 's/.*) //' "/proc/$hpid/stat" | awk '{ print $(50 - 2) }')
+like "$env_start" '^[1-9][0-9]+$' "the live env_start ($env_start)"
+env_off=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().index(b"CKPTFS_WL_ENV="))' "$W/environ.live")
+addr=$((env_start + env_off))
+want="CKPTFS_WL_ENV=$marker"
+
+ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
+c=$mnt/$ns/containers/$id
+echo > "$c/checkpoint"
+ok $? "echo > checkpoint succeeds"
+rep=$(cat "$c/checkpoint")
+is "$(field result "$rep")" ok "the checkpoint report says ok"
+name=$(field name "$rep")
+tag=${name#containerd.io/checkpoint/$id:}
+ok "wait_for 10 test -d '$c/checkpoints/$tag/proc'" "the checkpoint has proc/"
+blob=$(criu_blob "$(image_digest "$name")")
+mkdir -p "$W/criu"
+run_ok "its CRIU tar extracts" tar -C "$W/criu" -xf "$BLOBS/${blob#sha256:}"
+
+pid=1
+P=$c/checkpoints/$tag/proc/$pid
+is "$(ls "$P" | tr '\n' ' ')" "cmdline comm environ maps mem status vmas " "proc/1 lists the memory views"
+
+# ---------------------------------------------------------------- cmdline, environ
+run_ok "cmdline equals the live /proc/PID/cmdline" cmp "$W/cmdline.live" "$P/cmdline"
+is "$(tr '\0' ' ' <"$P/cmdline")" "sh -c $script " "cmdline is sh -c SCRIPT, NUL-separated"
+run_ok "environ equals the live /proc/PID/environ" cmp "$W/environ.live" "$P/environ"
+ok "tr '\\0' '\\n' <'$P/environ' | grep -qxF '$want'" "environ holds $want"
+for f in cmdline environ maps; do
+  is "$(stat -c %s "$P/$f")" "$(wc -c <"$P/$f")" "$f: st_size is exact"
+done
+
+# ---------------------------------------------------------------- modes
+is "$(stat -c %a "$P/environ")" 400 "environ is for the owner only"
+is "$(stat -c %a "$P/mem")" 400 "mem is for the owner only"
+is "$(stat -c %a "$P/vmas")" 500 "vmas/ is for the owner only"
+is "$(stat -c %a "$P/cmdline") $(stat -c %a "$P/maps")" "444 444" "cmdline and maps are readable"
+
+# ---------------------------------------------------------------- mem
+n=${#want}
+is "$(dd if="$P/mem" bs=1 skip=$addr count=$n status=none)" "$want" \
+  "dd bs=1 skip=ADDR of mem gives the marker at the live address $(printf %#x $addr)"
+is "$(python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); sys.stdout.write(os.pread(fd, int(sys.argv[3]), int(sys.argv[2])).decode())' \
+  "$P/mem" "$addr" "$n")" "$want" "os.pread of mem at the address gives it too"
+is "$(python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); sys.stdout.write(str(os.pread(fd, 4096, 4096).count(0)))' \
+  "$P/mem")" 4096 "an unmapped page reads as zeros"
+out=$(check size); ok $? "$out"
+out=$(check seek); ok $? "$out"
+
+# ---------------------------------------------------------------- vmas/
+hits=$(grep -a -l -r -F "$marker" "$P/vmas/" | xargs -n1 basename 2>/dev/null)
+like "$hits" '^[0-9a-f]+-[0-9a-f]+' "grep -a -l -r MARKER vmas/ names a file ($(echo $hits))"
+inside=0
+for h in $hits; do
+  s=$((16#${h%-*})) e=$((16#${h#*-}))
+  [ "$addr" -ge "$s" ] && [ "$addr" -lt "$e" ] && inside=1
+done
+ok "[ $inside = 1 ]" "... whose range holds the marker's address"
+first=$(ls "$P/vmas" | head -n1)
+is "$(stat -c %a "$P/vmas/$first")" 400 "a vmas file is for the owner only"
+run_ok "cp --sparse=always of a vmas file" cp --sparse=always "$P/vmas/$first" "$W/vma"
+run_ok "... equals the original" cmp "$W/vma" "$P/vmas/$first"
+out=$(check vmas); ok $? "$out"
+
+# ---------------------------------------------------------------- maps
+out=$(check maps); ok $? "$out"
+like "$(cat "$P/maps")" '\[stack\]' "maps names the stack"
+
+ckptfs_umount "$mnt"
+remove_container "$id"
+done_testing
