@@ -96,6 +96,52 @@ out=$(check vmas); ok $? "$out"
 out=$(check maps); ok $? "$out"
 like "$(cat "$P/maps")" '\[stack\]' "maps names the stack"
 
-ckptfs_umount "$mnt"
 remove_container "$id"
+
+# ---------------------------------------------------------------- the workload (tests/fixtures/workload.c)
+# Its established TCP connection needs `echo tcp > checkpoint`; while that
+# fails, these checks are skipped with the report as the reason.
+wid=$(tenv_uid pmwl)
+run_ok "the workload with CKPTFS_WL_ENV=wl-$wid" tenv_run --env="CKPTFS_WL_ENV=wl-$wid" "$wid" /bin/workload
+ok "wait_for 30 tenv_cat '$wid' /tmp/workload.info" "it wrote /tmp/workload.info"
+info=$(tenv_cat "$wid" /tmp/workload.info)
+val() { sed -n "s/^$1=//p" <<<"$info"; }
+c=$mnt/$ns/containers/$wid
+if echo tcp > "$c/checkpoint" 2>"$W/wl.err"; then
+  rep=$(cat "$c/checkpoint")
+  name=$(field name "$rep")
+  tag=${name#containerd.io/checkpoint/$wid:}
+  ok "wait_for 10 test -d '$c/checkpoints/$tag/proc'" "echo tcp > checkpoint: the checkpoint has proc/"
+  rm -rf "$W/criu" && mkdir -p "$W/criu"
+  blob=$(criu_blob "$(image_digest "$name")")
+  run_ok "its CRIU tar extracts" tar -C "$W/criu" -xf "$BLOBS/${blob#sha256:}"
+  pid=$(val pid)
+  P=$c/checkpoints/$tag/proc/$pid
+  marker=$(val marker)
+  for a in marker_addr heap_marker_addr; do
+    addr=$(($(val $a)))
+    is "$(dd if="$P/mem" bs=1 skip=$addr count=${#marker} status=none)" "$marker" \
+      "dd bs=1 skip=\$$a ($(val $a)) of mem gives the marker"
+    inside=0
+    for h in $(grep -a -l -r -F "$marker" "$P/vmas/" | xargs -n1 basename 2>/dev/null); do
+      s=$((16#${h%-*})) e=$((16#${h#*-}))
+      [ "$addr" -ge "$s" ] && [ "$addr" -lt "$e" ] && inside=1
+    done
+    ok "[ $inside = 1 ]" "grep -a -l -r MARKER vmas/ names the file holding \$$a"
+  done
+  ok "tr '\\0' '\\n' <'$P/environ' | grep -qxF '$(val env)'" "environ holds $(val env)"
+  is "$(tr '\0' ' ' <"$P/cmdline")" "/bin/workload " "cmdline is the workload's argv"
+  is "$(stat -c %a "$P/environ") $(stat -c %a "$P/mem")" "400 400" "environ and mem are the owner's"
+  for what in maps seek size vmas; do
+    out=$(check $what); ok $? "workload: $out"
+  done
+  zp=$(val zombie_pid)
+  ok "[ -d '$c/checkpoints/$tag/proc/$zp' ] && [ ! -e '$c/checkpoints/$tag/proc/$zp/mem' ]" \
+    "the zombie ($zp) has no mem"
+  ok "[ -e '$c/checkpoints/$tag/proc/$(val stopped_pid)/mem' ]" "the stopped child has mem"
+else
+  skip "echo tcp > checkpoint failed ($(head -c 200 "$W/wl.err" | tr '\n' ' ')): $(cat "$c/checkpoint" 2>/dev/null | tr '\n' ' ' | head -c 300)"
+fi
+remove_container "$wid"
+ckptfs_umount "$mnt"
 done_testing
