@@ -98,11 +98,36 @@ like "$(cat "$P/maps")" '\[stack\]' "maps names the stack"
 
 remove_container "$id"
 
+# ---------------------------------------------------------------- a zombie (no mm: no memory views)
+zid=$(tenv_uid pmz)
+run_ok "sleep with an unreaped child" tenv_run "$zid" sh -c '(exit 7) & exec sleep 100000'
+c=$mnt/$ns/containers/$zid
+ok "wait_for 10 test -n \"\$(tenv_task_pid $zid)\"" "it runs"
+sleep 1
+echo > "$c/checkpoint"
+ok $? "echo > checkpoint succeeds"
+name=$(field name "$(cat "$c/checkpoint")")
+tag=${name#containerd.io/checkpoint/$zid:}
+ok "wait_for 10 test -d '$c/checkpoints/$tag/proc'" "the checkpoint has proc/"
+rm -rf "$W/criu" && mkdir -p "$W/criu"
+blob=$(criu_blob "$(image_digest "$name")")
+run_ok "its CRIU tar extracts" tar -C "$W/criu" -xf "$BLOBS/${blob#sha256:}"
+zp=$(ls "$c/checkpoints/$tag/proc" | grep -vx 1 | grep '^[0-9]' | head -n1)
+like "$(grep State "$c/checkpoints/$tag/proc/$zp/status")" zombie "proc/$zp is the zombie"
+is "$(ls "$c/checkpoints/$tag/proc/$zp" | tr '\n' ' ')" "comm status " "... without memory views"
+pid=1 P=$c/checkpoints/$tag/proc/1
+is "$(tr '\0' ' ' <"$P/cmdline")" "sleep 100000 " "pid 1's cmdline is the exec'd sleep"
+out=$(check maps); ok $? "with a zombie in the dump: $out"
+remove_container "$zid"
+
 # ---------------------------------------------------------------- the workload (tests/fixtures/workload.c)
-# Its established TCP connection needs `echo tcp > checkpoint`; while that
-# fails, these checks are skipped with the report as the reason.
+# Its established TCP connection needs `echo tcp > checkpoint`; should that
+# fail, these checks are skipped with the report as the reason.
 wid=$(tenv_uid pmwl)
-run_ok "the workload with CKPTFS_WL_ENV=wl-$wid" tenv_run --env="CKPTFS_WL_ENV=wl-$wid" "$wid" /bin/workload
+# Without its stopped child (CKPTFS_WL_STOPPED=0): CRIU cannot seize a
+# stopped task in a cgroup v1 freezer (ckptfs refuses with EDEADLK).
+run_ok "the workload with CKPTFS_WL_ENV=wl-$wid" \
+  tenv_run --env="CKPTFS_WL_ENV=wl-$wid" --env=CKPTFS_WL_STOPPED=0 "$wid" /bin/workload
 ok "wait_for 30 tenv_cat '$wid' /tmp/workload.info" "it wrote /tmp/workload.info"
 info=$(tenv_cat "$wid" /tmp/workload.info)
 val() { sed -n "s/^$1=//p" <<<"$info"; }
@@ -138,7 +163,6 @@ if echo tcp > "$c/checkpoint" 2>"$W/wl.err"; then
   zp=$(val zombie_pid)
   ok "[ -d '$c/checkpoints/$tag/proc/$zp' ] && [ ! -e '$c/checkpoints/$tag/proc/$zp/mem' ]" \
     "the zombie ($zp) has no mem"
-  ok "[ -e '$c/checkpoints/$tag/proc/$(val stopped_pid)/mem' ]" "the stopped child has mem"
 else
   skip "echo tcp > checkpoint failed ($(head -c 200 "$W/wl.err" | tr '\n' ' ')): $(cat "$c/checkpoint" 2>/dev/null | tr '\n' ' ' | head -c 300)"
 fi
