@@ -252,7 +252,9 @@ static int load(const struct opener *o, uint32_t pid, struct parts *p) {
 
 static int read_mem(void *ctx, uint64_t vaddr, void *buf, size_t len) {
         size_t n;
-        return criu_mem_read(ctx, vaddr, buf, len, &n);
+        int k = criu_mem_read(ctx, vaddr, buf, len, &n);
+        /* a read of the file: damaged pages are an I/O error there */
+        return k == -EBADMSG ? -EIO : k;
 }
 
 static void free_mem(void *ctx) {

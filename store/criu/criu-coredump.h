@@ -13,7 +13,9 @@
  * - vvar, vsyscall, PROT_NONE and shared mappings (their pages are not in
  *   the task's pagemap): no file size.
  * Errors: -ENOENT when the process has no memory image (a zombie);
- * corrupt images -EBADMSG; the opener's errors pass through. */
+ * corrupt images -EBADMSG; the opener's errors pass through. A read of the
+ * reader whose pages turn out damaged (pages-N.img shorter than its
+ * pagemap) fails with -EIO, what a read(2) of the file should say. */
 #pragma once
 
 #include <stdint.h>
