@@ -101,12 +101,27 @@ static int first_record(const struct opener *o, const char *prefix, uint32_t n, 
         return k;
 }
 
+/* The fxsave area as user_fpregs_struct, when the image has it whole. */
+static void take_fpregs(struct elfcore_thread *t, const UserX86FpregsEntry *f) {
+        struct user_fpregs_struct *u = &t->fpregs;
+        if (!f || f->n_st_space != sizeof(u->st_space) / 4 || f->n_xmm_space != sizeof(u->xmm_space) / 4)
+                return;
+        u->cwd = (unsigned short) f->cwd, u->swd = (unsigned short) f->swd;
+        u->ftw = (unsigned short) f->twd, u->fop = (unsigned short) f->fop;
+        u->rip = f->rip, u->rdp = f->rdp;
+        u->mxcsr = f->mxcsr, u->mxcr_mask = f->mxcsr_mask;
+        memcpy(u->st_space, f->st_space, sizeof(u->st_space));
+        memcpy(u->xmm_space, f->xmm_space, sizeof(u->xmm_space));
+        t->has_fpregs = true;
+}
+
 static int take_regs(const ProtobufCMessage *m, void *out) {
         const CoreEntry *e = (const CoreEntry *) m;
         struct elfcore_thread *t = out;
         if (!e->thread_info || !e->thread_info->gpregs)
                 return -EBADMSG; /* not an x86-64 core */
         memcpy(t->regs, &e->thread_info->gpregs->r15, sizeof(t->regs));
+        take_fpregs(t, e->thread_info->fpregs);
         return 0;
 }
 

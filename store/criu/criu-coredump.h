@@ -1,6 +1,7 @@
 /* proc/<pid>/core: the ELF core file (criu-elfcore.h) of one process of a
  * CRIU dump. Threads and their registers from pstree.img and
- * core-<tid>.img (thread_info.gpregs), the auxiliary vector and the
+ * core-<tid>.img (thread_info.gpregs; fpregs' fxsave area as NT_FPREGSET
+ * when whole; no NT_X86_XSTATE), the auxiliary vector and the
  * mappings from mm-<pid>.img, file paths from files.img, memory through
  * criu-mem.h. Pure: no FUSE, no gRPC.
  *

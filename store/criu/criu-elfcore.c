@@ -150,15 +150,21 @@ static void put_file_note(struct buf *b, const struct elfcore_input *in) {
 }
 
 /* The PT_NOTE contents, in the kernel's order: the main thread's
- * NT_PRSTATUS, NT_PRPSINFO, NT_AUXV, NT_FILE, then the other threads. */
+ * NT_PRSTATUS, NT_PRPSINFO, NT_AUXV, NT_FILE, NT_FPREGSET, then the other
+ * threads' NT_PRSTATUS and NT_FPREGSET. */
 static void put_notes(struct buf *b, const struct elfcore_input *in) {
-        put_prstatus(b, in, &in->threads[0]);
-        put_prpsinfo(b, in);
-        if (in->n_auxv)
-                put_auxv(b, in);
-        put_file_note(b, in);
-        for (size_t i = 1; i < in->n_threads; i++)
-                put_prstatus(b, in, &in->threads[i]);
+        for (size_t i = 0; i < in->n_threads; i++) {
+                const struct elfcore_thread *t = &in->threads[i];
+                put_prstatus(b, in, t);
+                if (i == 0) {
+                        put_prpsinfo(b, in);
+                        if (in->n_auxv)
+                                put_auxv(b, in);
+                        put_file_note(b, in);
+                }
+                if (t->has_fpregs)
+                        put_note(b, NT_FPREGSET, &t->fpregs, sizeof(t->fpregs));
+        }
 }
 
 static int check_input(const struct elfcore_input *in) {

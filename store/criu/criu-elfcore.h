@@ -4,7 +4,9 @@
  * PT_LOAD segments is read through a callback by virtual address when a
  * range of the file is asked for, never held whole. Layout: headers, notes,
  * zeros up to a 4096 boundary, then the data of each segment with a file
- * size, back to back in segment order (each a multiple of 4096).
+ * size, back to back in segment order (each a multiple of 4096). Notes
+ * of a thread (NT_PRSTATUS, then NT_FPREGSET) come together: gdb gives an
+ * NT_FPREGSET to the NT_PRSTATUS before it.
  * Pure: no FUSE, no CRIU; criu-coredump.h feeds it from a dump.
  *
  * Threads: elfcore_pread may run concurrently if the read callback may. */
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 /* The 27 general registers in the order of the kernel's x86-64
  * user_regs_struct (<sys/user.h>): r15 ... gs. */
@@ -22,6 +25,8 @@
 struct elfcore_thread {
         uint32_t tid;
         uint64_t regs[ELFCORE_NREGS];
+        bool has_fpregs; /* NT_FPREGSET after the thread's NT_PRSTATUS */
+        struct user_fpregs_struct fpregs;
 };
 
 struct elfcore_seg {

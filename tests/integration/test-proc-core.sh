@@ -69,6 +69,11 @@ out=$(gdb_core "$core" 'p/x $pc' 'p/x $sp')
 is "$(sed -n 's/^\$1 = //p' <<<"$out")" "$ip" "gdb: \$pc is gpregs.ip of core-1.img"
 sp=$(json_at "$ck/decoded/core-1.json" 'e["entries"][0]["thread_info"]["gpregs"]["sp"]')
 is "$(sed -n 's/^\$2 = //p' <<<"$out")" "$sp" "gdb: \$sp is gpregs.sp"
+fp='e["entries"][0]["thread_info"]["fpregs"]'
+want=$(json_at "$ck/decoded/core-1.json" "'mxcsr=%#x xmm0=%s' % ($fp['mxcsr'], ', '.join('%#x' % v for v in $fp['xmm_space'][:4]))")
+out=$(gdb_core "$core" 'p/x $mxcsr' 'p/x $xmm0.v4_int32')
+is "mxcsr=$(sed -n 's/^\$1 = //p' <<<"$out") xmm0=$(sed -n 's/^\$2 = {\(.*\)}/\1/p' <<<"$out")" "$want" \
+  "gdb: mxcsr and xmm0 are fpregs of core-1.img (NT_FPREGSET)"
 cp "$core" "$TENV_DIR/bb.core" 2>/dev/null
 ok "cmp -s '$core' '$TENV_DIR/bb.core'" "a second read gives the same bytes"
 remove_container "$id"

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
+#include <sys/user.h>
 
 #include "criu-coredump.h"
 #include "criu_core.pb-c.h"
@@ -91,6 +92,11 @@ static void add_core(uint32_t tid, uint32_t state, const char *comm) {
         UserX86RegsEntry g = USER_X86_REGS_ENTRY__INIT;
         g.ip = 0x401000 + tid, g.sp = 0x601f00 - tid, g.r15 = tid;
         UserX86FpregsEntry fp = USER_X86_FPREGS_ENTRY__INIT;
+        uint32_t st[32] = { 0 }, xmm[64] = { 0 };
+        xmm[0] = 0x1234 + tid;
+        fp.mxcsr = 0x1f80;
+        if (tid == 5) /* thread 6 has an incomplete area: no NT_FPREGSET */
+                fp.n_st_space = 32, fp.st_space = st, fp.n_xmm_space = 64, fp.xmm_space = xmm;
         ThreadInfoX86 ti = THREAD_INFO_X86__INIT;
         ti.gpregs = &g, ti.fpregs = &fp;
         TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
@@ -229,6 +235,12 @@ static void check_notes(const uint8_t *f, const Elf64_Phdr *ph) {
         assert_int_equal(s.pr_pid, 6);
         assert_int_equal(s.pr_reg[0], 6); /* r15 */
         assert_null(note(f, ph, NT_PRSTATUS, 2, &sz));
+        struct user_fpregs_struct fp;
+        memcpy(&fp, note(f, ph, NT_FPREGSET, 0, &sz), sizeof(fp));
+        assert_int_equal(sz, 512);
+        assert_int_equal(fp.mxcsr, 0x1f80);
+        assert_int_equal(fp.xmm_space[0], 0x1234 + 5);
+        assert_null(note(f, ph, NT_FPREGSET, 1, &sz));
         struct elf_prpsinfo p;
         memcpy(&p, note(f, ph, NT_PRPSINFO, 0, &sz), sizeof(p));
         assert_string_equal(p.pr_fname, "prog");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
+#include <sys/user.h>
 
 #include "criu-elfcore.h"
 
@@ -49,6 +50,7 @@ static const struct elfcore_seg segs[] = {
 static struct elfcore_input input(struct elfcore_thread t[2]) {
         memset(t, 0, 2 * sizeof(*t));
         t[0].tid = 100, t[1].tid = 101;
+        t[0].has_fpregs = true, t[0].fpregs.mxcsr = 0x1f80, t[0].fpregs.xmm_space[3] = 0xabcd;
         for (int i = 0; i < ELFCORE_NREGS; i++)
                 t[0].regs[i] = 1000 + i, t[1].regs[i] = 2000 + i;
         static const char args[] = "/bin/x\0-v\0arg";
@@ -90,12 +92,20 @@ static void check_notes(const uint8_t *f, const Elf64_Phdr *ph) {
         uint32_t t[8];
         const uint8_t *d[8];
         size_t sz[8];
-        assert_int_equal(notes(f, ph, t, d, sz, 8), 5);
+        assert_int_equal(notes(f, ph, t, d, sz, 8), 6);
         assert_int_equal(t[0], NT_PRSTATUS);
         assert_int_equal(t[1], NT_PRPSINFO);
         assert_int_equal(t[2], NT_AUXV);
         assert_int_equal(t[3], NT_FILE);
-        assert_int_equal(t[4], NT_PRSTATUS);
+        assert_int_equal(t[4], NT_FPREGSET); /* the main thread's: before the next NT_PRSTATUS */
+        assert_int_equal(t[5], NT_PRSTATUS);
+        struct user_fpregs_struct fp;
+        assert_int_equal(sz[4], sizeof(fp));
+        assert_int_equal(sz[4], 512);
+        memcpy(&fp, d[4], sizeof(fp));
+        assert_int_equal(fp.mxcsr, 0x1f80);
+        assert_int_equal(fp.xmm_space[3], 0xabcd);
+        d[4] = d[5], sz[4] = sz[5];
         struct elf_prstatus s;
         assert_int_equal(sz[0], sizeof(s));
         memcpy(&s, d[0], sizeof(s));
