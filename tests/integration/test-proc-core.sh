@@ -76,6 +76,11 @@ is "mxcsr=$(sed -n 's/^\$1 = //p' <<<"$out") xmm0=$(sed -n 's/^\$2 = {\(.*\)}/\1
   "gdb: mxcsr and xmm0 are fpregs of core-1.img (NT_FPREGSET)"
 cp "$core" "$TENV_DIR/bb.core" 2>/dev/null
 ok "cmp -s '$core' '$TENV_DIR/bb.core'" "a second read gives the same bytes"
+idx=$(image_digest "containerd.io/checkpoint/$id:core")
+bd=$mnt/$ns/by-digest/${idx#sha256:}/proc/1/core
+cn=$mnt/$ns/checkpoints/containerd.io/checkpoint/$id:core/proc/1/core
+is "$(stat -c %i "$bd")" "$(stat -c %i "$cn")" "by-digest/<hex>/ and the canonical name: one inode"
+ok "cmp -s '$bd' '$TENV_DIR/bb.core'" "by-digest/<hex>/proc/1/core has the same bytes"
 remove_container "$id"
 
 # ------------------------------------------------------------ the workload
