@@ -105,12 +105,16 @@ int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         int r = procs_of(ctx, dir, &p, &rest);
         if (r < 0)
                 return r;
-        if (!proc_named(&p, rest, &file) || file)
+        const struct criu_proc *c = proc_named(&p, rest, &file);
+        if (!c || file)
                 r = -ENOENT;
         if (r >= 0)
                 r = add_file(out, dir, NODE_KEY3(dir), "comm");
         if (r >= 0)
                 r = add_file(out, dir, NODE_KEY3(dir), "status");
+        /* a zombie has no memory to make a core of */
+        if (r >= 0 && c->state != CRIU_TASK_DEAD)
+                r = views_add_proc_core(out, dir);
         criu_procs_clear(&p);
         return r;
 }
