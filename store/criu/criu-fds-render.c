@@ -241,7 +241,9 @@ static int put_fields(json_t *o, const struct criu_file *f) {
         case FD_TYPES__FIFO:
                 if (put(o, "pipe_id", json_integer(f->pipe_id)) < 0)
                         return -ENOMEM;
-                return f->type == FD_TYPES__FIFO ? 0 : put(o, "flags", json_string(criu_open_flags(f->flags, b, sizeof(b))));
+                if (f->type == FD_TYPES__FIFO)
+                        return 0;
+                return put(o, "flags", json_string(criu_open_flags(f->flags, b, sizeof(b))));
         case FD_TYPES__INETSK:
         case FD_TYPES__UNIXSK:
                 return put_sock(o, f);
@@ -269,10 +271,12 @@ json_t *criu_file_json(const struct criu_file *f) {
 static json_t *fd_json(const struct criu_fd *d, const struct criu_files *files) {
         const struct criu_file *f = criu_files_find(files, d->id);
         char b[16];
-        json_t *o = f && f->type == d->type ? criu_file_json(f)
-                                             : json_pack("{s:s, s:I}", "type", criu_fd_type_name(d->type, b), "id",
-                                                         (json_int_t) d->id);
-        if (o && (put(o, "fd", json_integer(d->fd)) < 0 || put(o, "cloexec", json_boolean(d->fd_flags & 1)) < 0)) {
+        _cleanup_json_ json_t *file = f && f->type == d->type
+                                              ? criu_file_json(f)
+                                              : json_pack("{s:s, s:I}", "type", criu_fd_type_name(d->type, b), "id",
+                                                          (json_int_t) d->id);
+        json_t *o = json_pack("{s:I, s:b}", "fd", (json_int_t) d->fd, "cloexec", d->fd_flags & 1);
+        if (o && (!file || json_object_update(o, file) < 0)) {
                 json_decref(o);
                 return NULL;
         }

@@ -215,7 +215,8 @@ static int load_fdinfo(struct criu_task_fds *t, uint32_t files_id, criu_dump_ope
                         k = -ENOMEM;
                 else {
                         t->v = v;
-                        v[t->n++] = (struct criu_fd) { .fd = e->fd, .id = e->id, .type = e->type, .fd_flags = e->flags };
+                        v[t->n++] = (struct criu_fd) { .fd = e->fd, .id = e->id, .type = e->type,
+                                                       .fd_flags = e->flags };
                 }
                 criu_record_done(&rec);
         }

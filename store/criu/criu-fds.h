@@ -97,8 +97,11 @@ int criu_fds_json(const struct criu_task_fds *t, const struct criu_files *files,
 json_t *criu_file_json(const struct criu_file *f);
 
 /* Every socket fd of the processes: a header "PID FD FAMILY TYPE STATE
- * INO LOCAL REMOTE PEER", one line each; json: [{"pid", "fd", + the
- * socket's fields}]. */
+ * INO LOCAL REMOTE PEER", one line each. LOCAL and REMOTE are addr:port
+ * ("-" for no remote); for unix LOCAL is the bound name and REMOTE
+ * "ino:<peer's inode>". PEER is "pid/fd" of the first fd in the dump that
+ * holds the other end, "-" when none does. json: [{"pid", "fd", + the
+ * socket's fields, "peer_pid"?, "peer_fd"?}]. */
 int criu_sockets_text(const struct criu_task_fds *tasks, size_t n_tasks, const struct criu_files *files, char **ret,
                       size_t *ret_len);
 int criu_sockets_json(const struct criu_task_fds *tasks, size_t n_tasks, const struct criu_files *files,
@@ -119,9 +122,12 @@ struct criu_mounts {
 
 int criu_mounts_load(struct store_reader *image, struct criu_mounts *ret);
 void criu_mounts_clear(struct criu_mounts *m);
-/* A header "MNT_ID PARENT MOUNTPOINT ROOT FSTYPE SOURCE OPTIONS", one line
- * per mount in image order; json: [{"mnt_id", "parent_mnt_id",
- * "mountpoint", "root", "fstype", "source", "options", "root_dev"
- * ("major:minor"), "flags", "shared_id"?, "master_id"?}]. */
+/* The mount flags as mountinfo shows them: "ro,nosuid,relatime". */
+const char *criu_mount_flags(uint32_t flags, char *buf, size_t size);
+/* A header "MNT_ID PARENT MOUNTPOINT ROOT FSTYPE FLAGS SOURCE OPTIONS",
+ * one line per mount in image order ("-" for an empty source or options);
+ * json: [{"mnt_id", "parent_mnt_id", "mountpoint", "root", "fstype",
+ * "source", "options", "root_dev" ("major:minor"), "flags" (as text),
+ * "shared_id"?, "master_id"?}]. */
 int criu_mounts_text(const struct criu_mounts *m, char **ret, size_t *ret_len);
 int criu_mounts_json(const struct criu_mounts *m, json_t **ret_json);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "cleanup.h"
 #include "criu-image.h"
@@ -27,6 +28,24 @@ static char *fstype_of(const MntEntry *e) {
         if (e->fstype < sizeof(fstype_names) / sizeof(*fstype_names) && fstype_names[e->fstype])
                 return strdup(fstype_names[e->fstype]);
         return asprintf(&s, "fstype%" PRIu32, e->fstype) < 0 ? NULL : s;
+}
+
+/* The per-mount flags as /proc/<pid>/mountinfo names them. */
+static const struct {
+        uint32_t bit;
+        const char *name;
+} mount_bits[] = {
+        { MS_NOSUID, "nosuid" },         { MS_NODEV, "nodev" },       { MS_NOEXEC, "noexec" },
+        { MS_NOATIME, "noatime" },       { MS_NODIRATIME, "nodiratime" }, { MS_RELATIME, "relatime" },
+        { MS_STRICTATIME, "strictatime" },
+};
+
+const char *criu_mount_flags(uint32_t flags, char *buf, size_t size) {
+        size_t n = (size_t) snprintf(buf, size, "%s", flags & MS_RDONLY ? "ro" : "rw");
+        for (size_t i = 0; i < sizeof(mount_bits) / sizeof(*mount_bits) && n < size; i++)
+                if (flags & mount_bits[i].bit)
+                        n += (size_t) snprintf(buf + n, size - n, ",%s", mount_bits[i].name);
+        return buf;
 }
 
 void criu_mounts_clear(struct criu_mounts *m) {
@@ -86,11 +105,13 @@ int criu_mounts_text(const struct criu_mounts *m, char **ret, size_t *ret_len) {
         FILE *o = open_memstream(&buf, &len);
         if (!o)
                 return -ENOMEM;
-        fputs("MNT_ID PARENT MOUNTPOINT ROOT FSTYPE SOURCE OPTIONS\n", o);
+        fputs("MNT_ID PARENT MOUNTPOINT ROOT FSTYPE FLAGS SOURCE OPTIONS\n", o);
         for (size_t i = 0; i < m->n; i++) {
                 const struct criu_mount *c = &m->v[i];
-                fprintf(o, "%" PRIu32 " %" PRIu32 " %s %s %s %s %s\n", c->mnt_id, c->parent_mnt_id, c->mountpoint,
-                        c->root, c->fstype, *c->source ? c->source : "-", *c->options ? c->options : "-");
+                char f[96];
+                fprintf(o, "%" PRIu32 " %" PRIu32 " %s %s %s %s %s %s\n", c->mnt_id, c->parent_mnt_id, c->mountpoint,
+                        c->root, c->fstype, criu_mount_flags(c->flags, f, sizeof(f)), *c->source ? c->source : "-",
+                        *c->options ? c->options : "-");
         }
         if (fclose(o) != 0) {
                 free(buf);
@@ -102,12 +123,12 @@ int criu_mounts_text(const struct criu_mounts *m, char **ret, size_t *ret_len) {
 }
 
 static json_t *mount_json(const struct criu_mount *c) {
-        char dev[32];
+        char dev[32], f[96];
         snprintf(dev, sizeof(dev), "%" PRIu32 ":%" PRIu32, c->root_dev >> 20, c->root_dev & 0xfffff);
-        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "mnt_id", (json_int_t) c->mnt_id,
+        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "mnt_id", (json_int_t) c->mnt_id,
                               "parent_mnt_id", (json_int_t) c->parent_mnt_id, "mountpoint", c->mountpoint, "root",
                               c->root, "fstype", c->fstype, "source", c->source, "options", c->options, "root_dev",
-                              dev, "flags", (json_int_t) c->flags);
+                              dev, "flags", criu_mount_flags(c->flags, f, sizeof(f)));
         if (o && c->shared_id && json_object_set_new(o, "shared_id", json_integer(c->shared_id)) < 0)
                 goto fail;
         if (o && c->master_id && json_object_set_new(o, "master_id", json_integer(c->master_id)) < 0)

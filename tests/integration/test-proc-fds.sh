@@ -76,21 +76,25 @@ is "$(json_q "$proc/$pid/fds.json" '[f["state"] for f in d["fds"] if f["fd"] == 
 socks=$(cat "$proc/sockets")
 sock() { awk -v p="$pid" -v fd="$1" '$1 == p && $2 == fd' <<<"$socks"; }
 like "$(sock "$(wl listen_fd)")" "^$pid $(wl listen_fd) inet stream LISTEN [0-9]+ 127.0.0.1:$lp - -$" "sockets: the listener with pid and fd"
-like "$(sock "$(wl client_fd)")" "^$pid $(wl client_fd) inet stream ESTABLISHED [0-9]+ 127.0.0.1:$cp 127.0.0.1:$lp -$" \
-  "sockets: the client connection"
-like "$(sock "$(wl server_fd)")" "^$pid $(wl server_fd) inet stream ESTABLISHED [0-9]+ 127.0.0.1:$lp 127.0.0.1:$cp -$" \
-  "sockets: the accepted connection"
-is "$(sock "$(wl unix_a)")" "$pid $(wl unix_a) unix stream ESTABLISHED $ino_a - - $ino_b" "sockets: unix_a with its peer"
-is "$(sock "$(wl unix_b)")" "$pid $(wl unix_b) unix stream ESTABLISHED $ino_b - - $ino_a" "sockets: unix_b with its peer"
+like "$(sock "$(wl client_fd)")" "^$pid $(wl client_fd) inet stream ESTABLISHED [0-9]+ 127.0.0.1:$cp 127.0.0.1:$lp $pid/$(wl server_fd)$" \
+  "sockets: the client connection, its peer the accepted end"
+like "$(sock "$(wl server_fd)")" "^$pid $(wl server_fd) inet stream ESTABLISHED [0-9]+ 127.0.0.1:$lp 127.0.0.1:$cp $pid/$(wl client_fd)$" \
+  "sockets: the accepted connection, its peer the client"
+is "$(sock "$(wl unix_a)")" "$pid $(wl unix_a) unix stream ESTABLISHED $ino_a - ino:$ino_b $pid/$(wl unix_b)" \
+  "sockets: unix_a, its peer unix_b"
+is "$(sock "$(wl unix_b)")" "$pid $(wl unix_b) unix stream ESTABLISHED $ino_b - ino:$ino_a $pid/$(wl unix_a)" \
+  "sockets: unix_b, its peer unix_a"
+is "$(json_q "$proc/sockets.json" '[(s["peer_pid"], s["peer_fd"]) for s in d if s["pid"] == '"$pid"' and s["fd"] == '"$(wl client_fd)"']')" \
+  "[($pid, $(wl server_fd))]" "sockets.json: the client's peer is the accepted end"
 is "$(json_q "$proc/sockets.json" 'sorted((s["fd"], s["family"]) for s in d if s["pid"] == '"$pid"')')" \
   "$(python3 -c "print(sorted([($(wl unix_a), 'unix'), ($(wl unix_b), 'unix'), ($(wl listen_fd), 'inet'), ($(wl client_fd), 'inet'), ($(wl server_fd), 'inet')]))")" \
   "sockets.json: the workload's five sockets"
 
 # ------------------------------------------------------------ mounts
 mounts=$(cat "$proc/mounts")
-like "$(head -n1 <<<"$mounts")" '^MNT_ID PARENT MOUNTPOINT ROOT FSTYPE SOURCE OPTIONS$' "mounts has its header"
-like "$(awk '$3 == "/"' <<<"$mounts")" '^[0-9]+ [0-9]+ / / overlay ' "mounts holds / (overlay)"
-like "$(awk '$3 == "/proc"' <<<"$mounts")" '^[0-9]+ [0-9]+ /proc / proc proc ' "mounts holds /proc (proc)"
+like "$(head -n1 <<<"$mounts")" '^MNT_ID PARENT MOUNTPOINT ROOT FSTYPE FLAGS SOURCE OPTIONS$' "mounts has its header"
+like "$(awk '$3 == "/"' <<<"$mounts")" '^[0-9]+ [0-9]+ / / overlay r[ow][a-z,]* overlay ' "mounts holds / (overlay)"
+like "$(awk '$3 == "/proc"' <<<"$mounts")" '^[0-9]+ [0-9]+ /proc / proc r[ow][a-z,]* proc ' "mounts holds /proc (proc)"
 is "$(json_q "$proc/mounts.json" '[m["fstype"] for m in d if m["mountpoint"] == "/proc"]')" "['proc']" \
   "mounts.json: /proc is proc"
 is "$(json_q "$proc/mounts.json" 'len(d)')" "$(($(wc -l <<<"$mounts") - 1))" "mounts.json has a mount per line of mounts"

@@ -127,6 +127,7 @@ static void make_dump(void) {
         add_unix(f, 5, 51, 50, "\0abs", 4);
         add_inet(f, 6, 10, 5555, 0);
         add_inet(f, 7, 1, 40000, 5555);
+        add_inet(f, 10, 1, 5555, 40000);
         add_reg(f, 8, "/tmp", 0, 0200000);
         add_reg(f, 9, "/", 0, 0200000);
         start(&dump[1], "ids-5.img", IDS_MAGIC);
@@ -142,6 +143,7 @@ static void make_dump(void) {
         add_fd(d, 8, 6, FD_TYPES__INETSK, 0);
         add_fd(d, 9, 7, FD_TYPES__INETSK, 0);
         add_fd(d, 10, 99, FD_TYPES__EVENTFD, 0);
+        add_fd(d, 11, 10, FD_TYPES__INETSK, 0);
         start(&dump[3], "fs-5.img", FS_MAGIC);
         fs.cwd_id = 8, fs.root_id = 9;
         put_record(&dump[3], &fs.base);
@@ -165,6 +167,7 @@ static const char want_fds[] = "3 REG /tmp/wl-file pos=8 flags=O_RDWR|O_LARGEFIL
                                "8 INETSK tcp 127.0.0.1:5555 LISTEN\n"
                                "9 INETSK tcp 127.0.0.1:40000 -> 127.0.0.1:5555 ESTABLISHED\n"
                                "10 EVENTFD EVENTFD.99\n"
+                               "11 INETSK tcp 127.0.0.1:5555 -> 127.0.0.1:40000 ESTABLISHED\n"
                                "cwd /tmp\n"
                                "root /\n";
 
@@ -172,10 +175,10 @@ static void test_fds(void **state) {
         (void) state;
         make_dump();
         struct criu_files files = load_files();
-        assert_int_equal(files.n, 9);
+        assert_int_equal(files.n, 10);
         struct criu_task_fds t;
         assert_int_equal(criu_task_fds_load(5, open_image, NULL, &t), 0);
-        assert_int_equal(t.n, 8);
+        assert_int_equal(t.n, 9);
         assert_true(t.has_fs);
         char *s = NULL;
         size_t len = 0;
@@ -200,16 +203,19 @@ static void test_fds(void **state) {
 
         assert_int_equal(criu_sockets_text(&t, 1, &files, &s, &len), 0);
         assert_string_equal(s, "PID FD FAMILY TYPE STATE INO LOCAL REMOTE PEER\n"
-                               "5 6 unix stream ESTABLISHED 50 - - 51\n"
-                               "5 7 unix stream ESTABLISHED 51 @abs - 50\n"
+                               "5 6 unix stream ESTABLISHED 50 - ino:51 5/7\n"
+                               "5 7 unix stream ESTABLISHED 51 @abs ino:50 5/6\n"
                                "5 8 inet stream LISTEN 106 127.0.0.1:5555 - -\n"
-                               "5 9 inet stream ESTABLISHED 107 127.0.0.1:40000 127.0.0.1:5555 -\n");
+                               "5 9 inet stream ESTABLISHED 107 127.0.0.1:40000 127.0.0.1:5555 5/11\n"
+                               "5 11 inet stream ESTABLISHED 110 127.0.0.1:5555 127.0.0.1:40000 5/9\n");
         free(s);
         assert_int_equal(criu_sockets_json(&t, 1, &files, &j), 0);
-        assert_int_equal(json_array_size(j), 4);
+        assert_int_equal(json_array_size(j), 5);
         json_t *c = json_array_get(j, 3);
         assert_int_equal(json_integer_value(json_object_get(c, "pid")), 5);
         assert_int_equal(json_integer_value(json_object_get(c, "dst_port")), 5555);
+        assert_int_equal(json_integer_value(json_object_get(c, "peer_fd")), 11);
+        assert_null(json_object_get(json_array_get(j, 2), "peer_fd"));
         assert_string_equal(json_string_value(json_object_get(c, "proto")), "tcp");
         json_decref(j);
         criu_task_fds_clear(&t);
@@ -292,9 +298,9 @@ static void test_mounts(void **state) {
         (void) state;
         MntEntry a = MNT_ENTRY__INIT, b = MNT_ENTRY__INIT;
         a.fstype = 17, a.mnt_id = 100, a.parent_mnt_id = 99, a.root_dev = (0u << 20) | 55, a.root = "/";
-        a.mountpoint = "/", a.source = "overlay", a.options = "lowerdir=/l";
+        a.flags = 1 | (1u << 21), a.mountpoint = "/", a.source = "overlay", a.options = "lowerdir=/l";
         b.fstype = 16, b.fsname = "nsfs", b.mnt_id = 101, b.parent_mnt_id = 100, b.root = "/";
-        b.mountpoint = "/proc", b.source = "proc", b.options = "", b.has_shared_id = 1, b.shared_id = 4;
+        b.flags = 2 | 4 | 8, b.mountpoint = "/proc", b.source = "proc", b.options = "", b.has_shared_id = 1, b.shared_id = 4;
         struct img *m = &dump[5];
         start(m, "mountpoints-13.img", MNTS_MAGIC);
         put_record(m, &a.base);
@@ -307,14 +313,15 @@ static void test_mounts(void **state) {
         char *s = NULL;
         size_t len = 0;
         assert_int_equal(criu_mounts_text(&mounts, &s, &len), 0);
-        assert_string_equal(s, "MNT_ID PARENT MOUNTPOINT ROOT FSTYPE SOURCE OPTIONS\n"
-                               "100 99 / / overlay overlay lowerdir=/l\n"
-                               "101 100 /proc / nsfs proc -\n");
+        assert_string_equal(s, "MNT_ID PARENT MOUNTPOINT ROOT FSTYPE FLAGS SOURCE OPTIONS\n"
+                               "100 99 / / overlay ro,relatime overlay lowerdir=/l\n"
+                               "101 100 /proc / nsfs rw,nosuid,nodev,noexec proc -\n");
         free(s);
         json_t *j = NULL;
         assert_int_equal(criu_mounts_json(&mounts, &j), 0);
         s = json_dumps(json_array_get(j, 1), JSON_COMPACT | JSON_SORT_KEYS);
-        assert_string_equal(s, "{\"flags\":0,\"fstype\":\"nsfs\",\"mnt_id\":101,\"mountpoint\":\"/proc\",\"options\":\"\","
+        assert_string_equal(s, "{\"flags\":\"rw,nosuid,nodev,noexec\",\"fstype\":\"nsfs\",\"mnt_id\":101,\"mountpoint\":\"/proc\","
+                               "\"options\":\"\","
                                "\"parent_mnt_id\":100,\"root\":\"/\",\"root_dev\":\"0:0\",\"shared_id\":4,"
                                "\"source\":\"proc\"}");
         free(s);
