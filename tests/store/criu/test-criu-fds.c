@@ -300,7 +300,8 @@ static void test_mounts(void **state) {
         a.fstype = 17, a.mnt_id = 100, a.parent_mnt_id = 99, a.root_dev = (0u << 20) | 55, a.root = "/";
         a.flags = 1 | (1u << 21), a.mountpoint = "/", a.source = "overlay", a.options = "lowerdir=/l";
         b.fstype = 16, b.fsname = "nsfs", b.mnt_id = 101, b.parent_mnt_id = 100, b.root = "/";
-        b.flags = 2 | 4 | 8, b.mountpoint = "/proc", b.source = "proc", b.options = "", b.has_shared_id = 1, b.shared_id = 4;
+        b.flags = 2 | 4 | 8, b.mountpoint = "/proc", b.source = "proc", b.options = "";
+        b.has_shared_id = 1, b.shared_id = 4;
         struct img *m = &dump[5];
         start(m, "mountpoints-13.img", MNTS_MAGIC);
         put_record(m, &a.base);
@@ -320,7 +321,8 @@ static void test_mounts(void **state) {
         json_t *j = NULL;
         assert_int_equal(criu_mounts_json(&mounts, &j), 0);
         s = json_dumps(json_array_get(j, 1), JSON_COMPACT | JSON_SORT_KEYS);
-        assert_string_equal(s, "{\"flags\":\"rw,nosuid,nodev,noexec\",\"fstype\":\"nsfs\",\"mnt_id\":101,\"mountpoint\":\"/proc\","
+        assert_string_equal(s, "{\"flags\":\"rw,nosuid,nodev,noexec\",\"fstype\":\"nsfs\",\"mnt_id\":101,"
+                               "\"mountpoint\":\"/proc\","
                                "\"options\":\"\","
                                "\"parent_mnt_id\":100,\"root\":\"/\",\"root_dev\":\"0:0\",\"shared_id\":4,"
                                "\"source\":\"proc\"}");
