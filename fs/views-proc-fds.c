@@ -36,23 +36,23 @@ static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
         return open_member(userdata, name, ret);
 }
 
-/* files.img, or the separate images of older dumps. */
+static int add_image(dump_opener *o, const char *name, struct criu_files *f) {
+        _cleanup_store_reader_ struct store_reader *rd = NULL;
+        int r = open_member(o, name, &rd);
+        return r == -ENOENT ? 0 : r < 0 ? r : criu_files_add(f, rd);
+}
+
+/* files.img, or the separate images of older dumps; then memfd.img's
+ * names of the memfds. */
 static int load_files(dump_opener *o, struct criu_files *ret) {
-        static const char *const images[] = { "files.img", "reg-files.img", "pipes.img", "unixsk.img", "inetsk.img" };
+        static const char *const legacy[] = { "reg-files.img", "pipes.img", "unixsk.img", "inetsk.img" };
         struct criu_files f = { 0 };
-        int r = 0;
-        for (size_t i = 0; r >= 0 && i < sizeof(images) / sizeof(*images); i++) {
-                _cleanup_store_reader_ struct store_reader *rd = NULL;
-                r = open_member(o, images[i], &rd);
-                if (r == -ENOENT) {
-                        r = 0;
-                        continue;
-                }
-                if (r >= 0)
-                        r = criu_files_add(&f, rd);
-                if (r >= 0 && i == 0)
-                        break; /* files.img holds everything */
-        }
+        bool old = !tar_index_find(o->tar, "files.img");
+        int r = add_image(o, "files.img", &f);
+        for (size_t i = 0; r >= 0 && old && i < sizeof(legacy) / sizeof(*legacy); i++)
+                r = add_image(o, legacy[i], &f);
+        if (r >= 0)
+                r = add_image(o, "memfd.img", &f);
         if (r < 0) {
                 criu_files_clear(&f);
                 return r;
@@ -86,12 +86,24 @@ static int sockets(dump_opener *o, const struct criu_procs *p, bool json, char *
         return r;
 }
 
-/* The mountpoints image of the first process's mount namespace. */
+static int first_mountpoints(const char *name, const struct tar_member *m, void *userdata) {
+        char *out = userdata;
+        if (*out || !m || m->type != TAR_TYPE_REG || strncmp(name, "mountpoints-", 12) || strlen(name) >= 48)
+                return 0;
+        strcpy(out, name);
+        return 0;
+}
+
+/* The mountpoints image of the first process's mount namespace, or the
+ * first in the tar when its ids name none. */
 static int mounts(dump_opener *o, const struct criu_procs *p, bool json, char **ret, size_t *ret_len) {
         uint32_t mnt_ns = 0;
         int r = p->n ? criu_task_mnt_ns(p->v[0].pid, open_member, o, &mnt_ns) : -ENOENT;
-        char name[48];
-        snprintf(name, sizeof(name), "mountpoints-%u.img", mnt_ns);
+        char name[48] = "";
+        if (r >= 0)
+                snprintf(name, sizeof(name), "mountpoints-%u.img", mnt_ns);
+        else if (r == -ENOENT && tar_index_foreach_child(o->tar, "", first_mountpoints, name) >= 0 && *name)
+                r = 0;
         _cleanup_store_reader_ struct store_reader *rd = NULL;
         if (r >= 0)
                 r = open_member(o, name, &rd);

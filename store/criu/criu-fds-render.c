@@ -146,7 +146,7 @@ static void describe(FILE *o, const struct criu_file *f, const struct criu_files
                 fprintf(o, "eventfd count=%" PRIu64, f->counter);
                 return;
         case FD_TYPES__MEMFD:
-                fprintf(o, "memfd inode=%" PRIu32 " pos=%" PRIu64, f->inode_id, f->pos);
+                fprintf(o, "%s inode=%" PRIu32 " pos=%" PRIu64, f->path ? f->path : "memfd", f->inode_id, f->pos);
                 return;
         default:
                 fprintf(o, "%s.%" PRIu32, criu_fd_type_name(f->type, b), f->id);
@@ -250,7 +250,8 @@ static int put_fields(json_t *o, const struct criu_file *f) {
         case FD_TYPES__EVENTFD:
                 return put(o, "counter", json_integer((json_int_t) f->counter));
         case FD_TYPES__MEMFD:
-                if (put(o, "inode_id", json_integer(f->inode_id)) < 0)
+                if (put(o, "inode_id", json_integer(f->inode_id)) < 0 ||
+                    (f->path && put(o, "name", json_string(f->path + strlen("memfd:"))) < 0))
                         return -ENOMEM;
                 return put(o, "pos", json_integer((json_int_t) f->pos));
         default:

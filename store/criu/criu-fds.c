@@ -122,6 +122,21 @@ static int take_file_entry(struct criu_file *c, const FileEntry *e) {
         }
 }
 
+/* memfd.img: the name of each memfd inode goes to the MEMFD files of f
+ * that use it (as "memfd:<name>"); so files.img must be added first. */
+static int take_memfd_inode(struct criu_files *f, const MemfdInodeEntry *e) {
+        for (size_t i = 0; i < f->n; i++) {
+                struct criu_file *c = &f->v[i];
+                if (c->type != FD_TYPES__MEMFD || c->inode_id != e->inode_id || c->path)
+                        continue;
+                if (asprintf(&c->path, "memfd:%s", e->name ? e->name : "") < 0) {
+                        c->path = NULL;
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 /* One record of files.img or of an older separate image into c. */
 static int take_record(struct criu_file *c, const ProtobufCMessage *m) {
         if (m->descriptor == &file_entry__descriptor)
@@ -157,6 +172,13 @@ int criu_files_add(struct criu_files *f, struct store_reader *image) {
                 k = criu_image_next(img, &rec);
                 if (k <= 0)
                         return k;
+                if (rec.msg->descriptor == &memfd_inode_entry__descriptor) {
+                        k = take_memfd_inode(f, (const MemfdInodeEntry *) rec.msg);
+                        criu_record_done(&rec);
+                        if (k < 0)
+                                return k;
+                        continue;
+                }
                 struct criu_file *v = realloc(f->v, (f->n + 1) * sizeof(*v));
                 if (!v) {
                         criu_record_done(&rec);

@@ -21,7 +21,8 @@
 struct criu_file {
         uint32_t id;
         uint32_t type;     /* fd_types: 1 REG, 2 PIPE, 4 INETSK, 5 UNIXSK, ... */
-        char *path;        /* REG, FIFO: the name; UNIXSK: the bound name ("@x" abstract), "" none */
+        char *path;        /* REG: the name; UNIXSK: the bound name ("@x" abstract, "" none);
+                            * MEMFD: "memfd:<name>" once memfd.img is added, else NULL */
         uint64_t pos;      /* REG, MEMFD */
         uint32_t flags;    /* open flags: REG, PIPE, FIFO, MEMFD, EVENTFD */
         uint32_t pipe_id;  /* PIPE, FIFO */
@@ -40,8 +41,9 @@ struct criu_files {
 };
 
 /* Adds the records of one image to f: files.img's file_entry records, or
- * the reg_file/pipe/unix_sk/inet_sk entries of the older separate images.
- * Any other record is -EBADMSG. */
+ * the reg_file/pipe/unix_sk/inet_sk entries of the older separate images;
+ * memfd.img's inodes name the MEMFD files already added. Any other record
+ * is -EBADMSG. */
 int criu_files_add(struct criu_files *f, struct store_reader *image);
 void criu_files_clear(struct criu_files *f);
 const struct criu_file *criu_files_find(const struct criu_files *f, uint32_t id);

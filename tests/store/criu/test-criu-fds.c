@@ -18,6 +18,7 @@
 #include "criu_fdinfo.pb-c.h"
 #include "criu_fs.pb-c.h"
 #include "criu_magic.h"
+#include "criu_memfd.pb-c.h"
 #include "criu_mnt.pb-c.h"
 #include "criu_pipe.pb-c.h"
 #include "criu_regfile.pb-c.h"
@@ -341,6 +342,43 @@ static void test_mounts(void **state) {
         }
 }
 
+/* memfd.img names the memfds of files.img. */
+static void test_memfd(void **state) {
+        (void) state;
+        MemfdFileEntry m = MEMFD_FILE_ENTRY__INIT;
+        FileEntry f = FILE_ENTRY__INIT;
+        m.id = 3, m.pos = 16, m.fown = &fown, m.inode_id = 7;
+        f.type = FD_TYPES__MEMFD, f.id = 3, f.memfd = &m;
+        struct img *i = &dump[0];
+        start(i, "files.img", FILES_MAGIC);
+        put_record(i, &f.base);
+        MemfdInodeEntry n = MEMFD_INODE_ENTRY__INIT;
+        n.name = "shm-area", n.inode_id = 7, n.shmid = 9;
+        start(&dump[1], "memfd.img", MEMFD_INODE_MAGIC);
+        put_record(&dump[1], &n.base);
+        n_dump = 2;
+        struct criu_files files = { 0 };
+        struct store_reader *r = NULL;
+        assert_int_equal(open_image(NULL, "files.img", &r), 0);
+        assert_int_equal(criu_files_add(&files, r), 0);
+        store_reader_free(r);
+        assert_int_equal(open_image(NULL, "memfd.img", &r), 0);
+        assert_int_equal(criu_files_add(&files, r), 0);
+        store_reader_free(r);
+        assert_int_equal(files.n, 1);
+        struct criu_fd fd = { .fd = 4, .id = 3, .type = FD_TYPES__MEMFD };
+        struct criu_task_fds t = { .pid = 1, .v = &fd, .n = 1 };
+        char *s = NULL;
+        size_t len = 0;
+        assert_int_equal(criu_fds_text(&t, &files, &s, &len), 0);
+        assert_string_equal(s, "4 MEMFD memfd:shm-area inode=7 pos=16\n");
+        free(s);
+        json_t *j = criu_file_json(&files.v[0]);
+        assert_string_equal(json_string_value(json_object_get(j, "name")), "shm-area");
+        json_decref(j);
+        criu_files_clear(&files);
+}
+
 static void test_names(void **state) {
         (void) state;
         char b[160];
@@ -358,7 +396,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fds),     cmocka_unit_test(test_zombie_and_legacy),
                 cmocka_unit_test(test_corrupt), cmocka_unit_test(test_mounts),
-                cmocka_unit_test(test_names),
+                cmocka_unit_test(test_names),   cmocka_unit_test(test_memfd),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
