@@ -12,14 +12,14 @@ crit=${CRIT:-/opt/ckptfs/criu-4.2.1/crit.sh}
 mnt=$TENV_DIR/mnt
 ns=$CKPTFS_TEST_NS
 id=$(tenv_uid fds)
-run_ok "workload started" tenv_run "$id" workload
+# Without its stopped child (CKPTFS_WL_STOPPED=0): CRIU hangs seizing a
+# stopped task inside the frozen cgroup-v1 freezer on this kernel.
+run_ok "workload started" tenv_run --env=CKPTFS_WL_ENV=fds-test --env=CKPTFS_WL_STOPPED=0 "$id" /bin/workload
 ok "wait_for 20 tenv_cat '$id' /tmp/workload.info" "the workload wrote workload.info"
 info=$(tenv_cat "$id" /tmp/workload.info)
 wl() { sed -n "s/^$1=//p" <<<"$info"; }
 pid=$(wl pid)
-# The stopped child cannot be seized by CRIU inside the frozen (cgroup v1)
-# freezer: the dump would hang in ptrace_attach. Let it run again.
-run_ok "the stopped child continues" tenv_exec "$id" kill -CONT "$(wl stopped_pid)"
+is "$(wl stopped_pid)" 0 "the workload runs without a stopped child"
 
 ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
 ctl=$mnt/$ns/containers/$id/checkpoint
@@ -130,7 +130,7 @@ EOF
 )
   is "$ours" "$(cat "$TENV_DIR/crit-fds.txt")" "fds.json of every process crit lists, in crit's format, equal crit x fds"
   like "$(grep -c '^[0-9]' "$TENV_DIR/crit-fds.txt")" '^[1-9]' "crit listed at least one process"
-  is "$(grep -cP "^\t *$(wl fd): /tmp/wl-file$" "$TENV_DIR/crit-fds.txt")" 2 "crit too has /tmp/wl-file (workload and its stopped child)"
+  is "$(grep -cP "^\t *$(wl fd): /tmp/wl-file$" "$TENV_DIR/crit-fds.txt")" 1 "crit too has fd $(wl fd) /tmp/wl-file"
 else
   skip "no crit at $crit (scripts/install-deps.sh)"
 fi
