@@ -68,6 +68,17 @@ int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* fs/views-proc-core.c: proc/<pid>/core, the ELF core file (store/criu's
+ * criu-coredump.h) served by offset; views_add_proc_core adds it to the
+ * listing of pid dir `dir`. */
+int views_proc_core_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_proc_core_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_add_proc_core(fs_dirents *out, const fs_node *dir);
+/* fs/views-proc-fds.c: proc/sockets, sockets.json, mounts, mounts.json and
+ * <pid>/fds, fds.json (store/criu's criu-fds.h); rest is the key after
+ * "<digest>/". views_content_proc hands these files over. */
+bool views_proc_fds_handles(const char *rest);
+int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
 /* fs/views-proc-mem.c: proc/<pid>/{cmdline,environ,maps,mem,vmas/} of a
  * process with memory (criu-mem.h, criu-vma.h); views_list_proc_pid adds
@@ -126,7 +137,7 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
  * owner of the mount, even with -o allow_other. What is inside keeps the
  * modes of the image (backups copy them as they are). */
 #define FS_DIR_SECRET (S_IFDIR | 0500)
-/* A file of a process's memory or environment: the owner's only. */
+/* A file holding a process's memory (proc/<pid>/core, ...): the owner only. */
 #define FS_REG_SECRET (S_IFREG | 0400)
 #define FS_VIEWS_KINDS                                                                                         \
         [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
@@ -165,7 +176,9 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
                                  .attr = views_decoded_attr },                                                 \
         [FS_CK_PROC] = { .mode = FS_DIR_RO, .list = views_list_proc, .attr = views_ckpt_attr },               \
         [FS_CK_PROC_PID] = { .mode = FS_DIR_RO, .list = views_list_proc_pid, .attr = views_ckpt_attr },       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr },     \
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr },    \
+        [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET, .open_reader = views_proc_core_open,                      \
+                              .attr = views_proc_core_attr },                                                  \
         FS_PROC_MEM_KINDS
 #define FS_PROC_MEM_KINDS                                                                                      \
         [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO, .content = views_content_proc_mem, .attr = views_ckpt_attr }, \
@@ -180,7 +193,8 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
 #define FS_DECODED_KINDS                                                                                       \
         [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO },                \
         [FS_CK_PROC] = { .mode = FS_DIR_RO }, [FS_CK_PROC_PID] = { .mode = FS_DIR_RO },                       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO },             \
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET },             \
+        [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO },                                                          \
         [FS_CK_PROC_SECRET] = { .mode = FS_REG_SECRET }, [FS_CK_PROC_MEM] = { .mode = FS_REG_SECRET },         \
         [FS_CK_PROC_VMAS] = { .mode = FS_DIR_SECRET }, [FS_CK_PROC_VMA] = { .mode = FS_REG_SECRET }
 #endif

@@ -81,6 +81,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_PROC_SECRET:
         case FS_CK_PROC_MEM:
         case FS_CK_PROC_VMA:
+        case FS_CK_PROC_CORE:
                 return true;
         default:
                 return false;
