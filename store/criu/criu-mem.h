@@ -58,6 +58,13 @@ int criu_mem_next_hole(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_h
 int criu_mem_cmdline(struct criu_mem *m, char **ret_buf, size_t *ret_len);
 int criu_mem_environ(struct criu_mem *m, char **ret_buf, size_t *ret_len);
 
+/* The index (ranges, pages id, arg/env bounds) as bytes to keep in a cache
+ * (malloc'ed), and a criu_mem from such bytes without reading mm or the
+ * pagemap again (pages-<id>.img is opened through open). Bytes that are not
+ * such an index, or whose ranges break the pagemap's rules: -EBADMSG. */
+int criu_mem_index_bytes(const struct criu_mem *m, void **ret, size_t *ret_len);
+int criu_mem_open_index(const void *data, size_t len, criu_mem_open_fn open, void *ctx, struct criu_mem **ret_mem);
+
 /* criu-mem-reader.c. A store_reader over [base, base + size) of m's memory
  * (offset 0 is address base): proc/<pid>/mem (base 0) and one VMA's bytes.
  * Takes m on success (the reader frees it), the caller's on failure. */

@@ -267,6 +267,49 @@ static void test_reader(void **state) {
         dump_free(&d);
 }
 
+/* The index through its bytes (the sqlite cache's copy) reads the same. */
+static void test_index_bytes(void **state) {
+        (void) state;
+        struct dump d;
+        build(&d);
+        struct criu_mem *m = open_ok(&d);
+        void *b = NULL;
+        size_t len = 0;
+        assert_int_equal(criu_mem_index_bytes(m, &b, &len), 0);
+        criu_mem_free(m);
+        /* No mm or pagemap needed any more: only pages-2.img. */
+        d.f[0].name = d.f[1].name = NULL;
+        assert_int_equal(criu_mem_open_index(b, len, open_member, &d, &m), 0);
+        size_t n;
+        const struct criu_mem_range *r = criu_mem_ranges(m, &n);
+        assert_int_equal(n, 3);
+        assert_int_equal(r[2].vaddr, 0x17000), assert_int_equal(r[2].pages_off, 3 * PG);
+        expect_bytes(m, 0x13ffc, "BBBBCCCC", 8);
+        expect_bytes(m, 0x17ffc, "DDDD\0\0\0\0", 8);
+        char *a = NULL;
+        assert_int_equal(criu_mem_environ(m, &a, &n), 0);
+        assert_memory_equal(a, "K=V\0", 4);
+        free(a);
+        criu_mem_free(m);
+        /* Cut, grown, or with a range moved: not an index. */
+        for (size_t k = 0; k < len; k += 8)
+                assert_int_equal(criu_mem_open_index(b, k, open_member, &d, &m), -EBADMSG);
+        uint64_t *w = b;
+        w[7 + 3] += PG;                                            /* 2nd range's vaddr: offsets still fit */
+        assert_int_equal(criu_mem_open_index(b, len, open_member, &d, &m), 0);
+        criu_mem_free(m);
+        w[7 + 5] += PG;                                            /* its offset no longer the running sum */
+        assert_int_equal(criu_mem_open_index(b, len, open_member, &d, &m), -EBADMSG);
+        w[7 + 5] -= PG, w[7 + 3] = 0x10000;                        /* overlaps the first */
+        assert_int_equal(criu_mem_open_index(b, len, open_member, &d, &m), -EBADMSG);
+        w[7 + 3] = 0x13000, w[0] ^= 1;                             /* magic */
+        assert_int_equal(criu_mem_open_index(b, len, open_member, &d, &m), -EBADMSG);
+        w[0] ^= 1, w[6] = UINT64_MAX;                              /* count */
+        assert_int_equal(criu_mem_open_index(b, len, open_member, &d, &m), -EBADMSG);
+        free(b);
+        dump_free(&d);
+}
+
 static void test_argv_env(void **state) {
         (void) state;
         struct dump d;
@@ -358,6 +401,7 @@ int main(void) {
                 cmocka_unit_test(test_read),
                 cmocka_unit_test(test_seek),
                 cmocka_unit_test(test_reader),
+                cmocka_unit_test(test_index_bytes),
                 cmocka_unit_test(test_argv_env),
                 cmocka_unit_test(test_corrupt),
         };
