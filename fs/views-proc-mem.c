@@ -3,7 +3,8 @@
  * offsets are virtual addresses) and vmas/<start>-<end> (0500 dir, 0400
  * files: one per mapping with dumped pages, its bytes). Memory is read by
  * offset through a criu_mem_reader, never loaded whole; SEEK_DATA and
- * SEEK_HOLE go to criu_mem_reader_seek.
+ * SEEK_HOLE go to criu_mem_reader_seek. The pagemap index is built once
+ * per CRIU blob and process and kept in the sqlite cache (mem_open).
  *
  * mem's size is the end of the highest VMA that ends at or below 2^63 - 1
  * (off_t's limit: the x86-64 vsyscall page lies above, and CRIU never dumps
@@ -21,6 +22,7 @@
 #include "cleanup.h"
 #include "criu-mem.h"
 #include "criu-vma.h"
+#include "db.h"
 #include "views.h"
 
 /* The dump behind a node, the pid and the rest of its key after "<pid>/". */
@@ -74,6 +76,28 @@ static bool has_mm(const dump_of *d) {
         return m && m->type == TAR_TYPE_REG;
 }
 
+/* The memory index of d's process: from the sqlite cache (by the CRIU
+ * tar's digest and "criu-mem/<pid>"), else built from mm and the pagemap
+ * and kept there. The cache is only a shortcut: a failed write costs a
+ * rebuild next time, and bytes that do not check out are rebuilt. */
+static int mem_open(dump_of *d, struct criu_mem **ret) {
+        struct store_db *db = d->ctx->db;
+        char name[32];
+        snprintf(name, sizeof(name), "criu-mem/%u", d->pid);
+        _cleanup_free_ void *bytes = NULL;
+        size_t len = 0;
+        if (db && store_db_get_extra(db, d->desc.digest, name, &bytes, &len) >= 0 &&
+            criu_mem_open_index(bytes, len, open_member, d, ret) >= 0)
+                return 0;
+        int r = criu_mem_open(open_member, d, d->pid, ret);
+        if (r < 0 || !db)
+                return r;
+        _cleanup_free_ void *out = NULL;
+        if (criu_mem_index_bytes(*ret, &out, &len) >= 0)
+                (void) store_db_put_extra(db, d->desc.digest, name, out, len);
+        return 0;
+}
+
 int views_list_proc_mem(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         static const struct {
                 const char *name;
@@ -115,7 +139,7 @@ static int render(dump_of *d, char **ret, size_t *ret_len) {
         if (!cmdline && strcmp(d->file, "environ"))
                 return -ENOENT;
         _cleanup_criu_mem_ struct criu_mem *m = NULL;
-        int r = criu_mem_open(open_member, d, d->pid, &m);
+        int r = mem_open(d, &m);
         if (r < 0)
                 return r;
         return cmdline ? criu_mem_cmdline(m, ret, ret_len) : criu_mem_environ(m, ret, ret_len);
@@ -197,7 +221,7 @@ int views_proc_mem_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret
         struct criu_mem *m = NULL;
         r = window_of(&d, &base, &size);
         if (r >= 0)
-                r = criu_mem_open(open_member, &d, d.pid, &m);
+                r = mem_open(&d, &m);
         if (r >= 0 && (r = criu_mem_reader(m, base, size, ret)) < 0)
                 criu_mem_free(m);
         dump_clear(&d);
@@ -213,7 +237,7 @@ int views_list_proc_vmas(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 return r;
         _cleanup_criu_mem_ struct criu_mem *m = NULL;
         struct criu_vmas v = { 0 };
-        r = criu_mem_open(open_member, &d, d.pid, &m);
+        r = mem_open(&d, &m);
         if (r >= 0)
                 r = criu_vmas_load(open_member, &d, d.pid, &v);
         for (size_t i = 0; r >= 0 && i < v.n; i++) {

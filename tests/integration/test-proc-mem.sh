@@ -34,7 +34,8 @@ env_off=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().index(b"C
 addr=$((env_start + env_off))
 want="CKPTFS_WL_ENV=$marker"
 
-ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
+cache=$TENV_DIR/cache.db
+ckptfs_mount "$mnt" --namespace "$ns" --cache "$cache" || bail_out "mount failed"
 c=$mnt/$ns/containers/$id
 echo > "$c/checkpoint"
 ok $? "echo > checkpoint succeeds"
@@ -49,6 +50,7 @@ run_ok "its CRIU tar extracts" tar -C "$W/criu" -xf "$BLOBS/${blob#sha256:}"
 
 pid=1
 P=$c/checkpoints/$tag/proc/$pid
+bb_blob=$blob bb_name=$name bb_addr=$addr
 is "$(ls "$P" | grep -xE 'cmdline|environ|maps|mem|vmas' | tr '\n' ' ')" "cmdline environ maps mem vmas " \
   "proc/1 lists the memory views"
 
@@ -169,4 +171,25 @@ else
 fi
 remove_container "$wid"
 ckptfs_umount "$mnt"
+
+# ---------------------------------------------------------------- the pagemap index in the sqlite cache
+extra() { # DIGEST NAME: the length of the cached bytes, or "none"
+  python3 -c 'import sqlite3, sys
+r = sqlite3.connect(sys.argv[1]).execute("SELECT length(data) FROM blob_extras WHERE blob_digest = ? AND name = ?",
+                                         sys.argv[2:4]).fetchone()
+print(r[0] if r else "none")' "$cache" "$1" "$2"
+}
+n=$(extra "$bb_blob" criu-mem/1)
+like "$n" '^[1-9][0-9]*$' "the cache keeps pid 1's pagemap index under the CRIU blob's digest ($n bytes)"
+python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE blob_extras SET data = ? WHERE blob_digest = ? AND name = ?", [b"\x01\x02"] + sys.argv[2:4])
+c.commit()' "$cache" "$bb_blob" criu-mem/1
+ckptfs_mount "$mnt" --namespace "$ns" --cache "$cache" || bail_out "mount failed"
+bb_P=$mnt/$ns/checkpoints/$bb_name/proc/1
+ok "wait_for 10 test -e '$bb_P/mem'" "after a remount, checkpoints/$bb_name/proc/1/mem"
+is "$(dd if="$bb_P/mem" bs=1 skip=$bb_addr count=${#want} status=none)" "$want" \
+  "with damaged cached bytes, mem still gives the marker (the index is rebuilt)"
+ckptfs_umount "$mnt"
+is "$(extra "$bb_blob" criu-mem/1)" "$n" "... and the rebuilt index replaced them"
 done_testing
