@@ -21,6 +21,10 @@ static ssize_t window_pread(void *ctx, void *buf, size_t len, uint64_t off) {
                 len = SSIZE_MAX;
         size_t n = 0;
         int r = criu_mem_read(w->m, w->base + off, buf, len, &n);
+        /* Readers serve files: damaged pages are an I/O error to their
+         * readers, as for any reader of a damaged blob. */
+        if (r == -EBADMSG)
+                r = -EIO;
         return r < 0 ? r : (ssize_t) n;
 }
 

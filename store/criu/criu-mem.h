@@ -67,7 +67,8 @@ int criu_mem_open_index(const void *data, size_t len, criu_mem_open_fn open, voi
 
 /* criu-mem-reader.c. A store_reader over [base, base + size) of m's memory
  * (offset 0 is address base): proc/<pid>/mem (base 0) and one VMA's bytes.
- * Takes m on success (the reader frees it), the caller's on failure. */
+ * Takes m on success (the reader frees it), the caller's on failure. Its
+ * reads fail with -EIO where criu_mem_read says -EBADMSG. */
 int criu_mem_reader(struct criu_mem *m, uint64_t base, uint64_t size, struct store_reader **ret_reader);
 /* SEEK_DATA (hole false) or SEEK_HOLE (true) on a criu_mem_reader from off:
  * the offset, or -ENXIO at or past its size (SEEK_DATA also when no data

@@ -170,6 +170,38 @@ else
   skip "echo tcp > checkpoint failed ($(head -c 200 "$W/wl.err" | tr '\n' ' ')): $(cat "$c/checkpoint" 2>/dev/null | tr '\n' ' ' | head -c 300)"
 fi
 remove_container "$wid"
+
+# ---------------------------------------------------------------- damaged images (ckpt-variant.py)
+# Copies of the busybox checkpoint whose CRIU tar has one image damaged:
+# the views that need it fail with EIO, the others read as in the original.
+good=$mnt/$ns/checkpoints/$bb_name
+variant() { # TAG EDIT...: the copy ck/$id:TAG, listed in the mount
+  local tag=$1
+  shift
+  /usr/bin/python3 "$LIB_DIR/ckpt-variant.py" "$good/layout" "ck/$id:$tag" "$TENV_DIR/$tag.tar" "$@" >/dev/null &&
+    tenv_ctr images import --no-unpack "$TENV_DIR/$tag.tar" >/dev/null &&
+    wait_for 10 test -d "$mnt/$ns/checkpoints/ck/$id:$tag/proc/1"
+}
+run_ok "a copy with pagemap-1.img cut short" variant cut-pagemap pagemap-1.img=truncate:20
+d=$mnt/$ns/checkpoints/ck/$id:cut-pagemap/proc/1
+fails_with EIO head -c1 "$d/mem"
+fails_with EIO cat "$d/cmdline"
+fails_with EIO ls "$d/vmas"
+run_ok "maps reads as in the original (it needs no pagemap)" cmp "$good/proc/1/maps" "$d/maps"
+run_ok "a copy with mm-1.img cut short" variant cut-mm mm-1.img=truncate:50
+d=$mnt/$ns/checkpoints/ck/$id:cut-mm/proc/1
+fails_with EIO cat "$d/maps"
+fails_with EIO head -c1 "$d/mem"
+run_ok "status reads as in the original" cmp "$good/proc/1/status" "$d/status"
+pages=$(ls "$good/task" | grep '^pages-' | head -n1)
+half=$(($(stat -c %s "$good/task/$pages") / 2))
+run_ok "a copy with $pages cut to half" variant cut-pages "$pages=truncate:$half"
+d=$mnt/$ns/checkpoints/ck/$id:cut-pages/proc/1
+fails_with EIO dd if="$d/mem" bs=1 skip=$bb_addr count=8 status=none
+is "$(python3 -c 'import os,sys; print(os.lseek(os.open(sys.argv[1], os.O_RDONLY), 0, os.SEEK_DATA))' "$d/mem")" \
+  "$(python3 -c 'import os,sys; print(os.lseek(os.open(sys.argv[1], os.O_RDONLY), 0, os.SEEK_DATA))' "$good/proc/1/mem")" \
+  "SEEK_DATA still answers (the index is whole)"
+ok "kill -0 $CKPTFS_PID" "the daemon is alive"
 ckptfs_umount "$mnt"
 
 # ---------------------------------------------------------------- the pagemap index in the sqlite cache

@@ -376,7 +376,10 @@ static void test_corrupt(void **state) {
         size_t n;
         assert_int_equal(criu_mem_read(m, 0x17ffc, b, 8, &n), -EBADMSG);
         assert_int_equal(criu_mem_read(m, 0x10000, b, 8, &n), 0);
-        criu_mem_free(m);
+        struct store_reader *r = NULL;
+        assert_int_equal(criu_mem_reader(m, 0, 0x20000, &r), 0);
+        assert_int_equal(store_reader_pread(r, b, 8, 0x17ffc), -EIO);   /* a file's reader: EIO */
+        store_reader_free(r);
         pagemap_of(&d, 0x10001, 1, 0, 0);                          /* not page-aligned */
         assert_int_equal(open_err(&d), -EBADMSG);
         pagemap_of(&d, 0x10000, 0, 0, 0);                          /* no pages */
