@@ -137,7 +137,8 @@ typedef struct fs_kind_ops {
         int (*mkdir)(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
         int (*rmdir)(fs_ctx *ctx, const fs_node *dir, const char *name);
         /* Optional: adjusts the default attributes (mode, size, times,
-         * owner) of a node whose kind does not fix them. */
+         * owner; st_blocks for a sparse file, else they follow the size)
+         * of a node whose kind does not fix them. */
         int (*attr)(fs_ctx *ctx, const fs_node *n, struct stat *st);
         /* Optional, regular files too big to snapshot: a reader served by
          * offset (owned by the caller). *ret_digest: the digest of the

@@ -205,11 +205,20 @@ int views_proc_mem_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         if ((r = dump_open(ctx, n, &d)) < 0)
                 return r;
         uint64_t base, size;
+        _cleanup_criu_mem_ struct criu_mem *m = NULL;
         r = window_of(&d, &base, &size);
-        dump_clear(&d);
+        /* st_blocks say what is stored: cp and tar look for holes only
+         * in a file with fewer blocks than its size. */
         if (r >= 0)
-                st->st_size = (off_t) size;
-        return damaged(r);
+                r = mem_open(&d, &m);
+        dump_clear(&d);
+        if (r < 0)
+                return damaged(r);
+        st->st_size = (off_t) size;
+        st->st_blocks = (blkcnt_t) ((criu_mem_data_bytes(m, base, base + size) + 511) / 512);
+        if (!st->st_blocks && size)
+                st->st_blocks = 1;   /* 0 would mean "as the size" (node_attr) */
+        return 0;
 }
 
 int views_proc_mem_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {

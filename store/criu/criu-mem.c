@@ -172,6 +172,15 @@ int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_s
         return 0;
 }
 
+uint64_t criu_mem_data_bytes(const struct criu_mem *m, uint64_t start, uint64_t end) {
+        uint64_t sum = 0;
+        for (size_t i = find(m, start); i < m->n && m->ranges[i].vaddr < end; i++) {
+                uint64_t s = m->ranges[i].vaddr, e = s + m->ranges[i].nr_pages * PAGE;
+                sum += (e < end ? e : end) - (s > start ? s : start);
+        }
+        return sum;
+}
+
 bool criu_mem_has_data(const struct criu_mem *m, uint64_t start, uint64_t end) {
         size_t i = find(m, start);
         return i < m->n && m->ranges[i].vaddr < end;

@@ -46,6 +46,8 @@ int criu_mem_read(struct criu_mem *m, uint64_t vaddr, void *buf, size_t len, siz
  * *ret_start possibly below vaddr. -ENXIO when none (SEEK_DATA's answer). */
 int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_start, uint64_t *ret_end);
 
+/* How many dumped bytes lie in [start, end) (a sparse file's blocks). */
+uint64_t criu_mem_data_bytes(const struct criu_mem *m, uint64_t start, uint64_t end);
 /* Whether any dumped byte lies in [start, end). */
 bool criu_mem_has_data(const struct criu_mem *m, uint64_t start, uint64_t end);
 

@@ -4,7 +4,7 @@ extracted CRIU dump DIR.
 
   proc-mem-check.py CRIT DIR PROCDIR PID maps     maps vs `crit x DIR mems`
   proc-mem-check.py CRIT DIR PROCDIR PID seek     SEEK_DATA/SEEK_HOLE of mem vs the pagemap
-  proc-mem-check.py CRIT DIR PROCDIR PID size     mem's size: end of the highest VMA below 2^63
+  proc-mem-check.py CRIT DIR PROCDIR PID size     mem's size (end of the highest VMA below 2^63), blocks
   proc-mem-check.py CRIT DIR PROCDIR PID vmas     vmas/ names, sizes, bytes (= mem's at the address)
 
 Prints what differs and exits 1, or prints a summary and exits 0. crit x
@@ -126,8 +126,12 @@ def check_seek():
 def check_size():
     vmas = decode('mm-%d.img' % pid)['entries'][0]['vmas']
     want = max(num(v['end']) for v in vmas if num(v['end']) < 2**63)
-    got = os.stat(os.path.join(procdir, 'mem')).st_size
-    return ([] if got == want else ['mem size %#x, want %#x' % (got, want)]), 'mem size %#x' % got
+    st = os.stat(os.path.join(procdir, 'mem'))
+    stored = sum(b - a for a, b in present_runs())
+    bad = [] if st.st_size == want else ['mem size %#x, want %#x' % (st.st_size, want)]
+    if st.st_blocks * 512 != stored:
+        bad.append('mem has %d blocks, the pagemap %d stored bytes' % (st.st_blocks, stored))
+    return bad, 'mem size %#x, %d blocks: the %d stored bytes' % (st.st_size, st.st_blocks, stored)
 
 
 def check_vmas():

@@ -79,6 +79,14 @@ is "$(python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); sys.stdou
   "$P/mem")" 4096 "an unmapped page reads as zeros"
 out=$(check size); ok $? "$out"
 out=$(check seek); ok $? "$out"
+# cp follows SEEK_DATA/SEEK_HOLE: it copies the stored ranges only (a
+# 128 TiB sparse file; tmpfs takes it), and the copy holds the marker.
+sp=$(mktemp /dev/shm/ckptfs-mem.XXXXXX)
+run_ok "cp --sparse=always of mem (within 120 s)" timeout 120 cp --sparse=always "$P/mem" "$sp"
+is "$(stat -c %s "$sp")" "$(stat -c %s "$P/mem")" "the copy has mem's size"
+ok "[ $(du -k "$sp" | cut -f1) -lt 65536 ]" "... and only the stored pages' blocks ($(du -k "$sp" | cut -f1) KiB)"
+is "$(dd if="$sp" bs=1 skip=$addr count=$n status=none)" "$want" "... with the marker at its address"
+rm -f "$sp"
 
 # ---------------------------------------------------------------- vmas/
 hits=$(grep -a -l -r -F "$marker" "$P/vmas/" | xargs -n1 basename 2>/dev/null)

@@ -214,6 +214,10 @@ static void test_seek(void **state) {
         assert_false(criu_mem_has_data(m, 0x11000, 0x13000));      /* lazy page only */
         assert_true(criu_mem_has_data(m, 0x14000, 0x18000));       /* the tail of B C */
         assert_false(criu_mem_has_data(m, 0x18000, UINT64_MAX));
+        assert_int_equal(criu_mem_data_bytes(m, 0, UINT64_MAX), 4 * PG);
+        assert_int_equal(criu_mem_data_bytes(m, 0x14000, 0x18000), 2 * PG);   /* C and D */
+        assert_int_equal(criu_mem_data_bytes(m, 0x10800, 0x13800), 0x800 + 0x800);
+        assert_int_equal(criu_mem_data_bytes(m, 0x11000, 0x13000), 0);
         assert_int_equal(criu_mem_next_hole(m, 0x10000, &h), 0);
         assert_int_equal(h, 0x11000);
         assert_int_equal(criu_mem_next_hole(m, 0x11000, &h), 0);
