@@ -27,6 +27,7 @@ typedef enum fs_kind {
          * (ns, image name, kind-specific key). */
         FS_NS_CKPTS,           /* <ns>/checkpoints/ */
         FS_BY_DIGEST,          /* <ns>/by-digest/: its entries are FS_CKPT dirs named by the index's hex */
+        FS_CTL_IMPORT,         /* <ns>/import: the control file importing an OCI layout */
         FS_CKPT_PREFIX,        /* <ns>/checkpoints/<a>/<b>/: key1 = "a/b" */
         FS_CKPT,               /* <ns>/checkpoints/<name...:tag>/: key1 = image name */
         FS_CK_BLOB,            /* a whole blob (index.json, layout blob, manifests entry): key2 = digest */
