@@ -17,6 +17,7 @@ mkdir -p "$scratch"
 
 id=$(tenv_uid imp)
 run_ok "memhog 16 MiB started" start_memhog "$id" 16
+wait_for 30 count_at_least "$id" 5   # a fresh start would count from 0: a restore goes on from here
 ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
 ok '[ -f "$imp" ]' "MOUNT/<ns>/import exists"
 is "$(cat "$imp")" "" "cat import: empty before any import"
@@ -156,6 +157,12 @@ is "$(tenv_cat "$id" /rw-marker)" "rw-of-$id" "rw-layer file is back"
 
 fails_with EEXIST "$FSOP" write "$imp" "$scratch/lay.tar"
 like "$(field error "$(cat "$imp")")" "exists already" "EEXIST when the name is taken"
+# a backup without the CRIU blob, while the content store has it: taken from there
+echo "$scratch/miss name=containerd.io/checkpoint/$id:from-miss" > "$imp"
+ok $? "a layout missing a blob the content store has: imported"
+is "$(field blobs_from_store "$(cat "$imp")")" 1 "cat import: 1 blob from the content store"
+is "$(image_digest "containerd.io/checkpoint/$id:from-miss")" "$idx" "... the same index digest"
+run_ok "its image removed" tenv_ctr images rm --sync "containerd.io/checkpoint/$id:from-miss"
 
 # ------------------------------------------------------------ the tar: imported and restored
 forget "$name"
