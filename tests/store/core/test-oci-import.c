@@ -357,12 +357,57 @@ static void test_parse(void **state) {
         }
 }
 
+/* Random damage to a good tar (flipped bytes in headers and data, cuts):
+ * every outcome is 0 or a clean -errno, with a message on failure. */
+static void test_fuzzed_tars(void **state) {
+        struct layout l;
+        layout_init(&l);
+        char *good = write_tar(&l, NULL);
+        void *data = NULL;
+        size_t len = 0;
+        assert_int_equal(th_read_file(good, &data, &len), 0);
+        uint64_t seed = 7;
+        int ok = 0, refused = 0;
+        for (int i = 0; i < 300; i++) {
+                uint8_t *copy = malloc(len);
+                memcpy(copy, data, len);
+                size_t n = len;
+                int flips = 1 + (int) (th_rand(&seed) % 8);
+                for (int f = 0; f < flips; f++) {
+                        /* mostly in the first blocks of members: headers */
+                        size_t at = th_rand(&seed) % 4 ? (th_rand(&seed) % (n / 512)) * 512 + th_rand(&seed) % 512
+                                                      : th_rand(&seed) % n;
+                        copy[at] ^= (uint8_t) (1 + th_rand(&seed) % 255);
+                }
+                if (th_rand(&seed) % 5 == 0)
+                        n = th_rand(&seed) % n;
+                assert_int_equal(th_write_file(good, copy, n), 0);
+                free(copy);
+                char *msg = NULL;
+                int r = plan_and_verify(good, &msg, NULL);
+                if (r == 0)
+                        ok++;
+                else {
+                        assert_true(r == -EIO || r == -EINVAL || r == -EBADMSG);
+                        assert_non_null(msg);
+                        refused++;
+                }
+                free(msg);
+        }
+        assert_int_equal(ok + refused, 300);
+        assert_true(refused > 200);
+        free(data);
+        unlink(good);
+        free(good);
+        layout_free(&l);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good_dir),     cmocka_unit_test(test_good_tar),
                 cmocka_unit_test(test_flipped_byte), cmocka_unit_test(test_missing_blob),
                 cmocka_unit_test(test_unsafe_tars),  cmocka_unit_test(test_truncated_tar),
-                cmocka_unit_test(test_parse),
+                cmocka_unit_test(test_parse),        cmocka_unit_test(test_fuzzed_tars),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
