@@ -197,4 +197,30 @@ fi
 
 ok "kill -0 $CKPTFS_PID" "the daemon is alive"
 ckptfs_umount "$mnt"
+
+# ------------------------------------------------------------ a namespace that does not exist yet
+# (what a fresh containerd is to the import: no image, no blob known there)
+fresh=$ns-fresh
+fmnt=$TENV_DIR/mnt-fresh
+fctr() { _tenv_ctr_at "$CKPTFS_TEST_ADDR" "$fresh" "$@"; }
+is "$(_tenv_ctr_at "$CKPTFS_TEST_ADDR" default namespaces ls -q | grep -cxF "$fresh")" 0 "namespace $fresh does not exist"
+ckptfs_mount "$fmnt" --namespace "$fresh" || bail_out "mount of $fresh failed"
+is "$(ls "$fmnt")" "$fresh" "a --namespace mount shows its namespace before it exists"
+echo "$scratch/lay.tar" > "$fmnt/$fresh/import"
+ok $? "import of the tar into it"
+rep=$(cat "$fmnt/$fresh/import")
+is "$(field blobs_from_store "$rep")" 0 "cat import: every blob from the backup"
+is "$(fctr images ls | awk -v r="$name" '$1 == r { print $3 }')" "$idx" "the image in $fresh, same index digest"
+ok "wait_for 5 test -d '$fmnt/$fresh/by-digest/${idx#sha256:}'" "the checkpoint shows in the mount"
+run_ok "the base image imported into $fresh (restore looks it up by name)" tenv_import_image "$fresh"
+run_ok "ctr -n $fresh c restore --live --rw" fctr containers restore --live --rw "$id" "$name"
+fpid=$(fctr tasks ls | awk -v i="$id" '$1 == i { print $2 }')
+fcount() { tr -d '\n' < "/proc/$fpid/root/tmp/count" 2>/dev/null; }
+c_rest=$(fcount)
+ok "[ '${c_rest:-0}' -ge '$c_ckpt' ]" "restored counter continues ($c_ckpt -> $c_rest)"
+fcount_above() { local c; c=$(fcount); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -gt "$1" ]; }
+wait_for 10 fcount_above "$c_rest"
+ok $? "... and keeps counting"
+fctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+ckptfs_umount "$fmnt"
 done_testing
