@@ -106,14 +106,18 @@ static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_a
                 return fail(ns, path, r, msg);
         _cleanup_oci_plan_ oci_plan *p = NULL;
         r = oci_plan_build(s, &p, &msg);
+        if (r < 0)
+                return fail(ns, path, r, msg);
+        const char *name = name_arg ? name_arg : p->name;
+        if (!name)
+                return fail(ns, path, -EINVAL, "the layout names no image: add name=REF");
+        /* A taken name fails before the long part. */
+        r = ckpt_import_check_name(ctx->rpc, ns, name, &msg);
         if (r >= 0)
                 r = oci_plan_verify(s, p, &msg);
         if (r < 0)
                 return fail(ns, path, r, msg);
         long verify_ms = monotime_ms_since(&t0);
-        const char *name = name_arg ? name_arg : p->name;
-        if (!name)
-                return fail(ns, path, -EINVAL, "the layout names no image: add name=REF");
         ckpt_import_result res;
         r = import_plan(ctx, ns, path, name, s, p, &res);
         if (r < 0)

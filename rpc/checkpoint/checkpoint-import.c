@@ -44,9 +44,7 @@ static rpc_opts opts(const struct import *im, int64_t timeout_ms) {
         return o;
 }
 
-/* The name is free, and every blob not in the backup is in the store. */
-static int precheck(struct import *im, const char *name, const ckpt_import_blob *blobs, size_t n,
-                    ckpt_import_result *res) {
+static int name_free(struct import *im, const char *name) {
         rpc_error err = { 0 };
         rpc_image *img = NULL;
         rpc_opts o = opts(im, T_SHORT_MS);
@@ -57,6 +55,23 @@ static int precheck(struct import *im, const char *name, const ckpt_import_blob 
         }
         if (r != -ENOENT)
                 return fail(im, daemon_errno(r), "Images.Get of %s failed: %s", name, err.message);
+        return 0;
+}
+
+int ckpt_import_check_name(rpc_client *c, const char *ns, const char *name, char **ret_msg) {
+        *ret_msg = NULL;
+        struct import im = { .c = c, .o = { .ns = ns }, .msg = ret_msg };
+        return name_free(&im, name);
+}
+
+/* The name is free, and every blob not in the backup is in the store. */
+static int precheck(struct import *im, const char *name, const ckpt_import_blob *blobs, size_t n,
+                    ckpt_import_result *res) {
+        rpc_error err = { 0 };
+        rpc_opts o = opts(im, T_SHORT_MS);
+        int r = name_free(im, name);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
                 if (blobs[i].present)
                         continue;

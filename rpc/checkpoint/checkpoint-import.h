@@ -38,6 +38,11 @@ typedef struct ckpt_import_result {
         uint64_t bytes;    /* bytes sent */
 } ckpt_import_result;
 
+/* Whether image `name` is free in `ns`, before the long work of checking
+ * the blobs: 0, -EEXIST (with *ret_msg), or containerd's failure.
+ * ckpt_import() checks again. */
+int ckpt_import_check_name(rpc_client *c, const char *ns, const char *name, char **ret_msg);
+
 /* Imports blobs[0..n) (blobs[0] the image's target) as image `name` in
  * namespace `ns`, labelled containerd.io/checkpoint=true. Returns 0, or
  * -EEXIST (the name is taken), -EIO (a blob missing from both the backup

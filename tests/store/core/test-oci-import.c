@@ -357,6 +357,42 @@ static void test_parse(void **state) {
         }
 }
 
+/* The name: io.containerd.image.name, else the ref name, else none; one image only. */
+static void test_names(void **state) {
+        struct layout l;
+        layout_init(&l);
+        char *dir = write_dir(&l), path[4096], buf[1024];
+        snprintf(path, sizeof(path), "%s/index.json", dir);
+        const char *variants[] = { ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"t1\"}", "", "" };
+        const char *want[] = { "t1", NULL, NULL };
+        for (int v = 0; v < 3; v++) {
+                int n = snprintf(buf, sizeof(buf),
+                                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"%s\",\"digest\":\"%s\","
+                                 "\"size\":%zu%s}%s]}",
+                                 MT_INDEX, l.index, l.len[find(&l, l.index)], variants[v],
+                                 v == 2 ? ",{\"mediaType\":\"x\",\"digest\":\"sha256:00\",\"size\":1}" : "");
+                assert_int_equal(th_write_file(path, buf, (size_t) n), 0);
+                oci_plan *p = NULL;
+                char *msg = NULL;
+                int r = plan_and_verify(dir, &msg, &p);
+                if (v == 2) {
+                        assert_int_equal(r, -EINVAL);
+                        assert_non_null(strstr(msg, "exactly one"));
+                        free(msg);
+                        continue;
+                }
+                assert_int_equal(r, 0);
+                if (want[v])
+                        assert_string_equal(p->name, want[v]);
+                else
+                        assert_null(p->name);
+                oci_plan_free(p);
+        }
+        th_rm_rf(dir);
+        free(dir);
+        layout_free(&l);
+}
+
 /* Random damage to a good tar (flipped bytes in headers and data, cuts):
  * every outcome is 0 or a clean -errno, with a message on failure. */
 static void test_fuzzed_tars(void **state) {
@@ -408,6 +444,7 @@ int main(void) {
                 cmocka_unit_test(test_flipped_byte), cmocka_unit_test(test_missing_blob),
                 cmocka_unit_test(test_unsafe_tars),  cmocka_unit_test(test_truncated_tar),
                 cmocka_unit_test(test_parse),        cmocka_unit_test(test_fuzzed_tars),
+                cmocka_unit_test(test_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
