@@ -143,9 +143,18 @@ static int write_blob(struct import *im, size_t i, const ckpt_import_blob *b) {
         return 0;
 }
 
+/* Tests only: CKPTFS_TEST_IMPORT_FAIL=N makes an import fail after N blobs
+ * are written, to show that a failure leaves nothing behind. */
+static bool test_fault(const ckpt_import_result *res) {
+        const char *e = getenv("CKPTFS_TEST_IMPORT_FAIL");
+        return e && *e && res->n_written >= strtoul(e, NULL, 10);
+}
+
 static int write_all(struct import *im, const ckpt_import_blob *blobs, size_t n, ckpt_import_result *res) {
         for (size_t i = 0; i < n; i++) {
                 int r;
+                if (test_fault(res))
+                        return fail(im, -EIO, "test fault after %zu blobs (CKPTFS_TEST_IMPORT_FAIL)", res->n_written);
                 if (blobs[i].present) {
                         r = write_blob(im, i, &blobs[i]);
                         if (r < 0)

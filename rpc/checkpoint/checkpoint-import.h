@@ -6,7 +6,9 @@
  * Nothing is left behind by a failure: no image is created unless every
  * blob is in, and the blobs written so far are held by the lease only,
  * which is deleted (synchronously, so they are gone when this returns).
- * Every containerd call has a deadline. Threads: any thread; no state. */
+ * Every containerd call has a deadline. Threads: any thread; no state.
+ * Tests: CKPTFS_TEST_IMPORT_FAIL=N in the environment fails an import
+ * (-EIO) once N blobs are written. */
 #pragma once
 
 #include <stdbool.h>

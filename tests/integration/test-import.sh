@@ -204,8 +204,16 @@ fresh=$ns-fresh
 fmnt=$TENV_DIR/mnt-fresh
 fctr() { _tenv_ctr_at "$CKPTFS_TEST_ADDR" "$fresh" "$@"; }
 is "$(_tenv_ctr_at "$CKPTFS_TEST_ADDR" default namespaces ls -q | grep -cxF "$fresh")" 0 "namespace $fresh does not exist"
-ckptfs_mount "$fmnt" --namespace "$fresh" || bail_out "mount of $fresh failed"
+# a failure once blobs are written (the test fault): they go with the lease
+CKPTFS_TEST_IMPORT_FAIL=3 ckptfs_mount "$fmnt" --namespace "$fresh" || bail_out "mount of $fresh failed"
 is "$(ls "$fmnt")" "$fresh" "a --namespace mount shows its namespace before it exists"
+fails_with EIO "$FSOP" write "$fmnt/$fresh/import" "$scratch/lay.tar"
+like "$(field error "$(cat "$fmnt/$fresh/import")")" "test fault after 3 blobs" "a failure after 3 blobs written"
+is "$(fctr images ls -q | grep -c .)" 0 "... no image in $fresh"
+is "$(fctr content ls -q | grep -c .)" 0 "... no blob in $fresh (they went with the lease)"
+is "$(fctr leases ls -q | grep -c .)" 0 "... no lease"
+ckptfs_umount "$fmnt"
+ckptfs_mount "$fmnt" --namespace "$fresh" || bail_out "mount of $fresh failed"
 echo "$scratch/lay.tar" > "$fmnt/$fresh/import"
 ok $? "import of the tar into it"
 rep=$(cat "$fmnt/$fresh/import")
