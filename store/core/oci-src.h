@@ -4,7 +4,7 @@
  * - a directory is read below its own fd, one component at a time with
  *   O_NOFOLLOW: a symlink anywhere on the way to a blob is refused, so
  *   nothing outside the directory is ever read;
- * - a tar is scanned once (tarindex.h) and refused as a whole when a member
+ * - a tar (plain or gzip'd) is scanned once (tarindex.h) and refused as a whole when a member
  *   has a ".." component, an absolute name, is a device, a fifo, a symlink
  *   leading out of the archive, a hard link to nothing, or when a header is
  *   corrupt or oversized. Nothing is ever extracted: blobs are read by

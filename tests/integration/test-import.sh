@@ -34,6 +34,7 @@ criu=$(criu_blob "$idx")
 # ------------------------------------------------------------ backups of layout/
 run_ok "rsync -a of layout/" rsync -a "$layout/" "$scratch/lay/"
 run_ok "tar -C layout -cf" tar -C "$layout" -cf "$scratch/lay.tar" .
+run_ok "tar -C layout -czf" tar -C "$layout" -czf "$scratch/lay.tar.gz" .
 n_blobs=$(ls "$scratch/lay/blobs/sha256" | wc -l)
 ok "[ $n_blobs -ge 6 ]" "the copy holds $n_blobs blobs"
 
@@ -172,6 +173,10 @@ echo "$scratch/lay.tar name=$other" > "$imp"
 ok $? "import of the tar, name=$other"
 is "$(field digest "$(cat "$imp")")" "$idx" "cat import: the same index digest"
 is "$(image_digest "$other")" "$idx" "image $other -> $idx"
+echo "$scratch/lay.tar.gz name=containerd.io/checkpoint/$id:from-targz" > "$imp"
+ok $? "import of the gzip'd tar"
+is "$(image_digest "containerd.io/checkpoint/$id:from-targz")" "$idx" "... the same index digest"
+run_ok "its image removed" tenv_ctr images rm --sync "containerd.io/checkpoint/$id:from-targz"
 run_ok "ctr c restore --live --rw of the tar's image" tenv_ctr containers restore --live --rw "$id" "$other"
 c_rest=$(count_of "$id")
 ok "[ '${c_rest:-0}' -ge '$c_ckpt' ]" "restored counter continues ($c_ckpt -> $c_rest)"

@@ -174,6 +174,34 @@ static void test_good_tar(void **state) {
         layout_free(&l);
 }
 
+static void test_good_tar_gz(void **state) {
+        struct layout l;
+        layout_init(&l);
+        char *path = write_tar(&l, NULL);
+        void *data = NULL;
+        size_t len = 0;
+        assert_int_equal(th_read_file(path, &data, &len), 0);
+        struct th_buf gz = { 0 };
+        th_gzip(&gz, data, len, 6);
+        assert_int_equal(th_write_file(path, gz.p, gz.len), 0);
+        oci_src *s = NULL;
+        char *msg = NULL;
+        assert_int_equal(oci_src_open(path, &s, &msg), 0);
+        assert_true(oci_src_is_tar(s));
+        check_good_plan(s, &l);
+        oci_src_free(s);
+        /* a damaged gzip stream: a corrupt tar */
+        gz.p[gz.len / 2] ^= 0x55;
+        assert_int_equal(th_write_file(path, gz.p, gz.len), 0);
+        assert_int_equal(oci_src_open(path, &s, &msg), -EBADMSG);
+        free(msg);
+        th_buf_free(&gz);
+        free(data);
+        unlink(path);
+        free(path);
+        layout_free(&l);
+}
+
 /* Builds and verifies; returns verify's (or build's) result and message. */
 static int plan_and_verify(const char *path, char **ret_msg, oci_plan **ret_plan) {
         oci_src *s = NULL;
@@ -441,6 +469,7 @@ static void test_fuzzed_tars(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good_dir),     cmocka_unit_test(test_good_tar),
+                cmocka_unit_test(test_good_tar_gz),
                 cmocka_unit_test(test_flipped_byte), cmocka_unit_test(test_missing_blob),
                 cmocka_unit_test(test_unsafe_tars),  cmocka_unit_test(test_truncated_tar),
                 cmocka_unit_test(test_parse),        cmocka_unit_test(test_fuzzed_tars),
