@@ -74,6 +74,11 @@ int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_le
 int views_proc_core_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
 int views_proc_core_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_add_proc_core(fs_dirents *out, const fs_node *dir);
+/* fs/views-proc-fds.c: proc/sockets, sockets.json, mounts, mounts.json and
+ * <pid>/fds, fds.json (store/criu's criu-fds.h); rest is the key after
+ * "<digest>/". views_content_proc hands these files over. */
+bool views_proc_fds_handles(const char *rest);
+int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
 /* fs/views-cri.c: cri.tar (store/containerd's cri-tar.h), served by
  * offset; its stat size is exact. */

@@ -74,6 +74,9 @@ int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         r = add_file(out, dir, digest, "ps");
         if (r >= 0)
                 r = add_file(out, dir, digest, "ps.json");
+        static const char *const fds_files[] = { "sockets", "sockets.json", "mounts", "mounts.json" };
+        for (size_t i = 0; r >= 0 && i < sizeof(fds_files) / sizeof(*fds_files); i++)
+                r = add_file(out, dir, digest, fds_files[i]);
         for (size_t i = 0; r >= 0 && i < p.n; i++) {
                 char pid[16];
                 _cleanup_free_ char *key = NULL;
@@ -115,6 +118,10 @@ int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         /* a zombie has no memory to make a core of */
         if (r >= 0 && c->state != CRIU_TASK_DEAD)
                 r = views_add_proc_core(out, dir);
+        if (r >= 0)
+                r = add_file(out, dir, NODE_KEY3(dir), "fds");
+        if (r >= 0)
+                r = add_file(out, dir, NODE_KEY3(dir), "fds.json");
         criu_procs_clear(&p);
         return r;
 }
@@ -147,6 +154,9 @@ static int render(const struct criu_procs *p, const char *rest, char **ret, size
 }
 
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        const char *key = NODE_KEY3(n), *slash = key ? strchr(key, '/') : NULL;
+        if (slash && views_proc_fds_handles(slash + 1))
+                return views_content_proc_fds(ctx, n, ret, ret_len);
         struct criu_procs p;
         const char *rest;
         int r = procs_of(ctx, n, &p, &rest);
