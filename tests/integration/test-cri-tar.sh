@@ -35,7 +35,7 @@ ok "[ -e '$bydig/cri.tar' ]" "by-digest/<hex>/ lists cri.tar"
 cri=$ck/cri.tar
 is "$(stat -c %a "$cri")" 400 "cri.tar is for the owner only (0400)"
 size=$(stat -c %s "$cri")
-is "$size" "$(wc -c <"$cri")" "st_size ($size) is the number of bytes read"
+is "$size" "$(cat "$cri" | wc -c)" "st_size ($size) is the number of bytes read"
 is "$(( size % 512 ))" 0 "a whole number of tar blocks"
 ok "cmp -s '$cri' '$bydig/cri.tar' && cmp -s '$cri' '$named/cri.tar'" "the same bytes under all three names"
 
@@ -119,8 +119,35 @@ list2=$(tar -tf "$ck2/cri.tar" 2>&1)
 ok $? "tar -tf reads it"
 unlike "$list2" 'rootfs-diff' "no rootfs-diff.tar without a rw layer"
 like "$list2" $'checkpoint/pstree.img' "checkpoint/ has the CRIU files"
-is "$(stat -c %s "$ck2/cri.tar")" "$(wc -c <"$ck2/cri.tar")" "st_size is the number of bytes read"
+is "$(stat -c %s "$ck2/cri.tar")" "$(cat "$ck2/cri.tar" | wc -c)" "st_size is the number of bytes read"
+
+# ------------------------------------------------------------ 64 MiB of memory, read by offset
+id3=$(tenv_uid crim)
+run_ok "memhog 64 MiB started" start_memhog "$id3" 64
+LIB_CMD_TIMEOUT=180 run_ok "checkpoint of memhog" \
+  sh -c "echo 'name=containerd.io/checkpoint/$id3:big' > '$mnt/$ns/containers/$id3/checkpoint'"
+ck3=$mnt/$ns/containers/$id3/checkpoints/big
+ok "wait_for 10 test -e '$ck3/cri.tar'" "memhog's checkpoint has a cri.tar"
+s3=$(stat -c %s "$ck3/cri.tar")
+ok "[ '$s3' -gt $((64 << 20)) ]" "it holds the memory ($s3 bytes)"
+t0=$(date +%s%N)
+n3=$(cat "$ck3/cri.tar" | wc -c)
+t1=$(date +%s%N)
+is "$n3" "$s3" "st_size is the number of bytes read"
+t2=$(date +%s%N)
+cat "$ck3/manifests/criu.tar" >/dev/null
+t3=$(date +%s%N)
+diag "read cri.tar: $(( (t1 - t0) / 1000000 )) ms; manifests/criu.tar: $(( (t3 - t2) / 1000000 )) ms"
+big=$(cd "$ck3/task" && ls -S pages-*.img | head -n1)
+tar -xOf "$ck3/cri.tar" "checkpoint/$big" | cmp -s - "$ck3/task/$big"
+ok $? "checkpoint/$big ($(stat -c %s "$ck3/task/$big") bytes) is task/$big"
+# two readers at once, each through its own open
+( tar -xOf "$ck3/cri.tar" "checkpoint/$big" | cmp -s - "$ck3/task/$big" ) & p1=$!
+( tar -xOf "$ck3/cri.tar" "checkpoint/$big" | cmp -s - "$ck3/task/$big" ) & p2=$!
+wait $p1 && wait $p2
+ok $? "... and so it is for two readers at once"
 
 tenv_ctr tasks kill -s KILL "$id" >/dev/null 2>&1
+tenv_ctr tasks kill -s KILL "$id3" >/dev/null 2>&1
 ckptfs_umount "$mnt"
 done_testing
