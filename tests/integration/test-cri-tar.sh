@@ -38,6 +38,7 @@ size=$(stat -c %s "$cri")
 is "$size" "$(cat "$cri" | wc -c)" "st_size ($size) is the number of bytes read"
 is "$(( size % 512 ))" 0 "a whole number of tar blocks"
 ok "cmp -s '$cri' '$bydig/cri.tar' && cmp -s '$cri' '$named/cri.tar'" "the same bytes under all three names"
+is "$(stat -c %i "$bydig/cri.tar")" "$(stat -c %i "$named/cri.tar")" "by-digest/<hex>/cri.tar is the canonical name's inode"
 
 # ------------------------------------------------------------ the listing
 list=$(tar -tf "$cri" 2>&1)
