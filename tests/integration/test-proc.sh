@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# proc/ of real checkpoints against crit of the same dump: ps, ps.json and
+# <pid>/{comm,status} of a busybox pipeline with several processes (taken by
+# ctr) and of the workload fixture (threads, a stopped and a zombie child).
+# crit (`crit x DIR ps`, CRIU 4.2.1, scripts/install-deps.sh) reads the CRIU
+# tar of the same checkpoint extracted from the content store.
+. "$(dirname "$0")/lib.sh"
+require_ckptfs
+crit=${CRIT:-/opt/ckptfs/criu-4.2.1/crit.sh}
+[ -n "${CRIU_DECODE:-}" ] || skip_all "ckptfs built without the CRIU image decoder (no proc/)"
+[ -x "$crit" ] || skip_all "no crit at $crit (scripts/install-deps.sh)"
+
+mnt=$TENV_DIR/mnt
+ns=$CKPTFS_TEST_NS
+ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
+
+# extract IMAGE DIR: the CRIU tar of checkpoint image IMAGE into DIR
+extract() {
+  local blob
+  blob=$(criu_blob "$(image_digest "$1")")
+  [ -n "$blob" ] && mkdir -p "$2" && tar -C "$2" -xf "$BLOBS/${blob#sha256:}"
+}
+# "pid pgid sid depth comm" per process, sorted: from crit x DIR ps
+# ("%7d%7d%7d   " then 4 spaces per level and the comm) ...
+crit_rows() {
+  timeout 120 "$crit" x "$1" ps | awk 'NR > 1 { c = substr($0, 25); d = 0
+      while (substr(c, 1, 4) == "    ") { d++; c = substr(c, 5) }
+      print $1, $2, $3, d, c }' | sort
+}
+# ... and from proc/ps (48 columns, then (depth-1) x 4 spaces, " \_ ", the comm)
+ps_rows() {
+  awk 'NR > 1 { c = substr($0, 49); d = 0
+      while (substr(c, 1, 4) == "    ") { d++; c = substr(c, 5) }
+      if (substr(c, 1, 4) == " \\_ ") { d++; c = substr(c, 5) }
+      print $1, $3, $4, d, c }' "$1" | sort
+}
+# STATUS-FIELD NAME FILE: the value of "NAME:\t..." in a status file
+st_field() { sed -n "s/^$1:\t//p" "$2"; }
+
+# check_proc CK DIR WHAT: proc/ of checkpoint dir CK against crit on DIR
+check_proc() {
+  local ck=$1 dir=$2 what=$3 p pid comm n bad=0 sbad=0
+  ok "wait_for 10 test -f '$ck/proc/ps'" "$what: proc/ps exists"
+  is "$(ps_rows "$ck/proc/ps")" "$(crit_rows "$dir")" "$what: proc/ps has crit's pids, pgids, sids, tree and comms"
+  is "$(stat -c %s "$ck/proc/ps")" "$(wc -c <"$ck/proc/ps")" "$what: ps: st_size is the exact size"
+  run_ok "$what: ps.json is JSON" jq -e 'type == "array"' "$ck/proc/ps.json"
+  is "$(jq -r '.[].pid' "$ck/proc/ps.json" | sort -n | tr '\n' ' ')" \
+    "$(crit_rows "$dir" | awk '{ print $1 }' | sort -n | tr '\n' ' ')" "$what: ps.json: crit's pids"
+  is "$(ls "$ck/proc" | grep -E '^[0-9]+$' | sort -n | tr '\n' ' ')" \
+    "$(jq -r '.[].pid' "$ck/proc/ps.json" | sort -n | tr '\n' ' ')" "$what: one proc/<pid>/ per process"
+  n=0
+  while read -r pid _ _ _ comm; do
+    n=$((n + 1))
+    [ "$(cat "$ck/proc/$pid/comm")" = "$comm" ] || { bad=$((bad + 1)); diag "comm of $pid: $(cat "$ck/proc/$pid/comm") != $comm"; }
+    p=$(jq -c --argjson p "$pid" '.[] | select(.pid == $p)' "$ck/proc/ps.json")
+    [ "$(st_field Name "$ck/proc/$pid/status")" = "$comm" ] &&
+      [ "$(st_field Pid "$ck/proc/$pid/status")" = "$pid" ] &&
+      [ "$(st_field PPid "$ck/proc/$pid/status")" = "$(jq -r .ppid <<<"$p")" ] &&
+      [ "$(st_field Threads "$ck/proc/$pid/status")" = "$(jq -r '.threads | length' <<<"$p")" ] ||
+      { sbad=$((sbad + 1)); diag "status of $pid:" "$(cat "$ck/proc/$pid/status")" "ps.json: $p"; }
+  done < <(crit_rows "$dir")
+  is "$bad" 0 "$what: <pid>/comm is crit's comm for all $n processes"
+  is "$sbad" 0 "$what: <pid>/status: Name, Pid, PPid and Threads agree with ps.json for all $n"
+}
+
+# ------------------------------------------------------------ a busybox pipeline, taken by ctr
+id=$(tenv_uid pipe)
+run_ok "busybox pipeline started" tenv_run "$id" sh -c 'sleep 1000 | cat & while :; do sleep 1; done'
+# pid 1 sh, sleep 1000, cat, and the loop's sleep 1
+nproc_of() { tenv_ctr tasks ps "$id" 2>/dev/null | awk 'NR > 1' | wc -l; }
+ok "wait_for 20 test \"\$(nproc_of)\" -ge 4" "the pipeline runs with at least 4 processes"
+name=containerd.io/checkpoint/$id:pipe
+LIB_CMD_TIMEOUT=120 run_ok "ctr c checkpoint --task" tenv_ctr containers checkpoint --task "$id" "$name"
+dir=$TENV_DIR/pipe
+run_ok "its CRIU tar extracts" extract "$name" "$dir"
+ck=$mnt/$ns/containers/$id/checkpoints/pipe
+check_proc "$ck" "$dir" pipeline
+ps_json=$(cat "$ck/proc/ps.json")
+is "$(jq -r '[.[] | select(.comm == "sleep" or .comm == "cat")] | length' <<<"$ps_json")" \
+  "$(crit_rows "$dir" | awk '$5 == "sleep" || $5 == "cat"' | wc -l)" "ps.json: the sleeps and the cat"
+is "$(jq -r '[.[] | select(.pid != 1 and .ppid != 1)] | length' <<<"$ps_json")" 0 "every other process is a child of pid 1"
+is "$(jq -r '.[] | select(.pid == 1) | .comm' <<<"$ps_json")" sh "pid 1 is sh"
+is "$(jq -r '[.[].state] | unique | join(" ")' <<<"$ps_json")" running "all running"
+is "$(jq -r '[.[].threads | length] | unique | join(" ")' <<<"$ps_json")" 1 "one thread each"
+like "$(cat "$ck/proc/1/status")" $'State:\tR \\(running\\)' "status of pid 1: State R"
+remove_container "$id"
+
+ckptfs_umount "$mnt"
+done_testing
