@@ -47,6 +47,14 @@ int views_lookup_tar(fs_ctx *ctx, const fs_node *dir, const char *name, fs_diren
 int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
+/* The one opener of a tar member's data for task/, rw/, decoded/ and
+ * proc/: a reader (the caller's) of the file `path` of tar blob `desc` of
+ * namespace ns, whose index is `tar`; a hard link reads as its target.
+ * -ENOENT when the tar has no regular file (or hard link) there. */
+struct store_desc;
+struct tar_index;
+int views_criu_member(fs_ctx *ctx, const char *ns, const struct store_desc *desc, const struct tar_index *tar,
+                      const char *path, struct store_reader **ret);
 
 /* fs/views-decoded.c: decoded/, the record images of task/ as JSON in the
  * shape of `crit decode --pretty` (store/criu); only when built with the

@@ -22,17 +22,11 @@ typedef struct core_opener {
         const struct tar_index *tar;
 } core_opener;
 
-static int member_reader(const core_opener *o, const char *name, struct store_reader **ret) {
-        const struct tar_member *m = tar_index_find(o->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
-}
-
 static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
+        const core_opener *o = userdata;
         char name[32];
         snprintf(name, sizeof(name), "core-%u.img", pid);
-        return member_reader(userdata, name, ret);
+        return views_criu_member(o->ctx, o->ns, o->desc, o->tar, name, ret);
 }
 
 /* The processes of n's dump and the rest of n's key. */
@@ -45,7 +39,7 @@ static int procs_of(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret, const
                 return r;
         core_opener o = { .ctx = ctx, .ns = NODE_NS(n), .desc = &d, .tar = tar };
         _cleanup_store_reader_ struct store_reader *pstree = NULL;
-        r = member_reader(&o, "pstree.img", &pstree);
+        r = views_criu_member(ctx, o.ns, &d, tar, "pstree.img", &pstree);
         if (r >= 0)
                 r = criu_procs_load(pstree, open_core, &o, ret);
         store_desc_clear(&d);
