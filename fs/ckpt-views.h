@@ -76,6 +76,11 @@ int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* fs/views-proc-stats.c: proc/stats and stats.json (`file`), CRIU's dump
+ * statistics (store/criu's criu-stats.h); for a dump without them, stats
+ * says so and stats.json is {}. */
+bool views_proc_stats_file(const char *file);
+int views_proc_stats(fs_ctx *ctx, const fs_node *n, const char *file, char **ret, size_t *ret_len);
 
 /* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
  * canonical name of each digest, catalog.h's store_catalog_digests(), with

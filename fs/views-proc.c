@@ -59,15 +59,17 @@ static int add_file(fs_dirents *out, const fs_node *dir, const char *base, const
 }
 
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        struct criu_procs p;
+        struct criu_procs p = { 0 };
         const char *rest;
         int r = procs_of(ctx, dir, &p, &rest);
-        if (r < 0)
+        /* Damaged process images: ps says EIO, the other files still read. */
+        if (r < 0 && r != -EIO)
                 return r;
         const char *digest = NODE_KEY3(dir);
-        r = add_file(out, dir, digest, "ps");
-        if (r >= 0)
-                r = add_file(out, dir, digest, "ps.json");
+        r = 0;
+        static const char *const files[] = { "ps", "ps.json", "stats", "stats.json" };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++)
+                r = add_file(out, dir, digest, files[i]);
         for (size_t i = 0; r >= 0 && i < p.n; i++) {
                 char pid[16];
                 _cleanup_free_ char *key = NULL;
@@ -137,6 +139,9 @@ static int render(const struct criu_procs *p, const char *rest, char **ret, size
 }
 
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
+        const char *key = NODE_KEY3(n), *file = key ? strchr(key, '/') : NULL;
+        if (file && views_proc_stats_file(file + 1))
+                return views_proc_stats(ctx, n, file + 1, ret, ret_len);
         struct criu_procs p;
         const char *rest;
         int r = procs_of(ctx, n, &p, &rest);

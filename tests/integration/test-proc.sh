@@ -83,6 +83,28 @@ is "$(jq -r '.[] | select(.pid == 1) | .comm' <<<"$ps_json")" sh "pid 1 is sh"
 is "$(jq -r '[.[].state] | unique | join(" ")' <<<"$ps_json")" running "all running"
 is "$(jq -r '[.[].threads | length] | unique | join(" ")' <<<"$ps_json")" 1 "one thread each"
 like "$(cat "$ck/proc/1/status")" $'State:\tR \\(running\\)' "status of pid 1: State R"
+# containerd's own CRIU tar has no stats-dump (criu-format.md §7)
+ok '[ ! -e "$dir/stats-dump" ]' "ctr's CRIU tar has no stats-dump"
+like "$(cat "$ck/proc/stats")" '^no statistics' "proc/stats says the dump has no statistics"
+is "$(jq -c . "$ck/proc/stats.json")" '{}' "... and stats.json is {}"
+
+# ------------------------------------------------------------ the same pipeline, taken by ckptfs
+tag=bymount
+echo "name=containerd.io/checkpoint/$id:$tag" >"$mnt/$ns/containers/$id/checkpoint"
+ok $? "checkpoint through the mount"
+dir2=$TENV_DIR/pipe2
+run_ok "its CRIU tar extracts" extract "containerd.io/checkpoint/$id:$tag" "$dir2"
+ck2=$mnt/$ns/containers/$id/checkpoints/$tag
+check_proc "$ck2" "$dir2" "pipeline by ckptfs"
+ok '[ -f "$dir2/stats-dump" ]' "ckptfs's CRIU tar has CRIU's stats-dump"
+crit_stats=$(timeout 60 "$crit" decode -i "$dir2/stats-dump" | jq -cS '.entries[0].dump')
+is "$(jq -cS . "$ck2/proc/stats.json")" "$crit_stats" "proc/stats.json has crit's dump statistics"
+like "$(cat "$ck2/proc/stats")" $'(^|\n)frozen_time: [0-9]+ us\n' "proc/stats: frozen_time in us"
+is "$(sed -n 's/^pages_written: //p' "$ck2/proc/stats")" "$(jq -r .pages_written <<<"$crit_stats")" \
+  "proc/stats: pages_written"
+pages=$(cat "$dir2"/pages-*.img | wc -c)
+is "$(($(jq -r .pages_written <<<"$crit_stats") * 4096))" "$pages" "pages_written x 4096 = the bytes of pages-*.img"
+is "$(stat -c %s "$ck2/proc/stats.json")" "$(wc -c <"$ck2/proc/stats.json")" "stats.json: st_size is the exact size"
 remove_container "$id"
 
 ckptfs_umount "$mnt"
