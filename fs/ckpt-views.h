@@ -76,6 +76,17 @@ int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* fs/views-proc-core.c: proc/<pid>/core, the ELF core file (store/criu's
+ * criu-coredump.h) served by offset; views_add_proc_core adds it to the
+ * listing of pid dir `dir`. */
+int views_proc_core_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_proc_core_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_add_proc_core(fs_dirents *out, const fs_node *dir);
+/* fs/views-proc-fds.c: proc/sockets, sockets.json, mounts, mounts.json and
+ * <pid>/fds, fds.json (store/criu's criu-fds.h); rest is the key after
+ * "<digest>/". views_content_proc hands these files over. */
+bool views_proc_fds_handles(const char *rest);
+int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 /* fs/views-proc-stats.c: proc/stats and stats.json (`file`), CRIU's dump
  * statistics (store/criu's criu-stats.h); for a dump without them, stats
  * says so and stats.json is {}. */
@@ -129,6 +140,8 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
  * owner of the mount, even with -o allow_other. What is inside keeps the
  * modes of the image (backups copy them as they are). */
 #define FS_DIR_SECRET (S_IFDIR | 0500)
+/* A file holding a process's memory (proc/<pid>/core, ...): the owner only. */
+#define FS_REG_SECRET (S_IFREG | 0400)
 #define FS_VIEWS_KINDS                                                                                         \
         [FS_NS_CKPTS] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_ns_ckpts },                  \
         [FS_BY_DIGEST] = { .mode = FS_DIR_RO, .dynamic = true, .list = views_list_by_digest,                   \
@@ -166,10 +179,12 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
                                  .attr = views_decoded_attr },                                                 \
         [FS_CK_PROC] = { .mode = FS_DIR_RO, .list = views_list_proc, .attr = views_ckpt_attr },               \
         [FS_CK_PROC_PID] = { .mode = FS_DIR_RO, .list = views_list_proc_pid, .attr = views_ckpt_attr },       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr }
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr },    \
+        [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET, .open_reader = views_proc_core_open,                      \
+                              .attr = views_proc_core_attr }
 #else
 #define FS_DECODED_KINDS                                                                                       \
         [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO },                \
         [FS_CK_PROC] = { .mode = FS_DIR_RO }, [FS_CK_PROC_PID] = { .mode = FS_DIR_RO },                       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET }
 #endif

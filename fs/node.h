@@ -47,7 +47,8 @@ typedef enum fs_kind {
         FS_CK_DECODED_FILE,    /* decoded/<image>.json: key2 = "<digest>/<member>" */
         FS_CK_PROC,            /* proc/: key2 = the CRIU tar's digest */
         FS_CK_PROC_PID,        /* proc/<pid>/: key2 = "<digest>/<pid>" */
-        FS_CK_PROC_FILE,       /* proc/ps, ps.json, <pid>/comm, <pid>/status: key2 = "<digest>/<file>" */
+        FS_CK_PROC_CORE,       /* proc/<pid>/core: key2 = "<digest>/<pid>/core" */
+        FS_CK_PROC_FILE,       /* proc/{ps,sockets,mounts}[.json], <pid>/{comm,status,fds[.json]}: key2 "<digest>/<f>" */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -77,6 +77,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_TAR_SPECIAL:
         case FS_CK_DECODED_FILE:
         case FS_CK_PROC_FILE:
+        case FS_CK_PROC_CORE:
                 return true;
         default:
                 return false;

@@ -67,7 +67,8 @@ int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 return r;
         const char *digest = NODE_KEY3(dir);
         r = 0;
-        static const char *const files[] = { "ps", "ps.json", "stats", "stats.json" };
+        static const char *const files[] = { "ps", "ps.json", "stats", "stats.json", "sockets", "sockets.json",
+                                             "mounts", "mounts.json" };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++)
                 r = add_file(out, dir, digest, files[i]);
         for (size_t i = 0; r >= 0 && i < p.n; i++) {
@@ -101,12 +102,20 @@ int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         int r = procs_of(ctx, dir, &p, &rest);
         if (r < 0)
                 return r;
-        if (!proc_named(&p, rest, &file) || file)
+        const struct criu_proc *c = proc_named(&p, rest, &file);
+        if (!c || file)
                 r = -ENOENT;
         if (r >= 0)
                 r = add_file(out, dir, NODE_KEY3(dir), "comm");
         if (r >= 0)
                 r = add_file(out, dir, NODE_KEY3(dir), "status");
+        /* a zombie has no memory to make a core of */
+        if (r >= 0 && c->state != CRIU_TASK_DEAD)
+                r = views_add_proc_core(out, dir);
+        if (r >= 0)
+                r = add_file(out, dir, NODE_KEY3(dir), "fds");
+        if (r >= 0)
+                r = add_file(out, dir, NODE_KEY3(dir), "fds.json");
         criu_procs_clear(&p);
         return r;
 }
@@ -139,9 +148,11 @@ static int render(const struct criu_procs *p, const char *rest, char **ret, size
 }
 
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        const char *key = NODE_KEY3(n), *file = key ? strchr(key, '/') : NULL;
-        if (file && views_proc_stats_file(file + 1))
-                return views_proc_stats(ctx, n, file + 1, ret, ret_len);
+        const char *key = NODE_KEY3(n), *slash = key ? strchr(key, '/') : NULL;
+        if (slash && views_proc_stats_file(slash + 1))
+                return views_proc_stats(ctx, n, slash + 1, ret, ret_len);
+        if (slash && views_proc_fds_handles(slash + 1))
+                return views_content_proc_fds(ctx, n, ret, ret_len);
         struct criu_procs p;
         const char *rest;
         int r = procs_of(ctx, n, &p, &rest);

@@ -20,6 +20,7 @@ const char *ckpt_errno_name(int e) {
         case ENOTCONN: return "ENOTCONN";
         case ENOMEM: return "ENOMEM";
         case EOPNOTSUPP: return "EOPNOTSUPP";
+        case EDEADLK: return "EDEADLK";
         default: return "error";
         }
 }

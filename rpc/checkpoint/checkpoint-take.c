@@ -6,6 +6,8 @@
 #include "checkpoint-report.h"
 #include "checkpoint-retention.h"
 #include "checkpoint-run.h"
+#include "checkpoint-stopped.h"
+#include "cleanup.h"
 #include "monotime.h"
 #include "vocab.h"
 
@@ -143,8 +145,34 @@ static int read_task(ckpt_run *t) {
                 return run_fail(t, ESRCH, "container %s has no running task to dump%s", t->id,
                              t->have_task ? " (its task is not running)" : "");
         if ((t->parts & CKPT_PART_TASK) && !runtime_is_runc(t->runtime))
-                return run_fail(t, EOPNOTSUPP, "runtime %s: only io.containerd.runc.* can be checkpointed",
+                return run_fail(t, EDEADLK, "runtime %s: only io.containerd.runc.* can be checkpointed",
                              t->runtime);
+        return 0;
+}
+
+/* A stopped process would hang CRIU under the cgroup v1 freezer
+ * (checkpoint-stopped.h): refused before anything is frozen. */
+static int refuse_stopped(ckpt_run *t) {
+        if (!(t->parts & CKPT_PART_TASK) || !ckpt_host_v1_freezer())
+                return 0;
+        rpc_error err = { 0 };
+        rpc_opts o = run_opts(t, T_SHORT);
+        _cleanup_pb_msg_ rpc_task_pids *p = NULL;
+        int r = rpc_tasks_list_pids(t->c, &o, t->id, &p, &err);
+        if (r < 0)
+                return run_fail(t, run_errno(r), "listing the processes of %s failed: %s", t->id, err.message);
+        _cleanup_free_ pid_t *pids = calloc(p->n_processes ? p->n_processes : 1, sizeof(*pids));
+        if (!pids)
+                return run_fail(t, ENOMEM, "out of memory");
+        for (size_t i = 0; i < p->n_processes; i++)
+                pids[i] = (pid_t) p->processes[i]->pid;
+        pid_t stopped;
+        if (ckpt_find_stopped(pids, p->n_processes, &stopped))
+                return run_fail(t, EDEADLK,
+                                "process %d of %s is stopped (state T): CRIU hangs seizing a stopped process "
+                                "that the cgroup v1 freezer holds; continue it (kill -CONT %d) or checkpoint "
+                                "without the task part",
+                                (int) stopped, t->id, (int) stopped);
         return 0;
 }
 
@@ -218,6 +246,8 @@ static int prepare(ckpt_run *t) {
         int r = read_container(t);
         if (r >= 0)
                 r = read_task(t);
+        if (r >= 0)
+                r = refuse_stopped(t);
         if (r >= 0)
                 r = read_images(t);
         if (r >= 0)

@@ -26,6 +26,8 @@
  * pausing), -ENOENT no such container, -ESRCH no running task to dump,
  * -EEXIST an image of that name exists, -EOPNOTSUPP a runtime other than
  * io.containerd.runc.*, -ENOSPC no room for the dump (before the pause),
+ * -EDEADLK a process of the task is stopped and the host freezes with the
+ * cgroup v1 freezer, where CRIU would hang (checkpoint-stopped.h),
  * -EIO containerd/runc/CRIU failed (also containerd lost after the
  * prepare stage), or the rpc layer's -ETIMEDOUT/-ENOTCONN when containerd
  * is away from the start. The message for the user is

@@ -1,12 +1,15 @@
 /* libFuzzer target of the CRIU image decoder: the input as a CRIU image in a
  * memory store_reader, through criu_image_json() and the record iterator.
  * Corrupt data must give an error, never a crash or a sanitizer report
- * (criu-image.h). Built and run by tests/fuzz/run-fuzz.sh. */
+ * (criu-image.h); the same for the fds/sockets/mounts views (criu-fds.h).
+ * Built and run by tests/fuzz/run-fuzz.sh. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
+#include "criu-fds.h"
 #include "criu-image.h"
 #include "reader.h"
 
@@ -38,6 +41,39 @@ static void iterate(struct store_reader *r) {
         criu_image_free(img);
 }
 
+/* The fds, sockets and mounts views (criu-fds.h) over the input as
+ * files.img (one fd per file it holds) and as mountpoints-N.img. */
+static void fds_views(struct store_reader *r) {
+        struct criu_files files = { 0 };
+        struct criu_mounts mounts;
+        char *s = NULL;
+        size_t len;
+        json_t *j = NULL;
+
+        (void)criu_files_add(&files, r);
+        struct criu_fd *fds = calloc(files.n ? files.n : 1, sizeof(*fds));
+        struct criu_task_fds t = { .pid = 1, .v = fds, .n = fds ? files.n : 0, .has_fs = true, .cwd_id = 1 };
+        for (size_t i = 0; i < t.n; i++)
+                fds[i] = (struct criu_fd){ .fd = (uint32_t)i, .id = files.v[i].id, .type = files.v[i].type };
+        if (criu_fds_text(&t, &files, &s, &len) == 0)
+                free(s);
+        if (criu_fds_json(&t, &files, &j) == 0)
+                json_decref(j);
+        if (criu_sockets_text(&t, 1, &files, &s, &len) == 0)
+                free(s);
+        if (criu_sockets_json(&t, 1, &files, &j) == 0)
+                json_decref(j);
+        free(fds);
+        criu_files_clear(&files);
+        if (criu_mounts_load(r, &mounts) < 0)
+                return;
+        if (criu_mounts_text(&mounts, &s, &len) == 0)
+                free(s);
+        if (criu_mounts_json(&mounts, &j) == 0)
+                json_decref(j);
+        criu_mounts_clear(&mounts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct mem m = { data, size };
@@ -49,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (criu_image_json(r, &j) == 0)
                 json_decref(j);
         iterate(r);
+        fds_views(r);
         store_reader_free(r);
         return 0;
 }

@@ -17,7 +17,7 @@ proto=$build/proto
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # shellcheck disable=SC2046
-"$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -w \
+"$CC" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -w -D_GNU_SOURCE \
   -I"$src/store/criu" -I"$src/store/core" -I"$src/store/base" -I"$proto" -I"$src/proto" \
   $(pkg-config --cflags jansson libprotobuf-c) \
   "$src/tests/fuzz/fuzz-criu-image.c" "$src"/store/criu/*.c "$src/store/core/reader.c" \

@@ -11,6 +11,7 @@
 #include "checkpoint-index.h"
 #include "checkpoint-registry.h"
 #include "checkpoint-request.h"
+#include "checkpoint-stopped.h"
 #include "checkpoint-tar.h"
 #include "checkpoint-workdir.h"
 #include "cleanup.h"
@@ -21,8 +22,10 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static const char *const ID = "web-1";
@@ -765,6 +768,33 @@ static void test_registry(void **state) {
         ckpt_registry_free(reg);
 }
 
+/* The state letter after the command, which may hold ") " itself; a
+ * stopped child is found, a running one is not. */
+static void test_stopped(void **state) {
+        (void) state;
+        const char *l1 = "42 (sleep) S 1 42 42 0 -1";
+        assert_int_equal(ckpt_stat_state(l1, strlen(l1)), 'S');
+        const char *l2 = "7 (a) T (b) ) R 1 2";
+        assert_int_equal(ckpt_stat_state(l2, strlen(l2)), 'R');
+        assert_int_equal(ckpt_stat_state("7 (x", 4), 0);
+        assert_int_equal(ckpt_stat_state("7 (x) ", 6), 0);
+        pid_t kid = fork();
+        assert_true(kid >= 0);
+        if (kid == 0) {
+                for (;;)
+                        pause();
+        }
+        pid_t pids[] = { getpid(), kid }, found = 0;
+        assert_int_equal(ckpt_find_stopped(pids, 2, &found), 0);
+        assert_int_equal(kill(kid, SIGSTOP), 0);
+        int st;
+        assert_int_equal(waitpid(kid, &st, WUNTRACED), kid);
+        assert_int_equal(ckpt_find_stopped(pids, 2, &found), 1);
+        assert_int_equal(found, kid);
+        kill(kid, SIGKILL);
+        waitpid(kid, &st, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_defaults),
@@ -781,6 +811,7 @@ int main(void) {
                 cmocka_unit_test(test_workdir_parsers),
                 cmocka_unit_test(test_workdir_dirs),
                 cmocka_unit_test(test_registry),
+                cmocka_unit_test(test_stopped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
