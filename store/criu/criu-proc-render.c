@@ -48,7 +48,10 @@ static json_t *proc_json(const struct criu_proc *c) {
         json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o?, s:s}", "pid", (json_int_t) c->pid, "ppid",
                               (json_int_t) c->ppid, "pgid", (json_int_t) c->pgid, "sid", (json_int_t) c->sid,
                               "state", criu_proc_state_name(c->state), "threads", tids, "comm", c->comm);
-        if (o && c->state == CRIU_TASK_DEAD && json_object_set_new(o, "exit_code", json_integer(c->exit_code)) < 0) {
+        /* The core holds the wait status (exit(7) is 0x700), as waitpid() gives it. */
+        uint32_t sig = c->exit_code & 0x7f, status = (c->exit_code >> 8) & 0xff;
+        if (o && c->state == CRIU_TASK_DEAD &&
+            json_object_set_new(o, sig ? "exit_signal" : "exit_code", json_integer(sig ? sig : status)) < 0) {
                 json_decref(o);
                 return NULL;
         }
