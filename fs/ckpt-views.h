@@ -40,6 +40,13 @@ int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t
 int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
+/* fs/views-summary.c: summary (store/containerd's ckpt-summary.h), in every
+ * checkpoint dir; views_ckpt_facts gathers what it says of n's checkpoint
+ * (also for inspect.json); clear it with store_ckpt_facts_clear(). */
+struct store_ckpt_facts;
+int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, struct store_ckpt_facts *ret);
+int views_content_summary(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+
 /* fs/views-tar.c: task/ and rw/ */
 int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 /* One child by name: O(1) (a directory index of the member tree). */
@@ -164,6 +171,7 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_CONFIG_JSON] = { .mode = FS_REG_RO, .content = views_content_config, .attr = views_ckpt_attr }, \
         [FS_CK_OPTIONS_JSON] = { .mode = FS_REG_RO, .content = views_content_options,                          \
                                  .attr = views_ckpt_attr },                                                    \
+        [FS_CK_SUMMARY] = { .mode = FS_REG_RO, .content = views_content_summary, .attr = views_ckpt_attr },   \
         [FS_CK_TAR_DIR] = { .mode = FS_DIR_RO, .list = views_list_tar_dir, .lookup = views_lookup_tar,        \
                             .attr = views_tar_attr },                                                  \
         [FS_CK_TAR_FILE] = { .mode = FS_REG_RO, .attr = views_tar_attr, .open_reader = views_tar_open },      \

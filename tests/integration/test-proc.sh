@@ -106,6 +106,37 @@ is "$(sed -n 's/^pages_written: //p' "$ck2/proc/stats")" "$(jq -r .pages_written
 pages=$(cat "$dir2"/pages-*.img | wc -c)
 is "$(($(jq -r .pages_written <<<"$crit_stats") * 4096))" "$pages" "pages_written x 4096 = the bytes of pages-*.img"
 is "$(stat -c %s "$ck2/proc/stats.json")" "$(wc -c <"$ck2/proc/stats.json")" "stats.json: st_size is the exact size"
+
+# ------------------------------------------------------------ summary
+# sfield DIR KEY: the value of "KEY: ..." in DIR/summary
+sfield() { sed -n "s/^$2: //p" "$1/summary" | head -n1; }
+# the bytes of every blob the checkpoint reaches (layout/blobs lists them)
+blob_bytes() { find "$1/layout/blobs/sha256" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }'; }
+is "$(sfield "$ck2" container)" "$id" "summary: the container"
+is "$(sfield "$ck2" image)" "$(jq -r .image "$ck2/config.json")" "summary: its image, as config.json says"
+is "$(sfield "$ck2" runtime)" "$(jq -r .runtime.name "$ck2/config.json")" "summary: the runtime"
+is "$(sfield "$ck2" checkpointed)" "$(date -u -d "@$(stat -c %Y "$ck2/index.json")" +%Y-%m-%dT%H:%M:%SZ)" \
+  "summary: checkpointed when the image was made"
+like "$(sfield "$ck2" size)" "^$(blob_bytes "$ck2") bytes " "summary: size, every blob the index reaches"
+like "$(sfield "$ck2" 'criu dump')" "^yes, $(ls "$dir2" | wc -l) files" "summary: the CRIU dump, its files"
+like "$(sfield "$ck2" 'memory pages')" "^$(cat "$dir2"/pages-*.img | wc -c) bytes" "summary: memory pages, pages-*.img"
+like "$(sfield "$ck2" 'rw diff')" "^$(stat -c %s "$ck2/manifests/rw.tar.gz") bytes" "summary: the rw diff"
+like "$(sfield "$ck2" statistics)" '^yes' "summary: with statistics"
+diag "$(cat "$ck2/summary")"
+unlike "$(cat "$ck2/summary")" 'damaged' "summary: nothing damaged"
+is "$(stat -c %s "$ck2/summary")" "$(wc -c <"$ck2/summary")" "summary: st_size is the exact size"
+like "$(sfield "$ck" statistics)" '^none' "summary of ctr's checkpoint: no statistics"
+is "$(sfield "$ck" 'rw diff')" none "... and no rw diff (--task only)"
+# a checkpoint without a CRIU dump: the rw layer only (through the mount: ctr's
+# unlabelled rw-only images are no checkpoints to the catalog)
+echo "rw runtime name=containerd.io/checkpoint/$id:rwonly" >"$mnt/$ns/containers/$id/checkpoint"
+ok $? "an rw-only checkpoint through the mount"
+ck3=$mnt/$ns/containers/$id/checkpoints/rwonly
+ok "wait_for 10 test -f '$ck3/summary'" "it has a summary"
+like "$(sfield "$ck3" 'criu dump')" '^none' "summary: no CRIU dump"
+ok '[ ! -e "$ck3/proc" ] && [ ! -e "$ck3/task" ]' "... and no proc/ or task/"
+is "$(sfield "$ck3" container)" "$id" "summary: the container all the same"
+like "$(sfield "$ck3" 'rw diff')" '^[0-9]+ bytes' "summary: its rw diff"
 remove_container "$id"
 
 # ------------------------------------------------------------ the workload, taken by ckptfs with tcp
