@@ -83,6 +83,10 @@ int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* The processes of n's dump (clear them with criu_procs_clear()); -EIO
+ * for damaged images. */
+struct criu_procs;
+int views_proc_procs(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret);
 /* fs/views-proc-core.c: proc/<pid>/core, the ELF core file (store/criu's
  * criu-coredump.h) served by offset; views_add_proc_core adds it to the
  * listing of pid dir `dir`. */
@@ -99,6 +103,16 @@ int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *re
  * says so and stats.json is {}. */
 bool views_proc_stats_file(const char *file);
 int views_proc_stats(fs_ctx *ctx, const fs_node *n, const char *file, char **ret, size_t *ret_len);
+/* The statistics of n's dump: 0, -ENOENT when it has none, -EIO when they
+ * do not decode. */
+struct criu_dump_stats;
+int views_proc_stats_of(fs_ctx *ctx, const fs_node *n, struct criu_dump_stats *ret);
+
+/* fs/views-inspect.c: inspect.json (0400: it holds the environment), the
+ * shape of `checkpointctl inspect --all --format json` from the parts of
+ * store/criu's criu-inspect.h and ckpt-summary.h. Key: the CRIU tar's
+ * digest, as proc/. */
+int views_content_inspect(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
 /* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
  * canonical name of each digest, catalog.h's store_catalog_digests(), with
@@ -189,10 +203,13 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_PROC_PID] = { .mode = FS_DIR_RO, .list = views_list_proc_pid, .attr = views_ckpt_attr },       \
         [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr },    \
         [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET, .open_reader = views_proc_core_open,                      \
-                              .attr = views_proc_core_attr }
+                              .attr = views_proc_core_attr },                                                  \
+        [FS_CK_INSPECT_JSON] = { .mode = FS_REG_SECRET, .content = views_content_inspect,                      \
+                                 .attr = views_ckpt_attr }
 #else
 #define FS_DECODED_KINDS                                                                                       \
         [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO },                \
         [FS_CK_PROC] = { .mode = FS_DIR_RO }, [FS_CK_PROC_PID] = { .mode = FS_DIR_RO },                       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET }
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET },             \
+        [FS_CK_INSPECT_JSON] = { .mode = FS_REG_SECRET }
 #endif

@@ -18,8 +18,7 @@ bool views_proc_stats_file(const char *file) {
         return file && (!strcmp(file, "stats") || !strcmp(file, "stats.json"));
 }
 
-/* The statistics of n's dump: 0, -ENOENT when it has none, -errno. */
-static int stats_of(fs_ctx *ctx, const fs_node *n, struct criu_dump_stats *ret) {
+int views_proc_stats_of(fs_ctx *ctx, const fs_node *n, struct criu_dump_stats *ret) {
         store_desc d;
         const struct tar_index *tar;
         const char *rest;
@@ -40,7 +39,7 @@ static int stats_of(fs_ctx *ctx, const fs_node *n, struct criu_dump_stats *ret) 
 int views_proc_stats(fs_ctx *ctx, const fs_node *n, const char *file, char **ret, size_t *ret_len) {
         struct criu_dump_stats s;
         bool json = !strcmp(file, "stats.json");
-        int r = stats_of(ctx, n, &s);
+        int r = views_proc_stats_of(ctx, n, &s);
         if (r == -ENOENT && !json)
                 return criu_stats_none_text(ret, ret_len);
         if (r == -ENOENT)

@@ -51,6 +51,11 @@ static int procs_of(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret, const
         return r;
 }
 
+int views_proc_procs(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret) {
+        const char *rest;
+        return procs_of(ctx, n, ret, &rest);
+}
+
 static int add_file(fs_dirents *out, const fs_node *dir, const char *base, const char *name) {
         _cleanup_free_ char *key = NULL;
         if (asprintf(&key, "%s/%s", base, name) < 0)

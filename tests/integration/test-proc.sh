@@ -122,6 +122,11 @@ like "$(sfield "$ck2" 'criu dump')" "^yes, $(ls "$dir2" | wc -l) files" "summary
 like "$(sfield "$ck2" 'memory pages')" "^$(cat "$dir2"/pages-*.img | wc -c) bytes" "summary: memory pages, pages-*.img"
 like "$(sfield "$ck2" 'rw diff')" "^$(stat -c %s "$ck2/manifests/rw.tar.gz") bytes" "summary: the rw diff"
 like "$(sfield "$ck2" statistics)" '^yes' "summary: with statistics"
+pt=$(jq -c '.[0].process_tree' "$ck2/inspect.json")
+is "$(jq -r '[.pid, .command] | join(" ")' <<<"$pt")" "1 sh" "inspect.json: the pipeline's root, sh"
+is "$(jq -r '[.children[] | .cmdline] | map(select(. != "sleep 1")) | sort | join(",")' <<<"$pt")" "cat,sleep 1000" \
+  "inspect.json: its children's cmdlines"
+like "$(jq -r '.cmdline' <<<"$pt")" '^sh -c sleep 1000 \| cat &' "inspect.json: the root's cmdline"
 diag "$(cat "$ck2/summary")"
 unlike "$(cat "$ck2/summary")" 'damaged' "summary: nothing damaged"
 is "$(stat -c %s "$ck2/summary")" "$(wc -c <"$ck2/summary")" "summary: st_size is the exact size"
@@ -170,6 +175,27 @@ like "$(cat "$ck/proc/$zombie/status")" $'State:\tZ \\(zombie\\)' "status of the
 like "$(cat "$ck/proc/$pid/status")" $'State:\tR \\(running\\)' "status of the workload: State R"
 crit_stats=$(timeout 60 "$crit" decode -i "$dir/stats-dump" | jq -cS '.entries[0].dump')
 is "$(jq -cS . "$ck/proc/stats.json")" "$crit_stats" "proc/stats.json has crit's dump statistics"
+
+# ------------------------------------------------------------ inspect.json (checkpointctl's shape)
+ij=$ck/inspect.json
+is "$(stat -c %a "$ij")" 400 "inspect.json is for the owner only (environment)"
+is "$(stat -c %s "$ij")" "$(wc -c <"$ij")" "inspect.json: st_size is the exact size"
+run_ok "inspect.json is a list of one checkpoint" jq -e 'type == "array" and length == 1' "$ij"
+is "$(jq -r '.[0] | [.container_name, .id, .engine, .runtime] | join(" ")' "$ij")" \
+  "$id $id containerd $(jq -r .runtime.name "$ck/config.json")" "container_name, id, engine, runtime"
+is "$(jq -r '.[0].image' "$ij")" "$(jq -r .image "$ck/config.json")" "image"
+is "$(jq -r '.[0].checkpointed' "$ij")" "$(sfield "$ck" checkpointed)" "checkpointed, as summary says"
+is "$(jq -r '.[0].checkpoint_size.memory_pages_size' "$ij")" "$(cat "$dir"/pages-*.img | wc -c)" \
+  "checkpoint_size.memory_pages_size: the bytes of pages-*.img"
+is "$(jq -r '.[0].checkpoint_size.total_size' "$ij")" "$(blob_bytes "$ck")" "checkpoint_size.total_size"
+is "$(jq -cS '.[0].statistics' "$ij")" "$(jq -cS '{freezing_time, frozen_time, memdump_time, memwrite_time,
+  pages_scanned, pages_written} | with_entries(select(.value != 0))' <<<"$crit_stats")" "statistics: crit's"
+pt=$(jq -c '.[0].process_tree' "$ij")
+is "$(jq -r '[.pid, .command, .task_state, .cmdline] | join(" ")' <<<"$pt")" "$pid workload Alive /bin/workload" \
+  "process_tree: the workload, alive, its cmdline"
+is "$(jq -r '.environment_variables.CKPTFS_WL_ENV' <<<"$pt")" proc-test "process_tree: its environment"
+is "$(jq -c --argjson z "$zombie" '[.children[] | select(.pid == $z) | .task_state, .cmdline]' <<<"$pt")" '["Dead",null]' \
+  "process_tree: the zombie child, Dead, without memory"
 remove_container "$id"
 
 ckptfs_umount "$mnt"
