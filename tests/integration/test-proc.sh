@@ -132,6 +132,40 @@ unlike "$(cat "$ck2/summary")" 'damaged' "summary: nothing damaged"
 is "$(stat -c %s "$ck2/summary")" "$(wc -c <"$ck2/summary")" "summary: st_size is the exact size"
 like "$(sfield "$ck" statistics)" '^none' "summary of ctr's checkpoint: no statistics"
 is "$(sfield "$ck" 'rw diff')" none "... and no rw diff (--task only)"
+# ------------------------------------------------------------ damaged images
+# damaged TAG MEMBER HOW: a copy of ctr's checkpoint with MEMBER damaged
+# (tests/integration/ckpt-damage.py), imported as containerd.io/checkpoint/ID:TAG
+damaged() {
+  local tar=$TENV_DIR/$1.tar
+  /usr/bin/python3 "$LIB_DIR/ckpt-damage.py" "$ck/layout" "$tar" "containerd.io/checkpoint/$id:$1" "$2" "$3" &&
+    tenv_ctr images import --no-unpack "$tar" >/dev/null
+}
+run_ok "a copy of ctr's checkpoint with pstree.img truncated, imported" damaged badtree pstree.img truncate:14
+bt=$mnt/$ns/containers/$id/checkpoints/badtree
+ok "wait_for 10 test -d '$bt/proc'" "it shows up, with proc/"
+fails_with EIO cat "$bt/proc/ps"
+fails_with EIO cat "$bt/proc/ps.json"
+fails_with EIO cat "$bt/decoded/pstree.json"
+fails_with EIO cat "$bt/inspect.json"
+like "$(ls "$bt/proc" | tr '\n' ' ')" 'ps ps\.json .*stats stats\.json' "proc/ still lists its files"
+like "$(cat "$bt/proc/stats")" '^no statistics' "proc/stats still reads"
+like "$(cat "$bt/summary")" 'damaged: pstree\.img: does not decode' "summary names the bad image"
+unlike "$(cat "$bt/summary")" 'damaged: core' "... and only that one"
+run_ok "index.json still reads" jq -e .manifests "$bt/index.json"
+run_ok "layout/index.json still reads" jq -e .manifests "$bt/layout/index.json"
+run_ok "task/core-1.img still reads, as it was" cmp "$bt/task/core-1.img" "$dir/core-1.img"
+is "$(stat -c %s "$bt/task/pstree.img")" 14 "task/pstree.img is the truncated one"
+run_ok "decoded/core-1.json still reads" jq -e .entries "$bt/decoded/core-1.json"
+run_ok "a copy with core-1.img's first record length corrupted, imported" damaged badcore core-1.img length:0xfffffff0
+bc=$mnt/$ns/containers/$id/checkpoints/badcore
+ok "wait_for 10 test -d '$bc/proc'" "it shows up, with proc/"
+fails_with EIO cat "$bc/proc/ps"
+ok '[ ! -e "$bc/proc/1" ]' "proc/ has no pid dirs when a core does not decode"
+fails_with EIO cat "$bc/decoded/core-1.json"
+like "$(cat "$bc/summary")" 'damaged: core-1\.img: does not decode' "summary names core-1.img"
+run_ok "decoded/pstree.json still reads" jq -e .entries "$bc/decoded/pstree.json"
+ok "kill -0 $CKPTFS_PID" "the daemon is alive"
+
 # a checkpoint without a CRIU dump: the rw layer only (through the mount: ctr's
 # unlabelled rw-only images are no checkpoints to the catalog)
 echo "rw runtime name=containerd.io/checkpoint/$id:rwonly" >"$mnt/$ns/containers/$id/checkpoint"
