@@ -1,7 +1,10 @@
 /* libFuzzer target of the CRIU image decoder: the input as a CRIU image in a
  * memory store_reader, through criu_image_json() and the record iterator.
  * Corrupt data must give an error, never a crash or a sanitizer report
- * (criu-image.h); the same for the fds/sockets/mounts views (criu-fds.h).
+ * (criu-image.h); the same for the fds/sockets/mounts views (criu-fds.h)
+ * and for the stats, check and proc views (criu-stats.h, criu-check.h,
+ * criu-proc.h, criu-inspect.h: the input as pstree.img, as every core and
+ * as every memory image).
  * Built and run by tests/fuzz/run-fuzz.sh. */
 #include <errno.h>
 #include <stdint.h>
@@ -9,8 +12,12 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "criu-check.h"
 #include "criu-fds.h"
 #include "criu-image.h"
+#include "criu-inspect.h"
+#include "criu-proc.h"
+#include "criu-stats.h"
 #include "reader.h"
 
 struct mem {
@@ -74,6 +81,43 @@ static void fds_views(struct store_reader *r) {
         criu_mounts_clear(&mounts);
 }
 
+/* Every core of the tree is the input again. */
+static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
+        struct mem *m = userdata;
+        (void)pid;
+        return store_reader_new(mem_pread, NULL, m, m->size, ret);
+}
+
+/* ... and so is every image of a process's memory (mm, pagemap, pages). */
+static int open_member(void *userdata, const char *name, struct store_reader **ret) {
+        (void)name;
+        return open_core(userdata, 0, ret);
+}
+
+static void proc_views(struct store_reader *r, struct mem *m) {
+        struct criu_dump_stats st;
+        struct criu_procs p;
+        char *s = NULL;
+        size_t len;
+        json_t *j = NULL;
+
+        (void)criu_image_check(r);
+        if (criu_stats_load(r, &st) == 0 && criu_stats_text(&st, &s, &len) == 0)
+                free(s);
+        if (criu_procs_load(r, open_core, m, &p) < 0)
+                return;
+        if (criu_procs_ps_text(&p, &s, &len) == 0)
+                free(s);
+        if (criu_procs_ps_json(&p, &j) == 0)
+                json_decref(j);
+        for (size_t i = 0; i < p.n; i++)
+                if (criu_proc_status(&p.v[i], &s, &len) == 0)
+                        free(s);
+        if (criu_inspect_process_tree(&p, open_member, m, &j) == 0)
+                json_decref(j);
+        criu_procs_clear(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct mem m = { data, size };
@@ -86,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 json_decref(j);
         iterate(r);
         fds_views(r);
+        proc_views(r, &m);
         store_reader_free(r);
         return 0;
 }
