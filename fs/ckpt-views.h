@@ -42,9 +42,10 @@ int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret
 
 /* fs/views-summary.c: summary (store/containerd's ckpt-summary.h), in every
  * checkpoint dir; views_ckpt_facts gathers what it says of n's checkpoint
- * (also for inspect.json); clear it with store_ckpt_facts_clear(). */
+ * (also for inspect.json), with check_images the damaged images (each
+ * record image read through); clear it with store_ckpt_facts_clear(). */
 struct store_ckpt_facts;
-int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, struct store_ckpt_facts *ret);
+int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, bool check_images, struct store_ckpt_facts *ret);
 int views_content_summary(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
 /* fs/views-tar.c: task/ and rw/ */

@@ -68,7 +68,7 @@ static int add_process_tree(fs_ctx *ctx, const fs_node *n, json_t *o) {
 
 int views_content_inspect(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
         store_ckpt_facts f;
-        int r = views_ckpt_facts(ctx, n, &f);
+        int r = views_ckpt_facts(ctx, n, false, &f);   /* damage shows as EIO below */
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *list = json_array(), *o = json_object();

@@ -29,12 +29,13 @@ typedef struct criu_scan {
         const store_desc *desc;
         const struct tar_index *tar;
         store_ckpt_facts *f;
+        bool check;      /* read every record image through */
         size_t n_damaged;
 } criu_scan;
 
 static int check_image(criu_scan *s, const char *name) {
 #if CKPTFS_CRIU_IMAGES
-        if (!criu_image_name_is_record(name))
+        if (!s->check || !criu_image_name_is_record(name))
                 return 0;
         _cleanup_store_reader_ struct store_reader *r = NULL;
         int k = views_criu_member(s->ctx, s->ns, s->desc, s->tar, name, &r);
@@ -64,8 +65,8 @@ static int scan_member(const char *name, const struct tar_member *m, void *userd
         return check_image(s, name);
 }
 
-static int scan_criu(fs_ctx *ctx, const char *ns, const store_desc *criu, store_ckpt_facts *f) {
-        criu_scan s = { .ctx = ctx, .ns = ns, .desc = criu, .f = f };
+static int scan_criu(fs_ctx *ctx, const char *ns, const store_desc *criu, bool check, store_ckpt_facts *f) {
+        criu_scan s = { .ctx = ctx, .ns = ns, .desc = criu, .f = f, .check = check };
         f->has_criu = true;
         f->criu_size = criu->size;
         int r = store_views_tar(ctx->views, ns, criu, &s.tar);
@@ -89,7 +90,7 @@ static int container_facts(fs_ctx *ctx, const store_ckpt *ck, const store_ckpt_p
         return 0;
 }
 
-int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, store_ckpt_facts *ret) {
+int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, bool check_images, store_ckpt_facts *ret) {
         store_ckpt ck;
         store_descs all, kids = { 0 };
         store_ckpt_facts f = { 0 };
@@ -109,7 +110,7 @@ int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, store_ckpt_facts *ret) {
         if (r >= 0 && parts.layer)
                 f.has_rw = true, f.rw_size = parts.layer->size;
         if (r >= 0 && parts.criu)
-                r = scan_criu(ctx, ck.ns, parts.criu, &f);
+                r = scan_criu(ctx, ck.ns, parts.criu, check_images, &f);
         store_descs_clear(&kids);
         store_descs_clear(&all);
         store_ckpt_clear(&ck);
@@ -123,7 +124,7 @@ int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, store_ckpt_facts *ret) {
 
 int views_content_summary(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
         store_ckpt_facts f;
-        int r = views_ckpt_facts(ctx, n, &f);
+        int r = views_ckpt_facts(ctx, n, true, &f);
         if (r < 0)
                 return r;
         r = store_ckpt_summary_text(&f, ret, ret_len);
