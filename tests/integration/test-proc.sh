@@ -101,6 +101,9 @@ ok '[ -f "$dir2/stats-dump" ]' "ckptfs's CRIU tar has CRIU's stats-dump"
 crit_stats=$(timeout 60 "$crit" decode -i "$dir2/stats-dump" | jq -cS '.entries[0].dump')
 is "$(jq -cS . "$ck2/proc/stats.json")" "$crit_stats" "proc/stats.json has crit's dump statistics"
 like "$(cat "$ck2/proc/stats")" $'(^|\n)frozen_time: [0-9]+ us\n' "proc/stats: frozen_time in us"
+ok '[ -f "$ck2/task/stats-dump" ]' "task/ holds stats-dump"
+is "$(jq -cS . "$ck2/decoded/stats-dump.json")" "$(timeout 60 "$crit" decode --pretty -i "$dir2/stats-dump" | jq -cS .)" \
+  "decoded/stats-dump.json is crit's decode of it"
 is "$(sed -n 's/^pages_written: //p' "$ck2/proc/stats")" "$(jq -r .pages_written <<<"$crit_stats")" \
   "proc/stats: pages_written"
 pages=$(cat "$dir2"/pages-*.img | wc -c)
