@@ -115,6 +115,11 @@ int views_proc_stats_of(fs_ctx *ctx, const fs_node *n, struct criu_dump_stats *r
  * digest, as proc/. */
 int views_content_inspect(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
+/* fs/views-cri.c: cri.tar (store/containerd's cri-tar.h), served by
+ * offset; its stat size is exact. */
+int views_cri_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_cri_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+
 /* fs/views-digest.c: <ns>/by-digest/ (its entries are FS_CKPT dirs of the
  * canonical name of each digest, catalog.h's store_catalog_digests(), with
  * that name's path as alias: paths.h) */
@@ -193,6 +198,7 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_TAR_SYMLINK] = { .mode = S_IFLNK | 0777, .attr = views_tar_attr,                                \
                                 .readlink = views_tar_readlink },                                              \
         [FS_CK_TAR_SPECIAL] = { .mode = 0444, .attr = views_tar_attr },                                       \
+        [FS_CK_CRI_TAR] = { .mode = FS_REG_SECRET, .open_reader = views_cri_open, .attr = views_cri_attr },   \
         FS_DECODED_KINDS
 /* Without the decoder no decoded/ is listed: the kinds only keep their modes. */
 #if CKPTFS_CRIU_IMAGES

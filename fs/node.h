@@ -49,6 +49,7 @@ typedef enum fs_kind {
         FS_CK_PROC_PID,        /* proc/<pid>/: key2 = "<digest>/<pid>" */
         FS_CK_PROC_CORE,       /* proc/<pid>/core: key2 = "<digest>/<pid>/core" */
         FS_CK_PROC_FILE,       /* proc/{ps,sockets,mounts}[.json], <pid>/{comm,status,fds[.json]}: key2 "<digest>/<f>" */
+        FS_CK_CRI_TAR,         /* cri.tar: the checkpoint as containerd's CRI plugin archives it */
         FS_CK_SUMMARY,         /* summary of a checkpoint dir (keys as FS_CKPT) */
         FS_CK_INSPECT_JSON,    /* inspect.json of a checkpoint dir with a CRIU dump: key2 = the CRIU tar's digest */
         FS_KIND_MAX,

@@ -41,8 +41,10 @@ static int load_mm(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_m
         if (rc == 0) {
                 struct criu_record rec;
                 rc = criu_image_next(img, &rec);
-                if (rc == 1 && rec.msg->descriptor != &mm_entry__descriptor)
+                if (rc == 1 && rec.msg->descriptor != &mm_entry__descriptor) {
+                        criu_record_done(&rec);
                         rc = -EBADMSG;
+                }
                 if (rc == 1) {
                         const MmEntry *mm = (const MmEntry *)rec.msg;
                         m->arg_start = mm->mm_arg_start, m->arg_end = mm->mm_arg_end;
