@@ -56,6 +56,8 @@ typedef enum fs_kind {
         FS_CK_PROC_VMAS,       /* proc/<pid>/vmas/: key2 = "<digest>/<pid>/vmas" */
         FS_CK_PROC_VMA,        /* proc/<pid>/vmas/<start>-<end> (0400): key2 = "<digest>/<pid>/vmas/<name>" */
         FS_CK_CRI_TAR,         /* cri.tar: the checkpoint as containerd's CRI plugin archives it */
+        FS_CK_SUMMARY,         /* summary of a checkpoint dir (keys as FS_CKPT) */
+        FS_CK_INSPECT_JSON,    /* inspect.json of a checkpoint dir with a CRIU dump: key2 = the CRIU tar's digest */
         FS_KIND_MAX,
 } fs_kind;
 

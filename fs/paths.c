@@ -74,6 +74,8 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_CACHEDIR_TAG:
         case FS_CK_CONFIG_JSON:
         case FS_CK_OPTIONS_JSON:
+        case FS_CK_SUMMARY:
+        case FS_CK_INSPECT_JSON:
         case FS_CK_TAR_FILE:
         case FS_CK_TAR_SYMLINK:
         case FS_CK_TAR_SPECIAL:
