@@ -103,20 +103,21 @@ static void make_dump(struct dump *d) {
                 make_core(&d->core[k], k);
 }
 
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
+static int open_image(void *userdata, const char *name, struct store_reader **ret) {
         const struct dump *d = userdata;
-        for (int k = 0; k < N_PROCS; k++)
-                if (pids[k] == pid)
+        if (!strcmp(name, "pstree.img"))
+                return th_reader_from_memory(d->pstree.buf, d->pstree.len, NULL, ret);
+        for (int k = 0; k < N_PROCS; k++) {
+                char core[32];
+                snprintf(core, sizeof(core), "core-%u.img", pids[k]);
+                if (!strcmp(name, core))
                         return th_reader_from_memory(d->core[k].buf, d->core[k].len, NULL, ret);
+        }
         return -ENOENT;
 }
 
 static int load(const struct dump *d, struct criu_procs *ret) {
-        struct store_reader *r = NULL;
-        assert_int_equal(th_reader_from_memory(d->pstree.buf, d->pstree.len, NULL, &r), 0);
-        int k = criu_procs_load(r, open_core, (void *) d, ret);
-        store_reader_free(r);
-        return k;
+        return criu_procs_load(open_image, (void *) d, ret);
 }
 
 static void test_procs(void **state) {
