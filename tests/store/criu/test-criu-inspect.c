@@ -20,38 +20,9 @@
 #include "criu_pagemap.pb-c.h"
 #include "criu_pstree.pb-c.h"
 #include "helpers.h"
+#include "image-builder.h"
 #include "json.h"
 #include "pbmsg.h"
-
-struct img {
-        uint8_t buf[4096];
-        size_t len;
-};
-
-static void put(struct img *i, const void *p, size_t n) {
-        assert_true(i->len + n <= sizeof(i->buf));
-        memcpy(i->buf + i->len, p, n);
-        i->len += n;
-}
-
-static void put_u32(struct img *i, uint32_t v) {
-        put(i, &v, sizeof(v));
-}
-
-static void put_record(struct img *i, const ProtobufCMessage *m) {
-        uint8_t *b = NULL;
-        size_t n = 0;
-        assert_int_equal(pb_msg_pack(m, &b, &n), 0);
-        put_u32(i, (uint32_t) n);
-        put(i, b, n);
-        free(b);
-}
-
-static void start(struct img *i, uint32_t magic) {
-        i->len = 0;
-        put_u32(i, IMG_COMMON_MAGIC);
-        put_u32(i, magic);
-}
 
 #define VADDR 0x7ffd0000ULL
 static const char args[] = "sh\0-c\0sleep 1\0";
@@ -59,17 +30,17 @@ static const char env[] = "A=1\0B=two=2\0=nameless\0noequals\0A=again\0";
 
 /* pid 1 alive with memory, pid 2 its zombie child */
 struct dump {
-        struct img pstree, core1, core2, mm1, pagemap1, pages1;
+        struct th_img pstree, core1, core2, mm1, pagemap1, pages1;
 };
 
-static void make_core(struct img *i, uint32_t state, const char *comm) {
+static void make_core(struct th_img *i, uint32_t state, const char *comm) {
         CoreEntry c = CORE_ENTRY__INIT;
         TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
         c.mtype = CORE_ENTRY__MARCH__X86_64;
         tc.task_state = state, tc.comm = (char *) comm, tc.exit_code = state == CRIU_TASK_DEAD ? 1 << 8 : 0;
         c.tc = &tc;
-        start(i, CORE_MAGIC);
-        put_record(i, &c.base);
+        th_start(i, CORE_MAGIC);
+        th_put_record(i, &c.base);
 }
 
 static void make_dump(struct dump *d) {
@@ -77,23 +48,23 @@ static void make_dump(struct dump *d) {
         uint32_t t1[] = { 1 }, t2[] = { 0 };
         a.pid = a.pgid = a.sid = 1, a.n_threads = 1, a.threads = t1;
         b.pid = 2, b.ppid = 1, b.pgid = b.sid = 1, b.n_threads = 1, b.threads = t2;
-        start(&d->pstree, PSTREE_MAGIC);
-        put_record(&d->pstree, &a.base);
-        put_record(&d->pstree, &b.base);
+        th_start(&d->pstree, PSTREE_MAGIC);
+        th_put_record(&d->pstree, &a.base);
+        th_put_record(&d->pstree, &b.base);
         make_core(&d->core1, CRIU_TASK_ALIVE, "sh");
         make_core(&d->core2, CRIU_TASK_DEAD, "sleep");
         MmEntry mm = MM_ENTRY__INIT;
         mm.mm_arg_start = VADDR + 16, mm.mm_arg_end = mm.mm_arg_start + sizeof(args) - 1;
         mm.mm_env_start = mm.mm_arg_end, mm.mm_env_end = mm.mm_env_start + sizeof(env) - 1;
-        start(&d->mm1, MM_MAGIC);
-        put_record(&d->mm1, &mm.base);
+        th_start(&d->mm1, MM_MAGIC);
+        th_put_record(&d->mm1, &mm.base);
         PagemapHead h = PAGEMAP_HEAD__INIT;
         PagemapEntry e = PAGEMAP_ENTRY__INIT;
         h.pages_id = 1;
         e.vaddr = VADDR, e.has_nr_pages = true, e.nr_pages = 1, e.has_flags = true, e.flags = 4;
-        start(&d->pagemap1, PAGEMAP_MAGIC);
-        put_record(&d->pagemap1, &h.base);
-        put_record(&d->pagemap1, &e.base);
+        th_start(&d->pagemap1, PAGEMAP_MAGIC);
+        th_put_record(&d->pagemap1, &h.base);
+        th_put_record(&d->pagemap1, &e.base);
         memset(d->pages1.buf, 0, 4096);
         memcpy(d->pages1.buf + 16, args, sizeof(args) - 1);
         memcpy(d->pages1.buf + 16 + sizeof(args) - 1, env, sizeof(env) - 1);
@@ -104,7 +75,7 @@ static int open_member(void *userdata, const char *name, struct store_reader **r
         struct dump *d = userdata;
         const struct {
                 const char *name;
-                const struct img *i;
+                const struct th_img *i;
         } files[] = { { "mm-1.img", &d->mm1 },      { "pagemap-1.img", &d->pagemap1 }, { "pages-1.img", &d->pages1 },
                       { "pstree.img", &d->pstree }, { "core-1.img", &d->core1 },        { "core-2.img", &d->core2 } };
         for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++)
