@@ -70,29 +70,16 @@ struct opener {
         void *ctx;
 };
 
-/* Opens "<prefix>-<n>.img". */
-static int open_named(const struct opener *o, const char *prefix, uint32_t n, struct store_reader **ret) {
-        char name[64];
-        snprintf(name, sizeof(name), "%s-%u.img", prefix, n);
-        return o->open(o->ctx, name, ret);
-}
-
 /* The first record of image "<prefix>-<n>.img", which must be a `desc`, handed to take. */
 static int first_record(const struct opener *o, const char *prefix, uint32_t n, const ProtobufCMessageDescriptor *desc,
                         int (*take)(const ProtobufCMessage *m, void *out), void *out) {
-        _cleanup_store_reader_ struct store_reader *r = NULL;
-        _cleanup_criu_image_ struct criu_image *img = NULL;
+        char name[64];
         struct criu_record rec;
-        int k = open_named(o, prefix, n, &r);
-        if (k >= 0)
-                k = criu_image_open(r, &img);
-        if (k >= 0)
-                k = criu_image_next(img, &rec);
-        if (k == 0)
-                return -EBADMSG;
+        snprintf(name, sizeof(name), "%s-%u.img", prefix, n);
+        int k = criu_image_first_of(o->open, o->ctx, name, desc, &rec);
         if (k < 0)
                 return k;
-        k = rec.msg->descriptor == desc ? take(rec.msg, out) : -EBADMSG;
+        k = take(rec.msg, out);
         criu_record_done(&rec);
         return k;
 }

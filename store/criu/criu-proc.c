@@ -115,24 +115,13 @@ static void take_core(struct criu_proc *c, const CoreEntry *e) {
 }
 
 static int load_core(struct criu_proc *c, criu_open_fn open, void *userdata) {
-        _cleanup_store_reader_ struct store_reader *r = NULL;
-        _cleanup_criu_image_ struct criu_image *img = NULL;
         struct criu_record rec;
         char name[32];
         snprintf(name, sizeof(name), "core-%u.img", c->pid);
-        int k = open(userdata, name, &r);
-        if (k >= 0)
-                k = criu_image_open(r, &img);
-        if (k >= 0)
-                k = criu_image_next(img, &rec);
-        if (k == 0)
-                return -EBADMSG;
+        int k = criu_image_first_of(open, userdata, name, &core_entry__descriptor, &rec);
         if (k < 0)
                 return k;
-        if (rec.msg->descriptor != &core_entry__descriptor)
-                k = -EBADMSG;
-        else
-                take_core(c, (const CoreEntry *) rec.msg);
+        take_core(c, (const CoreEntry *) rec.msg);
         const char *comm = k >= 0 && ((const CoreEntry *) rec.msg)->tc ? ((const CoreEntry *) rec.msg)->tc->comm : "";
         if (k >= 0 && !(c->comm = strdup(comm ? comm : "")))
                 k = -ENOMEM;
