@@ -122,6 +122,8 @@ int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 r = fs_dirents_add(out, FS_CK_DECODED, "decoded", ns, name, parts.criu->digest);
         if (r >= 0 && CKPTFS_CRIU_IMAGES && parts.criu)
                 r = fs_dirents_add(out, FS_CK_PROC, "proc", ns, name, parts.criu->digest);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_CTL_RESTORE, "restore", ns, name, NULL);
         store_descs_clear(&kids);
         store_ckpt_clear(&ck);
         return r;

@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "log.h"
 #include "path.h"
+#include "restore.h"
 #include "views.h"
 #include "passthrough.h"
 #include "views-notify.h"
@@ -203,7 +204,7 @@ static int open_store(ckptfs_daemon *d, const options *o) {
         fs_ctx *ctx = &d->ctx;
         int r;
         if ((r = store_live_new(ctx->rpc, o->ns, &ctx->live)) < 0 || (r = inode_table_new(&ctx->inodes)) < 0 ||
-            (r = ckpt_registry_new(&ctx->ckpt)) < 0)
+            (r = ckpt_registry_new(&ctx->ckpt)) < 0 || (r = restore_registry_new(&ctx->restore)) < 0)
                 return log_error_errno(r, "cannot set up");
         settings_from_env(d);
         (void) ckpt_registry_set_keep(ctx->ckpt, o->keep);
@@ -283,6 +284,7 @@ static void teardown(ckptfs_daemon *d) {
                 fuse_session_destroy(ctx->se);
         fs_passthrough_free(ctx->pt);
         ckpt_registry_free(ctx->ckpt);
+        restore_registry_free(ctx->restore);
         inode_table_free(ctx->inodes);
         store_live_free(ctx->live);
         store_views_free(ctx->views);

@@ -49,6 +49,7 @@ typedef enum fs_kind {
         FS_CK_PROC_PID,        /* proc/<pid>/: key2 = "<digest>/<pid>" */
         FS_CK_PROC_FILE,       /* proc/ps, ps.json, <pid>/comm, <pid>/status: key2 = "<digest>/<file>" */
         FS_CK_PROC_CORE,       /* proc/<pid>/core: key2 = "<digest>/<pid>/core" */
+        FS_CK_CTL_RESTORE,     /* restore in a checkpoint dir (both trees): keys (ns, image name) */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -78,6 +78,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_DECODED_FILE:
         case FS_CK_PROC_FILE:
         case FS_CK_PROC_CORE:
+        case FS_CK_CTL_RESTORE:
                 return true;
         default:
                 return false;

@@ -120,5 +120,7 @@ const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
                                  .mkdir = ctl_checkpoint_mkdir, .rmdir = ctl_checkpoint_rmdir },
         [FS_CONTAINER_CKPT] = { .mode = FS_DIR_SECRET, .dynamic = true, .list = views_list_ckpt,
                                 .attr = views_ckpt_attr },
+        [FS_CK_CTL_RESTORE] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_restore_read,
+                                .write = ctl_restore_write, .one_writer = true },
         FS_VIEWS_KINDS,
 };

@@ -178,8 +178,8 @@ static void test_ckpt_dir(void **state) {
         assert_int_equal(views_list_ckpt(&e->ctx, &n, &out), 0);
         /* decoded/ (the CRIU images as JSON) when built with store/criu. */
         assert_string_equal(names_of(&out), CKPTFS_CRIU_IMAGES
-                                                    ? "index.json layout manifests config.json options.json task rw decoded proc "
-                                                    : "index.json layout manifests config.json options.json task rw ");
+                                                    ? "index.json layout manifests config.json options.json task rw decoded proc restore "
+                                                    : "index.json layout manifests config.json options.json task rw restore ");
         if (CKPTFS_CRIU_IMAGES) {
                 assert_int_equal(out.v[7].kind, FS_CK_DECODED);
                 assert_string_equal(out.v[7].key[2], CRIU);
@@ -192,7 +192,7 @@ static void test_ckpt_dir(void **state) {
         /* The same dir reached from containers/web/checkpoints/<tag>. */
         n = node(FS_CONTAINER_CKPT, "ns1", "web", "11-25-2026-10:38:53");
         assert_int_equal(views_list_ckpt(&e->ctx, &n, &out), 0);
-        assert_int_equal(out.n, CKPTFS_CRIU_IMAGES ? 9 : 7);
+        assert_int_equal(out.n, CKPTFS_CRIU_IMAGES ? 10 : 8);
         assert_string_equal(out.v[1].key[1], name);
         fs_dirents_clear(&out);
 

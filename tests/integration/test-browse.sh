@@ -43,8 +43,8 @@ is "$(ls "$MNT/$NS")" "$(printf 'by-digest\ncheckpoints\ncontainers')" \
 CC=$MNT/$NS/containers/$id/checkpoints/$id:one
 ok "test -d '$CC'" "containers/$id/checkpoints/$id:one is the same checkpoint (named by its config blob)"
 # decoded/ and proc/ come with the CRIU image decoder (meson sets CRIU_DECODE when it is built)
-entries="config.json index.json layout manifests options.json rw task "
-[ -z "${CRIU_DECODE:-}" ] || entries="config.json decoded index.json layout manifests options.json proc rw task "
+entries="config.json index.json layout manifests options.json restore rw task "
+[ -z "${CRIU_DECODE:-}" ] || entries="config.json decoded index.json layout manifests options.json proc restore rw task "
 is "$(ls "$C" | tr '\n' ' ')" "$entries" "checkpoint dir entries"
 is "$(ls "$CC" | tr '\n' ' ')" "$entries" "same entries under containers/"
 
