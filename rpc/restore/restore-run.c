@@ -30,6 +30,13 @@ int rrun_fail(restore_run *t, int error, const char *fmt, ...) {
                 va_start(ap, fmt);
                 vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
                 va_end(ap);
+                /* One line of the report: runc's messages span several. */
+                size_t n = strlen(t->msg);
+                for (size_t i = 0; i < n; i++)
+                        if (t->msg[i] == '\n' || t->msg[i] == '\r' || t->msg[i] == '\t')
+                                t->msg[i] = ' ';
+                while (n > 0 && t->msg[n - 1] == ' ')
+                        t->msg[--n] = '\0';
         }
         return -abs(error);
 }

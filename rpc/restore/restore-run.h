@@ -7,6 +7,7 @@
 #include "restore-image.h"
 #include "restore.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@ typedef struct restore_run {
         char chain[DIGEST_MAX];         /* its chain id: the snapshot's parent */
         Google__Protobuf__Any *spec, *runtime_options;
         rpc_mounts *mounts;             /* of the prepared snapshot */
+        char work[PATH_MAX];            /* CRIU's work dir (restore-criu.h); "": none */
         uint32_t pid;
         int stage;
         bool stage_seen[RS_MAX];

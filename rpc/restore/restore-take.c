@@ -1,6 +1,7 @@
 /* restore_take(): the restore workflow (restore.h). The rule that shapes
  * this file: whatever a stage made is noted in the run at once, and a
  * failure undoes all of it in reverse (undo()). */
+#include "restore-criu.h"
 #include "restore-registry.h"
 #include "restore-run.h"
 #include "cleanup.h"
@@ -99,23 +100,58 @@ static int make_container(restore_run *t) {
         return 0;
 }
 
+/* runc's task options with a work dir of ours, where CRIU's restore.log
+ * stays for us to read (other runtimes: none, as ctr sends). */
+static int task_options(restore_run *t, Google__Protobuf__Any *any, uint8_t **buf) {
+        if (strncmp(t->ix.runtime, "io.containerd.runc.", 19) != 0)
+                return 0;
+        int r = rcriu_workdir_make(t->work);
+        if (r < 0) {
+                t->work[0] = '\0';
+                return rrun_fail(t, -r, "cannot create a work directory under /var/tmp: %s", strerror(-r));
+        }
+        r = rcriu_task_options(t->runtime_options, t->work, any, buf);
+        if (r == -EOPNOTSUPP)
+                return 0;   /* runtime options of another type: the shim's own work dir */
+        if (r < 0)
+                return rrun_fail(t, EINVAL, "the runtime options of %s do not decode", t->image);
+        return 1;
+}
+
+/* A failure of runc restore, with CRIU's own words when its log has them
+ * (then without runc's pointer to that log: the directory goes). */
+static int task_failed(restore_run *t, int r, const char *what, const rpc_error *err) {
+        char criu[512], runc[sizeof(err->message)];
+        snprintf(runc, sizeof(runc), "%s", err->message);
+        if (rcriu_workdir_errors(t->work, criu, sizeof(criu)) <= 0)
+                return rrun_fail(t, rrun_errno(r), "%s the task of %s failed: %s", what, t->id, runc);
+        char *log = strstr(runc, "log file: ");
+        if (log)
+                *log = '\0';
+        for (size_t n = strlen(runc); n > 0 && (runc[n - 1] == '\n' || runc[n - 1] == ' ');)
+                runc[--n] = '\0';
+        return rrun_fail(t, rrun_errno(r), "%s the task of %s failed: %s; CRIU: %s", what, t->id, runc, criu);
+}
+
 /* Tasks.Create from the CRIU tar (WithTaskCheckpoint), then Start:
  * runc restore, CRIU's errors come back here. */
 static int make_task(restore_run *t) {
         Containerd__Types__Descriptor d;
         to_pb_desc(&t->ix.criu, &d);
+        Google__Protobuf__Any any;
+        _cleanup_free_ uint8_t *buf = NULL;
+        int r = task_options(t, &any, &buf);
+        if (r < 0)
+                return r;
         rpc_error err = { 0 };
         rpc_opts o = rrun_opts(t, R_LONG);
-        int r = rpc_tasks_create(t->c, &o, t->id, t->mounts, &d, NULL, &t->pid, &err);
+        r = rpc_tasks_create(t->c, &o, t->id, t->mounts, &d, r > 0 ? &any : NULL, &t->pid, &err);
         if (r < 0)
-                return rrun_fail(t, rrun_errno(r), "creating the task of %s from %s failed: %s", t->id, d.digest,
-                                 err.message);
+                return task_failed(t, r, "creating", &err);
         t->task_made = true;
         rrun_enter(t, RS_START);
         r = rpc_tasks_start(t->c, &o, t->id, &t->pid, &err);
-        if (r < 0)
-                return rrun_fail(t, rrun_errno(r), "restoring the task of %s failed: %s", t->id, err.message);
-        return 0;
+        return r < 0 ? task_failed(t, r, "restoring", &err) : 0;
 }
 
 /* Tasks.Delete; a task that runs (a start that failed late) is killed
@@ -197,6 +233,7 @@ int restore_take(restore_registry *reg, rpc_client *c, const char *ns, const cha
         if (r < 0)
                 undo(&t);
         drop_lease(&t);
+        rcriu_workdir_remove(t.work);
         rrun_enter(&t, RS_CLEANUP);
         _cleanup_free_ char *id = NULL;
         if (r >= 0 && ret_id && !(id = strdup(t.id)))

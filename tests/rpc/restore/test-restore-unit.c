@@ -1,0 +1,342 @@
+/* Unit tests of the parts of rpc/restore that need no daemon. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "restore-criu.h"
+#include "restore-image.h"
+#include "restore.h"
+#include "strv.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define D(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+             c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define DA D("a")
+#define DB D("b")
+#define DC D("c")
+
+static int parse(const char *s, restore_request **q, char **msg) {
+        *msg = NULL;
+        return restore_request_parse(s, strlen(s), q, msg);
+}
+
+static void test_request(void **state) {
+        restore_request *q;
+        char *msg;
+        assert_int_equal(parse("", &q, &msg), 0);
+        assert_null(q->id);
+        assert_false(q->no_start);
+        assert_false(q->no_rw);
+        restore_request_free(q);
+        assert_int_equal(parse("  id=web-2 \tno-start no-rw\n", &q, &msg), 0);
+        assert_string_equal(q->id, "web-2");
+        assert_true(q->no_start);
+        assert_true(q->no_rw);
+        restore_request_free(q);
+        assert_int_equal(parse("live\n", &q, &msg), 0);
+        assert_false(q->no_start);
+        restore_request_free(q);
+        /* Not NUL-terminated: only len bytes count. */
+        assert_int_equal(restore_request_parse("no-rwXXXX", 5, &q, &msg), 0);
+        assert_true(q->no_rw);
+        restore_request_free(q);
+        static const char *const bad[] = {
+                "bogus", "id=", "id=a..b", "id=-a", "id=a-", "id=a/b", "id=a:b", "live no-start", "live live",
+                "no-rw no-rw", "id=a id=b", "ID=a", "no_rw",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                q = NULL;
+                assert_int_equal(parse(bad[i], &q, &msg), -EINVAL);
+                assert_null(q);
+                assert_non_null(msg);
+                free(msg);
+        }
+        assert_int_equal(parse("bogus", &q, &msg), -EINVAL);
+        assert_non_null(strstr(msg, "unknown word \"bogus\""));
+        free(msg);
+        assert_int_equal(restore_request_parse("live\0x", 6, &q, &msg), -EINVAL);
+        assert_non_null(strstr(msg, "NUL"));
+        free(msg);
+        char *big = malloc(RESTORE_COMMAND_MAX + 2);
+        memset(big, ' ', RESTORE_COMMAND_MAX + 1);
+        assert_int_equal(restore_request_parse(big, RESTORE_COMMAND_MAX + 1, &q, &msg), -EINVAL);
+        free(msg);
+        assert_int_equal(restore_request_parse(big, RESTORE_COMMAND_MAX, &q, NULL), 0);
+        restore_request_free(q);
+        free(big);
+}
+
+static void test_id_valid(void **state) {
+        assert_true(restore_id_valid("a"));
+        assert_true(restore_id_valid("web.1_x-2"));
+        assert_false(restore_id_valid(""));
+        assert_false(restore_id_valid("a__b"));
+        assert_false(restore_id_valid(".a"));
+        char id[RESTORE_ID_MAX + 2];
+        memset(id, 'x', sizeof(id));
+        id[RESTORE_ID_MAX] = '\0';
+        assert_true(restore_id_valid(id));
+        id[RESTORE_ID_MAX] = 'x';
+        id[RESTORE_ID_MAX + 1] = '\0';
+        assert_false(restore_id_valid(id));
+}
+
+/* sha256 of "prev next" by OpenSSL directly. */
+static void chain_step(const char *prev, const char *next, char out[DIGEST_MAX]) {
+        char buf[200];
+        int n = snprintf(buf, sizeof(buf), "%s %s", prev, next);
+        unsigned char md[32];
+        SHA256((const unsigned char *) buf, (size_t) n, md);
+        strcpy(out, "sha256:");
+        for (int i = 0; i < 32; i++)
+                sprintf(out + 7 + 2 * i, "%02x", md[i]);
+}
+
+static void test_chain_id(void **state) {
+        char got[DIGEST_MAX], want[DIGEST_MAX], want2[DIGEST_MAX];
+        const char *one[] = { DA };
+        assert_int_equal(restore_chain_id(one, 1, got), 0);
+        assert_string_equal(got, DA);
+        const char *three[] = { DA, DB, DC };
+        assert_int_equal(restore_chain_id(three, 3, got), 0);
+        chain_step(DA, DB, want);
+        chain_step(want, DC, want2);
+        assert_string_equal(got, want2);
+        assert_int_equal(restore_chain_id(three, 2, got), 0);
+        assert_string_equal(got, want);
+        assert_int_equal(restore_chain_id(three, 0, got), -EINVAL);
+        const char *bad[] = { DA, "sha256:zz" };
+        assert_int_equal(restore_chain_id(bad, 2, got), -EINVAL);
+}
+
+static void test_index(void **state) {
+        const char *json =
+                "{\"schemaVersion\":2,\"manifests\":["
+                "{\"mediaType\":\"" MT_CKPT_CONFIG "\",\"digest\":\"" DA "\",\"size\":10},"
+                "{\"mediaType\":\"" MT_CRIU "\",\"digest\":\"" DB "\",\"size\":20},"
+                "{\"mediaType\":\"" MT_CRIU "\",\"digest\":\"" DC "\",\"size\":30},"
+                "{\"mediaType\":\"" MT_LAYER_GZIP "\",\"digest\":\"" DC "\",\"size\":40},"
+                "{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"" DA "\",\"size\":50,"
+                "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}],"
+                "\"annotations\":{\"" ANN_RUNTIME "\":\"io.containerd.runc.v2\",\"" ANN_SNAPSHOTTER
+                "\":\"overlayfs\",\"" ANN_IMAGE_NAME "\":\"docker.io/library/busybox:latest\"}}";
+        restore_index ix;
+        assert_int_equal(restore_index_parse(json, strlen(json), &ix), 0);
+        assert_string_equal(ix.image_name, "docker.io/library/busybox:latest");
+        assert_string_equal(ix.runtime, "io.containerd.runc.v2");
+        assert_string_equal(ix.snapshotter, "overlayfs");
+        assert_true(ix.config.found);
+        assert_string_equal(ix.config.digest, DA);
+        assert_int_equal(ix.config.size, 10);
+        /* The first of a media type counts, as GetIndexByMediaType. */
+        assert_string_equal(ix.criu.digest, DB);
+        assert_string_equal(ix.criu.media_type, MT_CRIU);
+        assert_string_equal(ix.rw.digest, DC);
+        assert_int_equal(ix.rw.size, 40);
+        assert_false(ix.runtime_options.found);
+        restore_index_clear(&ix);
+
+        const char *bare = "{\"manifests\":[]}";
+        assert_int_equal(restore_index_parse(bare, strlen(bare), &ix), 0);
+        assert_null(ix.image_name);
+        assert_false(ix.criu.found);
+        restore_index_clear(&ix);
+        static const char *const bad[] = {
+                "", "{", "[]", "{\"manifests\":{}}",
+                "{\"manifests\":[{\"mediaType\":\"" MT_CRIU "\",\"digest\":\"sha256:x\",\"size\":1}]}",
+                "{\"manifests\":[{\"mediaType\":\"" MT_CRIU "\",\"digest\":\"" DA "\",\"size\":-1}]}",
+                "{\"manifests\":[{\"mediaType\":\"" MT_CRIU "\",\"digest\":\"" DA "\"}]}",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(restore_index_parse(bad[i], strlen(bad[i]), &ix), -EBADMSG);
+}
+
+static void test_image_step(void **state) {
+#if defined(__x86_64__)
+        const char *here = "amd64", *other = "arm64";
+#else
+        const char *here = "arm64", *other = "amd64";
+#endif
+        char list[1024];
+        snprintf(list, sizeof(list),
+                 "{\"manifests\":["
+                 "{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"" DA "\",\"size\":1,"
+                 "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}},"
+                 "{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"" DB "\",\"size\":2,"
+                 "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}]}", other, here);
+        restore_desc d;
+        assert_int_equal(restore_image_step(MT_INDEX, list, strlen(list), &d), 0);
+        assert_string_equal(d.digest, DB);
+        assert_string_equal(d.media_type, MT_MANIFEST);
+        assert_int_equal(restore_image_step(MT_DOCKER_LIST, list, strlen(list), &d), 0);
+        assert_string_equal(d.digest, DB);
+        snprintf(list, sizeof(list),
+                 "{\"manifests\":[{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"" DA "\",\"size\":1,"
+                 "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}]}", other);
+        assert_int_equal(restore_image_step(MT_INDEX, list, strlen(list), &d), -ENOENT);
+        const char *noplat = "{\"manifests\":[{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"" DC "\",\"size\":3}]}";
+        assert_int_equal(restore_image_step(MT_INDEX, noplat, strlen(noplat), &d), 0);
+        assert_string_equal(d.digest, DC);
+        const char *man = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+                          "\"digest\":\"" DC "\",\"size\":99},\"layers\":[]}";
+        assert_int_equal(restore_image_step(MT_MANIFEST, man, strlen(man), &d), 0);
+        assert_string_equal(d.digest, DC);
+        assert_int_equal(d.size, 99);
+        assert_int_equal(restore_image_step(MT_DOCKER_MANIFEST, man, strlen(man), &d), 0);
+        assert_int_equal(restore_image_step(MT_LAYER_TAR, man, strlen(man), &d), -EBADMSG);
+        assert_int_equal(restore_image_step(MT_MANIFEST, "{}", 2, &d), -EBADMSG);
+        assert_int_equal(restore_image_step(MT_MANIFEST, "nope", 4, &d), -EBADMSG);
+}
+
+static void test_diff_ids(void **state) {
+        const char *cfg = "{\"architecture\":\"amd64\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DA "\",\"" DB "\"]}}";
+        char **ids;
+        size_t n;
+        assert_int_equal(restore_config_diff_ids(cfg, strlen(cfg), &ids, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(ids[0], DA);
+        assert_string_equal(ids[1], DB);
+        assert_null(ids[2]);
+        strv_free(ids);
+        static const char *const bad[] = {
+                "{}", "{\"rootfs\":{\"diff_ids\":[]}}", "{\"rootfs\":{\"diff_ids\":[\"x\"]}}",
+                "{\"rootfs\":{\"diff_ids\":[1]}}", "not json",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(restore_config_diff_ids(bad[i], strlen(bad[i]), &ids, &n), -EBADMSG);
+}
+
+/* Lines as CRIU 4.x writes them (the shape, not a copy of a real log). */
+static const char LOG[] =
+        "(00.000100) Version: 4.2.1\n"
+        "(00.031459) Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self: Operation not permitted\n"
+        "(00.093600)      1: Restoring fd 3\n"
+        "(00.093661)      1: Error (criu/files-reg.c:2353): Can't open file rw-marker on restore: No such file\n"
+        "(00.093663)      1: Error (criu/files-reg.c:2267): Can't open file rw-marker: No such file\n"
+        "(00.093664)      1: Error (criu/files.c:1221): Unable to open fd=3 id=0x3\n"
+        "(00.094762) Error (criu/cr-restore.c:2331): Restoring FAILED.\n";
+
+static void test_log_errors(void **state) {
+        char buf[512];
+        assert_int_equal(rcriu_log_errors(LOG, strlen(LOG), 3, buf, sizeof(buf)), 3);
+        assert_string_equal(buf, "Can't open file rw-marker on restore: No such file; Can't open file rw-marker: "
+                                 "No such file; Unable to open fd=3 id=0x3");
+        assert_int_equal(rcriu_log_errors(LOG, strlen(LOG), 1, buf, sizeof(buf)), 1);
+        assert_string_equal(buf, "Can't open file rw-marker on restore: No such file");
+        /* Truncated to the buffer, NUL-terminated. */
+        assert_int_equal(rcriu_log_errors(LOG, strlen(LOG), 3, buf, 10), 3);
+        assert_string_equal(buf, "Can't ope");
+        assert_int_equal(rcriu_log_errors("(00.1) all fine\n", 16, 3, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "");
+        /* No newline at the end, and a line of nothing but the marker. */
+        const char *last = "x\n(0.1) Error (a.c:1): the end";
+        assert_int_equal(rcriu_log_errors(last, strlen(last), 3, buf, sizeof(buf)), 1);
+        assert_string_equal(buf, "the end");
+}
+
+static void test_workdir(void **state) {
+        char dir[PATH_MAX], path[PATH_MAX + 32], buf[256];
+        assert_int_equal(rcriu_workdir_make(dir), 0);
+        struct stat st;
+        assert_int_equal(stat(dir, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        assert_int_equal(rcriu_workdir_errors(dir, buf, sizeof(buf)), 0);   /* no log */
+        snprintf(path, sizeof(path), "%s/restore.log", dir);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(LOG, f);
+        fclose(f);
+        snprintf(path, sizeof(path), "%s/sub", dir);
+        assert_int_equal(mkdir(path, 0700), 0);
+        assert_int_equal(rcriu_workdir_errors(dir, buf, sizeof(buf)), 3);
+        assert_non_null(strstr(buf, "Unable to open fd=3"));
+        rcriu_workdir_remove(dir);
+        assert_int_equal(stat(dir, &st), -1);
+        rcriu_workdir_remove("");
+        assert_int_equal(rcriu_workdir_errors("", buf, sizeof(buf)), 0);
+}
+
+static void test_task_options(void **state) {
+        Google__Protobuf__Any any;
+        uint8_t *buf = NULL;
+        assert_int_equal(rcriu_task_options(NULL, "/w", &any, &buf), 0);
+        assert_string_equal(any.type_url, "containerd.runc.v1.Options");
+        Containerd__Runc__V1__Options *o = NULL;
+        assert_int_equal(pb_msg_unpack(&containerd__runc__v1__options__descriptor, any.value.data, any.value.len,
+                                       (ProtobufCMessage **) &o), 0);
+        assert_string_equal(o->criu_work_path, "/w");
+        pb_msg_free(o);
+        free(buf);
+
+        /* The container's runtime options are kept; only the work path is ours. */
+        Containerd__Runc__V1__Options rt = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+        rt.binary_name = (char *) "crun";
+        rt.systemd_cgroup = true;
+        rt.criu_work_path = (char *) "/theirs";
+        uint8_t *rtbuf;
+        size_t rtlen;
+        assert_int_equal(pb_msg_pack(&rt.base, &rtbuf, &rtlen), 0);
+        Google__Protobuf__Any rtany = GOOGLE__PROTOBUF__ANY__INIT;
+        rtany.type_url = (char *) "containerd.runc.v1.Options";
+        rtany.value.data = rtbuf;
+        rtany.value.len = rtlen;
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), 0);
+        assert_int_equal(pb_msg_unpack(&containerd__runc__v1__options__descriptor, any.value.data, any.value.len,
+                                       (ProtobufCMessage **) &o), 0);
+        assert_string_equal(o->binary_name, "crun");
+        assert_true(o->systemd_cgroup);
+        assert_string_equal(o->criu_work_path, "/mine");
+        pb_msg_free(o);
+        free(buf);
+        rtany.type_url = (char *) "type.googleapis.com/containerd.runc.v1.Options";
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), 0);
+        free(buf);
+        rtany.type_url = (char *) "io.containerd.runhcs.v1.Options";
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), -EOPNOTSUPP);
+        rtany.type_url = (char *) "containerd.runc.v1.Options";
+        rtany.value.len = 1;   /* a cut message */
+        rtbuf[0] = 0x0a;
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), -EBADMSG);
+        free(rtbuf);
+}
+
+static void test_registry(void **state) {
+        restore_registry *reg;
+        assert_int_equal(restore_registry_new(&reg), 0);
+        char *text;
+        assert_int_equal(restore_registry_last_report(reg, "ns", "img", &text), 0);
+        assert_string_equal(text, "");
+        free(text);
+        assert_int_equal(restore_registry_note_error(reg, "ns", "img", EINVAL, "unknown word \"x\""), 0);
+        assert_int_equal(restore_registry_last_report(reg, "ns", "img", &text), 0);
+        assert_non_null(strstr(text, "result: failed\n"));
+        assert_non_null(strstr(text, "error: EINVAL\n"));
+        assert_non_null(strstr(text, "message: unknown word \"x\"\n"));
+        free(text);
+        assert_int_equal(restore_registry_last_report(reg, "ns2", "img", &text), 0);
+        assert_string_equal(text, "");
+        free(text);
+        restore_registry_free(reg);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_request),    cmocka_unit_test(test_id_valid),
+                cmocka_unit_test(test_chain_id),   cmocka_unit_test(test_index),
+                cmocka_unit_test(test_image_step), cmocka_unit_test(test_diff_ids),
+                cmocka_unit_test(test_log_errors), cmocka_unit_test(test_workdir),
+                cmocka_unit_test(test_task_options), cmocka_unit_test(test_registry),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
