@@ -220,6 +220,7 @@ static int open_store(ckptfs_daemon *d, const options *o) {
         if (!o->content_root)
                 (void) store_blobs_discover_root(ctx->blobs);
         (void) ckpt_registry_set_content_root(ctx->ckpt, store_blobs_root(ctx->blobs));
+        (void) restore_registry_set_content_root(ctx->restore, store_blobs_root(ctx->blobs));
         if ((r = store_catalog_new(ctx->rpc, ctx->db, ctx->blobs, o->ns, &ctx->catalog)) < 0)
                 return log_error_errno(r, "cannot set up the catalog");
         return 0;

@@ -31,7 +31,7 @@ void rcriu_workdir_remove(const char *dir) {
                 (void) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-int rcriu_task_options(const Google__Protobuf__Any *runtime_options, const char *work,
+int rcriu_task_options(const Google__Protobuf__Any *runtime_options, const char *work, const char *image,
                        Google__Protobuf__Any *ret_any, uint8_t **ret_buf) {
         Containerd__Runc__V1__Options empty = CONTAINERD__RUNC__V1__OPTIONS__INIT, *o = &empty;
         _cleanup_pb_msg_ Containerd__Runc__V1__Options *decoded = NULL;
@@ -45,12 +45,15 @@ int rcriu_task_options(const Google__Protobuf__Any *runtime_options, const char 
                         return -EBADMSG;
                 o = decoded;
         }
-        char *saved = o->criu_work_path;
+        char *saved = o->criu_work_path, *saved_image = o->criu_image_path;
         o->criu_work_path = (char *) work;
+        if (image)
+                o->criu_image_path = (char *) image;
         uint8_t *buf = NULL;
         size_t len = 0;
         int r = pb_msg_pack(&o->base, &buf, &len);
         o->criu_work_path = saved;   /* the decoded message frees its own */
+        o->criu_image_path = saved_image;
         if (r < 0)
                 return r;
         *ret_any = (Google__Protobuf__Any) GOOGLE__PROTOBUF__ANY__INIT;

@@ -16,10 +16,12 @@ int rcriu_workdir_make(char ret[PATH_MAX]);
 void rcriu_workdir_remove(const char *dir);
 /* The task options of a restore: the container's runtime options (an Any
  * of containerd.runc.v1.Options, or NULL: empty ones; the shim uses those
- * when a task has none) with criu_work_path = work. *ret_any points into
+ * when a task has none) with criu_work_path = work and, unless NULL,
+ * criu_image_path = image (a dump unpacked by us: containerd then unpacks
+ * none of its own). *ret_any points into
  * *ret_buf (malloc'd, the caller frees it). -EOPNOTSUPP when the runtime
  * options are of another type, -EBADMSG when they do not decode. */
-int rcriu_task_options(const Google__Protobuf__Any *runtime_options, const char *work,
+int rcriu_task_options(const Google__Protobuf__Any *runtime_options, const char *work, const char *image,
                        Google__Protobuf__Any *ret_any, uint8_t **ret_buf);
 /* CRIU's error lines of a restore log (text[0..len)): the first `max`
  * (the cause; later ones follow from it), without timestamp and source

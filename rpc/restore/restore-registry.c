@@ -19,7 +19,21 @@ typedef struct rentry {
 struct restore_registry {
         pthread_mutex_t lock;
         rentry *head;
+        char *content_root;   /* set before any restore, read without the lock */
 };
+
+int restore_registry_set_content_root(restore_registry *reg, const char *dir) {
+        char *s = dir ? strdup(dir) : NULL;
+        if (dir && !s)
+                return -ENOMEM;
+        free(reg->content_root);
+        reg->content_root = s;
+        return 0;
+}
+
+const char *rreg_content_root(restore_registry *reg) {
+        return reg->content_root;
+}
 
 int restore_registry_new(restore_registry **ret) {
         restore_registry *reg = calloc(1, sizeof(*reg));
@@ -41,6 +55,7 @@ restore_registry *restore_registry_free(restore_registry *reg) {
                 free(e);
         }
         pthread_mutex_destroy(&reg->lock);
+        free(reg->content_root);
         free(reg);
         return NULL;
 }

@@ -23,6 +23,7 @@ typedef struct restore_run {
         rpc_client *c;
         const char *ns, *image;
         const restore_request *req;
+        const char *content_root;       /* restore_registry_set_content_root(); NULL: none */
         rpc_opts o;                     /* ns, and the lease once made */
         char id[RESTORE_ID_MAX + 1];
         char lease[64];
@@ -33,6 +34,7 @@ typedef struct restore_run {
         Google__Protobuf__Any *spec, *runtime_options;
         rpc_mounts *mounts;             /* of the prepared snapshot */
         char work[PATH_MAX];            /* CRIU's work dir (restore-criu.h); "": none */
+        bool dump_unpacked;             /* the CRIU tar unpacked by us into <work>/image */
         uint32_t pid;
         int stage;
         bool stage_seen[RS_MAX];

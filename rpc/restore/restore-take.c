@@ -3,17 +3,21 @@
  * failure undoes all of it in reverse (undo()). */
 #include "restore-criu.h"
 #include "restore-registry.h"
+#include "restore-untar.h"
 #include "restore-run.h"
 #include "cleanup.h"
 #include "log.h"
 #include "monotime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int make_lease(restore_run *t) {
         unsigned char rnd[8];
@@ -100,6 +104,27 @@ static int make_container(restore_run *t) {
         return 0;
 }
 
+/* The CRIU tar unpacked into <work>/image from its file in the content
+ * store; false (containerd unpacks it) when that file is not readable
+ * here or the unpacking fails. */
+static bool unpack_dump(restore_run *t, char image[PATH_MAX]) {
+        if (!t->content_root || snprintf(image, PATH_MAX, "%s/image", t->work) >= PATH_MAX)
+                return false;
+        char blob[PATH_MAX];
+        const char *hex = t->ix.criu.digest + strlen(DIGEST_PREFIX);
+        if (snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", t->content_root, hex) >= (int) sizeof(blob))
+                return false;
+        _cleanup_close_ int fd = open(blob, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || mkdir(image, 0700) < 0)
+                return false;
+        _cleanup_close_ int dfd = open(image, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = dfd < 0 ? -errno : rtar_extract(fd, dfd);
+        if (r < 0)
+                log_warning_errno(r, "restore %s: cannot unpack the CRIU tar %s (containerd unpacks it): %m",
+                                  t->image, blob);
+        return r >= 0;
+}
+
 /* runc's task options with a work dir of ours, where CRIU's restore.log
  * stays for us to read (other runtimes: none, as ctr sends). */
 static int task_options(restore_run *t, Google__Protobuf__Any *any, uint8_t **buf) {
@@ -110,7 +135,9 @@ static int task_options(restore_run *t, Google__Protobuf__Any *any, uint8_t **bu
                 t->work[0] = '\0';
                 return rrun_fail(t, -r, "cannot create a work directory under /var/tmp: %s", strerror(-r));
         }
-        r = rcriu_task_options(t->runtime_options, t->work, any, buf);
+        char image[PATH_MAX];
+        t->dump_unpacked = unpack_dump(t, image);
+        r = rcriu_task_options(t->runtime_options, t->work, t->dump_unpacked ? image : NULL, any, buf);
         if (r == -EOPNOTSUPP)
                 return 0;   /* runtime options of another type: the shim's own work dir */
         if (r < 0)
@@ -224,7 +251,8 @@ int restore_take(restore_registry *reg, rpc_client *c, const char *ns, const cha
         int r = rreg_begin(reg, ns, image);
         if (r < 0)
                 return r;
-        restore_run t = { .c = c, .ns = ns, .image = image, .req = req, .failed_stage = -1 };
+        restore_run t = { .c = c, .ns = ns, .image = image, .req = req, .failed_stage = -1,
+                          .content_root = rreg_content_root(reg) };
         t.o.ns = ns;
         t.start = monotime_now();
         rrun_enter(&t, RS_PREPARE);

@@ -73,6 +73,13 @@ typedef struct restore_registry restore_registry;
 int restore_registry_new(restore_registry **ret);
 restore_registry *restore_registry_free(restore_registry *reg);   /* none may run; returns NULL */
 
+/* containerd's content store directory (its content plugin's root): a
+ * CRIU tar whose blob file is readable there is unpacked by us into the
+ * restore's private work dir, removed afterwards; otherwise containerd
+ * unpacks it, into a temporary directory it never removes
+ * (containerd#10166). NULL: not known. Call it before any restore. */
+int restore_registry_set_content_root(restore_registry *reg, const char *dir);
+
 /* Restores checkpoint image `image` of namespace `ns` as `req` says (the
  * workflow above). Blocks until the task runs (or the container exists,
  * with no-start). On success *ret_id (if not NULL) is the new container's

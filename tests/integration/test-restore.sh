@@ -10,6 +10,8 @@ mnt=$TENV_DIR/mnt
 ns=$CKPTFS_TEST_NS
 # containers this test makes without tenv_run: the env removes them at the end
 own() { echo "$ns $1" >>"$CKPTFS_TEST_DIR/ids"; }
+# containerd's own copies of CRIU tars (containerd#10166): in its TMPDIR
+leaked() { find "$CKPTFS_TEST_DIR/tmp" -maxdepth 1 -name 'ctrd-checkpoint*' 2>/dev/null | wc -l; }
 leases() { tenv_ctr leases ls 2>/dev/null | awk 'NR > 1 && $1 ~ /^ckptfs-restore-/ { print $1 }'; }
 snapshot_keys() { tenv_ctr snapshots ls 2>/dev/null | awk 'NR > 1 { print $1 }'; }
 
@@ -149,6 +151,10 @@ ok $? "with the rw layer the same checkpoint restores"
 is "$(tenv_task_status "$id6")" RUNNING "... and runs"
 
 is "$(ls -d /var/tmp/ckptfs-restore-* 2>/dev/null | wc -l)" 0 "no CRIU work dir left behind"
+is "$(leaked)" 0 "no copy of a CRIU tar left in containerd's temp dir (ckptfs unpacks the dump itself)"
+remove_container "$id6"
+run_ok "ctr c restore --live --rw of the same checkpoint" tenv_ctr containers restore --live --rw "$id6" "ckpt/$id6:open"
+is "$(leaked)" 1 "... which leaves its copy behind (so the check above sees one)"
 ok "kill -0 $CKPTFS_PID" "the daemon is alive"
 is "$(tenv_task_status "$id")" RUNNING "the restored task still runs"
 ckptfs_umount "$mnt"

@@ -8,11 +8,13 @@
 #include "cleanup.h"
 #include "restore-criu.h"
 #include "restore-image.h"
+#include "restore-untar.h"
 #include "restore.h"
 #include "strv.h"
 #include "vocab.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,12 +272,13 @@ static void test_workdir(void **state) {
 static void test_task_options(void **state) {
         Google__Protobuf__Any any;
         uint8_t *buf = NULL;
-        assert_int_equal(rcriu_task_options(NULL, "/w", &any, &buf), 0);
+        assert_int_equal(rcriu_task_options(NULL, "/w", NULL, &any, &buf), 0);
         assert_string_equal(any.type_url, "containerd.runc.v1.Options");
         Containerd__Runc__V1__Options *o = NULL;
         assert_int_equal(pb_msg_unpack(&containerd__runc__v1__options__descriptor, any.value.data, any.value.len,
                                        (ProtobufCMessage **) &o), 0);
         assert_string_equal(o->criu_work_path, "/w");
+        assert_string_equal(o->criu_image_path, "");
         pb_msg_free(o);
         free(buf);
 
@@ -291,24 +294,141 @@ static void test_task_options(void **state) {
         rtany.type_url = (char *) "containerd.runc.v1.Options";
         rtany.value.data = rtbuf;
         rtany.value.len = rtlen;
-        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), 0);
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", "/mine/image", &any, &buf), 0);
         assert_int_equal(pb_msg_unpack(&containerd__runc__v1__options__descriptor, any.value.data, any.value.len,
                                        (ProtobufCMessage **) &o), 0);
         assert_string_equal(o->binary_name, "crun");
         assert_true(o->systemd_cgroup);
         assert_string_equal(o->criu_work_path, "/mine");
+        assert_string_equal(o->criu_image_path, "/mine/image");
         pb_msg_free(o);
         free(buf);
         rtany.type_url = (char *) "type.googleapis.com/containerd.runc.v1.Options";
-        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), 0);
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", NULL, &any, &buf), 0);
         free(buf);
         rtany.type_url = (char *) "io.containerd.runhcs.v1.Options";
-        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), -EOPNOTSUPP);
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", NULL, &any, &buf), -EOPNOTSUPP);
         rtany.type_url = (char *) "containerd.runc.v1.Options";
         rtany.value.len = 1;   /* a cut message */
         rtbuf[0] = 0x0a;
-        assert_int_equal(rcriu_task_options(&rtany, "/mine", &any, &buf), -EBADMSG);
+        assert_int_equal(rcriu_task_options(&rtany, "/mine", NULL, &any, &buf), -EBADMSG);
         free(rtbuf);
+}
+
+
+/* A tar made by tar(1) in `fmt` from a tree, unpacked by rtar_extract:
+ * the same files with the same bytes. */
+static int untar_with(const char *fmt, const char *extra_setup, char out[PATH_MAX]) {
+        char src[] = "/tmp/test-untar-src-XXXXXX", cmd[3 * PATH_MAX];
+        assert_non_null(mkdtemp(src));
+        snprintf(out, PATH_MAX, "/tmp/test-untar-out-XXXXXX");
+        assert_non_null(mkdtemp(out));
+        snprintf(cmd, sizeof(cmd),
+                 "set -e; cd %s; printf 'core' > core-1.img; head -c 300000 /dev/urandom > pages-1.img; "
+                 "mkdir -p sub/deeper; echo hi > sub/deeper/x.img; : > empty.img; "
+                 "%s tar --format=%s -cf ../%s.tar .",
+                 src, extra_setup, fmt, src + 5);
+        assert_int_equal(system(cmd), 0);
+        char tarpath[PATH_MAX + 8];
+        snprintf(tarpath, sizeof(tarpath), "%s.tar", src);
+        int fd = open(tarpath, O_RDONLY | O_CLOEXEC), dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = rtar_extract(fd, dfd);
+        close(fd);
+        close(dfd);
+        if (r == 0) {
+                snprintf(cmd, sizeof(cmd), "diff -r %s %s", src, out);
+                assert_int_equal(system(cmd), 0);
+        }
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", src, tarpath);
+        assert_int_equal(system(cmd), 0);
+        return r;
+}
+
+static void rm_rf(const char *dir) {
+        char cmd[PATH_MAX + 16];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_untar(void **state) {
+        char out[PATH_MAX];
+        /* Long names: pax path= and GNU ././@LongLink. */
+        static const char *const fmts[] = { "ustar", "pax", "gnu" };
+        static const char *const setup[] = { "", "touch sub/$(printf 'n%.0s' $(seq 150)).img;",
+                                             "touch sub/$(printf 'g%.0s' $(seq 150)).img;" };
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(untar_with(fmts[i], setup[i], out), 0);
+                rm_rf(out);
+        }
+        /* Members a CRIU dump never has: refused. */
+        assert_int_equal(untar_with("pax", "ln -s core-1.img link.img;", out), -EBADMSG);
+        rm_rf(out);
+        assert_int_equal(untar_with("pax", "mkfifo fifo;", out), -EBADMSG);
+        rm_rf(out);
+}
+
+/* Hand-made archives: traversal, absolute names, damage. */
+static int untar_bytes(const unsigned char *data, size_t len) {
+        char path[] = "/tmp/test-untar-raw-XXXXXX", out[] = "/tmp/test-untar-rawout-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, data, len), (ssize_t) len);
+        assert_non_null(mkdtemp(out));
+        int dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = rtar_extract(fd, dfd);
+        close(fd);
+        close(dfd);
+        unlink(path);
+        struct stat st;
+        char esc[PATH_MAX];
+        snprintf(esc, sizeof(esc), "/tmp/escaped-by-untar");
+        assert_int_equal(stat(esc, &st), -1);   /* nothing outside */
+        rm_rf(out);
+        return r;
+}
+
+static void header(unsigned char *h, const char *name, char type, size_t size) {
+        memset(h, 0, 512);
+        snprintf((char *) h, 100, "%s", name);
+        snprintf((char *) h + 100, 8, "%07o", 0644);
+        snprintf((char *) h + 124, 12, "%011zo", size);
+        h[156] = (unsigned char) type;
+        memcpy(h + 257, "ustar", 6);
+        memcpy(h + 263, "00", 2);
+        memset(h + 148, ' ', 8);
+        unsigned sum = 0;
+        for (int i = 0; i < 512; i++)
+                sum += h[i];
+        snprintf((char *) h + 148, 8, "%06o", sum);
+}
+
+static void test_untar_hostile(void **state) {
+        unsigned char a[512 * 4] = { 0 };
+        header(a, "core-1.img", '0', 3);
+        memcpy(a + 512, "abc", 3);
+        assert_int_equal(untar_bytes(a, sizeof(a)), 0);
+        static const char *const bad_names[] = { "../escaped-by-untar", "/tmp/escaped-by-untar", "a/../../x", "a//b" };
+        for (size_t i = 0; i < 4; i++) {
+                header(a, bad_names[i], '0', 3);
+                assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
+        }
+        header(a, "hard", '1', 0);
+        assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
+        header(a, "dev", '3', 0);
+        assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
+        header(a, "core-1.img", '0', 3);
+        a[0] ^= 1;   /* checksum off */
+        assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
+        header(a, "big.img", '0', 5000);   /* data beyond the end */
+        assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
+        header(a, "core-1.img", '0', 3);
+        assert_int_equal(untar_bytes(a, 300), -EBADMSG);   /* a cut header */
+        /* A pax path= that climbs out. */
+        const char rec[] = "28 path=../escaped-by-untar\n";   /* a valid record */
+        header(a, "PaxHeaders/x", 'x', strlen(rec));
+        memcpy(a + 512, rec, strlen(rec));
+        header(a + 1024, "innocent", '0', 0);
+        assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
 }
 
 static void test_registry(void **state) {
@@ -337,6 +457,7 @@ int main(void) {
                 cmocka_unit_test(test_image_step), cmocka_unit_test(test_diff_ids),
                 cmocka_unit_test(test_log_errors), cmocka_unit_test(test_workdir),
                 cmocka_unit_test(test_task_options), cmocka_unit_test(test_registry),
+                cmocka_unit_test(test_untar),      cmocka_unit_test(test_untar_hostile),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
