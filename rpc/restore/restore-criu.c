@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,30 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 void rcriu_workdir_remove(const char *dir) {
         if (dir && *dir)
                 (void) nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void *remove_thread(void *dir) {
+        rcriu_workdir_remove(dir);
+        free(dir);
+        return NULL;
+}
+
+void rcriu_workdir_remove_async(const char *dir) {
+        if (!dir || !*dir)
+                return;
+        char *copy = strdup(dir);
+        pthread_attr_t attr;
+        pthread_t th;
+        bool started = copy && pthread_attr_init(&attr) == 0;
+        if (started) {
+                (void) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                started = pthread_create(&th, &attr, remove_thread, copy) == 0;
+                pthread_attr_destroy(&attr);
+        }
+        if (!started) {
+                rcriu_workdir_remove(dir);
+                free(copy);
+        }
 }
 
 int rcriu_task_options(const Google__Protobuf__Any *runtime_options, const char *work, const char *image,

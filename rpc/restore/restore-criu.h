@@ -14,6 +14,10 @@
 int rcriu_workdir_make(char ret[PATH_MAX]);
 /* Removes it and what CRIU left in it; "" is a no-op. */
 void rcriu_workdir_remove(const char *dir);
+/* The same on a detached thread of its own (freeing a dump's extents
+ * takes ~0.3 s per GiB: not on the restore's path); in this thread when
+ * none can be started. A daemon that exits meanwhile may leave the rest. */
+void rcriu_workdir_remove_async(const char *dir);
 /* The task options of a restore: the container's runtime options (an Any
  * of containerd.runc.v1.Options, or NULL: empty ones; the shim uses those
  * when a task has none) with criu_work_path = work and, unless NULL,

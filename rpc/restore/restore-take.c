@@ -261,7 +261,7 @@ int restore_take(restore_registry *reg, rpc_client *c, const char *ns, const cha
         if (r < 0)
                 undo(&t);
         drop_lease(&t);
-        rcriu_workdir_remove(t.work);
+        rcriu_workdir_remove_async(t.work);
         rrun_enter(&t, RS_CLEANUP);
         _cleanup_free_ char *id = NULL;
         if (r >= 0 && ret_id && !(id = strdup(t.id)))
