@@ -172,10 +172,12 @@ static int make_task(restore_run *t) {
                 return r;
         rpc_error err = { 0 };
         rpc_opts o = rrun_opts(t, R_LONG);
+        /* Undone even when the create fails: a deadline may pass after the
+         * shim made it (deleting none is ENOENT, ignored). */
+        t->task_made = true;
         r = rpc_tasks_create(t->c, &o, t->id, t->mounts, &d, r > 0 ? &any : NULL, &t->pid, &err);
         if (r < 0)
                 return task_failed(t, r, "creating", &err);
-        t->task_made = true;
         rrun_enter(t, RS_START);
         r = rpc_tasks_start(t->c, &o, t->id, &t->pid, &err);
         return r < 0 ? task_failed(t, r, "restoring", &err) : 0;
@@ -196,8 +198,8 @@ static int delete_task(restore_run *t, rpc_error *err) {
         return r == -ENOENT ? 0 : r;
 }
 
-/* Undoes what the run made, in reverse; failures to undo are logged
- * (and the first one added to the message). */
+/* Undoes what the run made, in reverse; a failure to undo is logged
+ * (the restore's own error stays the report's). */
 static void undo(restore_run *t) {
         rpc_error err = { 0 };
         rpc_opts o = rrun_opts(t, R_SHORT);
