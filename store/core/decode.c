@@ -126,6 +126,22 @@ int store_decode_config_container(const uint8_t *buf, size_t len, char **ret_id)
         return 0;
 }
 
+int store_decode_config_spec(const uint8_t *buf, size_t len, uint8_t **ret, size_t *ret_len) {
+        _cleanup_pb_msg_ Google__Protobuf__Any *any = NULL;
+        _cleanup_json_ json_t *spec = NULL;
+        int r = config_spec(buf, len, &any, &spec);
+        if (r < 0)
+                return r;
+        uint8_t *copy = malloc(any->value.len + 1);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, any->value.data, any->value.len);
+        copy[any->value.len] = '\0';
+        *ret = copy;
+        *ret_len = any->value.len;
+        return 0;
+}
+
 int store_decode_options(const uint8_t *ckpt, size_t ckpt_len, const uint8_t *runtime, size_t runtime_len,
                          char **ret_json, size_t *ret_len) {
         _cleanup_json_ json_t *o = json_object();

@@ -42,6 +42,10 @@ int store_decode_config(const store_config_parts *p, char **ret_json, size_t *re
  * "<slice>:<prefix>:<id>" with systemd cgroups). -ENOENT when there is none. */
 int store_decode_config_container(const uint8_t *buf, size_t len, char **ret_id);
 
+/* The OCI runtime spec of a config blob as it stores it (the Any's value,
+ * JSON text, NUL-terminated after *ret_len bytes): what containerd's CRI
+ * plugin writes as spec.dump. -EBADMSG when it is not a JSON spec. */
+int store_decode_config_spec(const uint8_t *buf, size_t len, uint8_t **ret, size_t *ret_len);
 /* Either blob may be absent (NULL, 0): its key is then null. */
 int store_decode_options(const uint8_t *ckpt, size_t ckpt_len, const uint8_t *runtime, size_t runtime_len,
                          char **ret_json, size_t *ret_len);
