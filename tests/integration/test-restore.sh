@@ -23,6 +23,7 @@ ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
 c=$mnt/$ns/containers
 
 # ------------------------------------------------------------ checkpoint, remove, restore
+c_before=$(count_of "$id")   # before the checkpoint: the restored counter is at least this
 echo > "$c/$id/checkpoint"
 ok $? "checkpoint through the mount"
 name=$(field name "$(cat "$c/$id/checkpoint")")
@@ -32,7 +33,6 @@ ok "wait_for 5 test -f '$R'" "checkpoints/$name/restore exists"
 ok "wait_for 5 test -f '$c/$id/checkpoints/$tag/restore'" "containers/$id/checkpoints/$tag/restore exists"
 is "$(stat -c %a "$R")" 600 "mode 0600"
 is "$(cat "$R")" "" "empty before any restore"
-c_before=$(count_of "$id")
 remove_container "$id"
 is "$(tenv_ctr containers ls -q | grep -cxF "$id")" 0 "the container is removed"
 
@@ -158,5 +158,31 @@ run_ok "ctr c restore --live --rw of the same checkpoint" tenv_ctr containers re
 is "$(leaked)" 1 "... which leaves its copy behind (so the check above sees one)"
 ok "kill -0 $CKPTFS_PID" "the daemon is alive"
 is "$(tenv_task_status "$id")" RUNNING "the restored task still runs"
+
+# ------------------------------------------------------------ a backup: rsync -a, import, restore
+# The layout/ of the first checkpoint copied out, imported into a new
+# namespace through its import file, restored through its restore file.
+ns2=$(tenv_new_ns rns)
+scratch=$TENV_DIR/backup
+mkdir -p "$scratch"
+run_ok "rsync -a of layout/" rsync -a "$mnt/$ns/checkpoints/$name/layout/" "$scratch/lay/"
+run_ok "the base image in $ns2" tenv_import_image "$ns2"
+mnt2=$TENV_DIR/mnt2
+ckptfs_mount "$mnt2" --namespace "$ns2" || bail_out "mount of $ns2 failed"
+echo "$scratch/lay" > "$mnt2/$ns2/import"
+ok $? "import of the copy into $ns2"
+R2=$mnt2/$ns2/checkpoints/$name/restore
+ok "wait_for 5 test -f '$R2'" "the imported checkpoint has its restore file"
+echo "$ns2 $id" >>"$CKPTFS_TEST_DIR/ids"
+echo > "$R2"
+ok $? "echo > restore of the imported checkpoint"
+n2ctr() { _tenv_ctr_at "$CKPTFS_TEST_ADDR" "$ns2" "$@"; }
+pid2=$(n2ctr tasks ls | awk -v i="$id" '$1 == i { print $2 }')
+is "$(field pid "$(cat "$R2")")" "$pid2" "cat restore: its pid"
+c_imp=$(tr -d '\n' <"/proc/$pid2/root/tmp/count" 2>/dev/null)
+ok "[ '${c_imp:-0}' -ge '$c_before' ]" "the counter goes on in $ns2 ($c_before -> $c_imp)"
+is "$(cat "/proc/$pid2/root/rw-marker" 2>/dev/null)" "rw-of-$id" "the rw file is back in $ns2"
+n2ctr tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+ckptfs_umount "$mnt2"
 ckptfs_umount "$mnt"
 done_testing
