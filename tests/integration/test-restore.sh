@@ -159,6 +159,23 @@ is "$(leaked)" 1 "... which leaves its copy behind (so the check above sees one)
 ok "kill -0 $CKPTFS_PID" "the daemon is alive"
 is "$(tenv_task_status "$id")" RUNNING "the restored task still runs"
 
+# ------------------------------------------------------------ a checkpoint made by ctr
+id7=$(tenv_uid rst7)
+run_ok "memhog for ctr" start_memhog "$id7" 8
+c7=$(count_of "$id7")
+run_ok "ctr c checkpoint --task --rw --image" tenv_ctr containers checkpoint --task --rw --image "$id7" "ckpt/$id7:ctr"
+remove_container "$id7"
+R7=$mnt/$ns/checkpoints/ckpt/$id7:ctr/restore
+ok "wait_for 5 test -f '$R7'" "its restore file"
+fails_with EINVAL "$FSOP" write "$R7" "live"
+like "$(cat "$R7")" "name one with id=ID" "a name that does not say the container: EINVAL, id= asked for"
+"$FSOP" write "$R7" "id=$id7"
+ok $? "id=$id7: restored"
+is "$(tenv_task_status "$id7")" RUNNING "... RUNNING"
+c7r=$(count_of "$id7")
+ok "[ '${c7r:-0}' -ge '$c7' ]" "... the counter goes on ($c7 -> $c7r)"
+is "$(tenv_cat "$id7" /rw-marker)" "rw-of-$id7" "... the rw file is back"
+
 # ------------------------------------------------------------ a backup: rsync -a, import, restore
 # The layout/ of the first checkpoint copied out, imported into a new
 # namespace through its import file, restored through its restore file.

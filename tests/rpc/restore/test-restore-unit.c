@@ -431,6 +431,59 @@ static void test_untar_hostile(void **state) {
         assert_int_equal(untar_bytes(a, sizeof(a)), -EBADMSG);
 }
 
+/* Random damage to a valid archive: an error or a success, never a crash,
+ * never a file outside the target directory. */
+static void test_untar_fuzz(void **state) {
+        unsigned char good[512 * 8] = { 0 };   /* ends with zero blocks */
+        header(good, "core-1.img", '0', 3);
+        memcpy(good + 512, "abc", 3);
+        header(good + 1024, "sub", '5', 0);
+        header(good + 1536, "sub/pages-1.img", '0', 600);
+        memset(good + 2048, 'p', 600);
+        assert_int_equal(untar_bytes(good, sizeof(good)), 0);
+        srand(7);
+        int ok = 0, refused = 0;
+        for (int i = 0; i < 400; i++) {
+                unsigned char a[sizeof(good)];
+                memcpy(a, good, sizeof(a));
+                int flips = 1 + rand() % 8;
+                for (int f = 0; f < flips; f++)
+                        a[rand() % (int) sizeof(a)] = (unsigned char) rand();
+                size_t len = (i % 5 == 0) ? (size_t) (rand() % (int) sizeof(a)) : sizeof(a);
+                int r = untar_bytes(a, len);
+                assert_true(r == 0 || r == -EBADMSG || r == -EEXIST || r == -ENOTDIR || r == -EISDIR ||
+                            r == -ENOENT || r == -ENAMETOOLONG || r == -EINVAL);
+                r == 0 ? ok++ : refused++;
+        }
+        assert_true(refused > 0 && ok > 0);
+        print_message("untar fuzz: %d unpacked, %d refused\n", ok, refused);
+}
+
+/* Random lines: a request or EINVAL with a message, never a crash. */
+static void test_request_fuzz(void **state) {
+        static const char *const words[] = { "id=", "id=a", "live", "no-start", "no-rw", " ", "\t", "\n", "x", "=" };
+        srand(11);
+        for (int i = 0; i < 2000; i++) {
+                char line[256] = "";
+                int n = rand() % 8;
+                for (int w = 0; w < n; w++)
+                        strncat(line, words[rand() % 10], sizeof(line) - strlen(line) - 1);
+                if (i % 7 == 0 && strlen(line) > 0)
+                        line[rand() % strlen(line)] = (char) (rand() % 256 ?: 1);
+                restore_request *q = NULL;
+                char *msg = NULL;
+                int r = restore_request_parse(line, strlen(line), &q, &msg);
+                assert_true(r == 0 || r == -EINVAL);
+                if (r == 0) {
+                        assert_non_null(q);
+                        assert_true(!q->id || restore_id_valid(q->id));
+                } else
+                        assert_non_null(msg);
+                restore_request_free(q);
+                free(msg);
+        }
+}
+
 static void test_registry(void **state) {
         restore_registry *reg;
         assert_int_equal(restore_registry_new(&reg), 0);
@@ -458,6 +511,7 @@ int main(void) {
                 cmocka_unit_test(test_log_errors), cmocka_unit_test(test_workdir),
                 cmocka_unit_test(test_task_options), cmocka_unit_test(test_registry),
                 cmocka_unit_test(test_untar),      cmocka_unit_test(test_untar_hostile),
+                cmocka_unit_test(test_untar_fuzz), cmocka_unit_test(test_request_fuzz),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
