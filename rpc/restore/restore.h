@@ -11,19 +11,26 @@
  *   snapshot  a lease; Snapshots.Prepare key=id on the chain id
  *   rw        Diff.Apply of the checkpoint's rw layer onto the snapshot
  *   container Containers.Create (spec, runtime + options, image, snapshotter)
- *   task      Tasks.Create from the CRIU tar's descriptor on the snapshot's
- *             mounts
+ *   task      runc's: a private work dir under /var/tmp, the CRIU tar
+ *             unpacked there from the content store's file
+ *             (restore-untar.h), runc options naming both
+ *             (restore-criu.h); Tasks.Create from the CRIU tar's
+ *             descriptor on the snapshot's mounts
  *   start     Tasks.Start (runc restore: CRIU runs here)
- * Then the lease goes (the container holds its snapshot). A failure undoes
- * what was made, in reverse (task, container, snapshot, lease): nothing is
- * left behind.
+ * Then the lease goes (the container holds its snapshot) and the work dir
+ * is removed on a thread of its own. A failure undoes what was made, in
+ * reverse (task, container, snapshot, lease): nothing is left behind. Not
+ * crash-safe: a process killed midway leaves what it made (the lease
+ * expires after 24 h).
  *
  * Errors are -errno: -EINVAL a bad request, or a checkpoint that lacks a
- * part (index annotations, spec, CRIU dump); -EEXIST a container with the
- * id exists; -ENOENT the checkpoint or its base image is absent (the
- * message names it); -EIO containerd, runc or CRIU failed (their message);
- * the rpc layer's -ETIMEDOUT / -ENOTCONN. The message for the user is in
- * the registry's last report.
+ * part (index annotations, spec, CRIU dump); -EEXIST a container (or
+ * snapshot) with the id exists; -ENOENT the checkpoint or its base image
+ * is absent (the message names it); -EIO containerd, runc or CRIU failed
+ * (their messages, CRIU's first error lines from its log); -EBUSY a
+ * restore of this checkpoint runs already (no report then); the rpc
+ * layer's -ETIMEDOUT / -ENOTCONN. The message for the user is in the
+ * registry's last report.
  *
  * Threads: restore_registry is thread-safe; restore_take() blocks its
  * caller for the whole restore. */
