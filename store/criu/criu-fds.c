@@ -196,7 +196,7 @@ int criu_files_add(struct criu_files *f, struct store_reader *image) {
 
 /* The first record of the image called name, which must be of desc: 0 and
  * *ret_rec (release with criu_record_done()), or -errno. */
-static int first_record(const char *name, criu_dump_open_fn opener, void *ud, const ProtobufCMessageDescriptor *desc,
+static int first_record(const char *name, criu_open_fn opener, void *ud, const ProtobufCMessageDescriptor *desc,
                         struct criu_record *ret_rec) {
         _cleanup_store_reader_ struct store_reader *r = NULL;
         _cleanup_criu_image_ struct criu_image *img = NULL;
@@ -216,7 +216,7 @@ static int first_record(const char *name, criu_dump_open_fn opener, void *ud, co
         return 0;
 }
 
-static int load_fdinfo(struct criu_task_fds *t, uint32_t files_id, criu_dump_open_fn opener, void *ud) {
+static int load_fdinfo(struct criu_task_fds *t, uint32_t files_id, criu_open_fn opener, void *ud) {
         char name[40];
         snprintf(name, sizeof(name), "fdinfo-%u.img", files_id);
         _cleanup_store_reader_ struct store_reader *r = NULL;
@@ -250,7 +250,7 @@ void criu_task_fds_clear(struct criu_task_fds *t) {
         *t = (struct criu_task_fds) { 0 };
 }
 
-int criu_task_fds_load(uint32_t pid, criu_dump_open_fn opener, void *userdata, struct criu_task_fds *ret) {
+int criu_task_fds_load(uint32_t pid, criu_open_fn opener, void *userdata, struct criu_task_fds *ret) {
         struct criu_task_fds t = { .pid = pid };
         struct criu_record rec;
         char name[40];
@@ -281,7 +281,7 @@ int criu_task_fds_load(uint32_t pid, criu_dump_open_fn opener, void *userdata, s
         return 0;
 }
 
-int criu_task_mnt_ns(uint32_t pid, criu_dump_open_fn opener, void *userdata, uint32_t *ret_mnt_ns_id) {
+int criu_task_mnt_ns(uint32_t pid, criu_open_fn opener, void *userdata, uint32_t *ret_mnt_ns_id) {
         struct criu_record rec;
         char name[40];
         snprintf(name, sizeof(name), "ids-%u.img", pid);

@@ -30,7 +30,7 @@ void criu_mem_free(struct criu_mem *m) {
         free(m);
 }
 
-static int load_mm(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem *m) {
+static int load_mm(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem *m) {
         char name[64];
         struct store_reader *r = NULL;
         snprintf(name, sizeof name, "mm-%u.img", pid);
@@ -113,7 +113,7 @@ static int load_pagemap(struct criu_image *img, struct criu_mem *m, uint32_t *re
         return 0;
 }
 
-int criu_mem_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem) {
+int criu_mem_open(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem) {
         struct criu_mem *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
@@ -297,7 +297,7 @@ static int index_ranges(const uint64_t *w, size_t n, struct criu_mem *m) {
         return 0;
 }
 
-int criu_mem_open_index(const void *data, size_t len, criu_mem_open_fn open, void *ctx, struct criu_mem **ret_mem) {
+int criu_mem_open_index(const void *data, size_t len, criu_open_fn open, void *ctx, struct criu_mem **ret_mem) {
         uint64_t head[INDEX_WORDS];
         if (len < sizeof head)
                 return -EBADMSG;
