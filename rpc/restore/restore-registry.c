@@ -1,5 +1,6 @@
 /* restore-registry.h: one entry per checkpoint restored, under one mutex
  * held only for bookkeeping. */
+#include "errname.h"
 #include "restore-registry.h"
 #include "cleanup.h"
 
@@ -102,18 +103,6 @@ static void set_report(restore_registry *reg, const char *ns, const char *image,
         pthread_mutex_unlock(&reg->lock);
 }
 
-const char *restore_errno_name(int e) {
-        static const struct { int e; const char *name; } names[] = {
-                { 0, "ok" }, { EINVAL, "EINVAL" }, { EEXIST, "EEXIST" }, { ENOENT, "ENOENT" }, { EIO, "EIO" },
-                { EBUSY, "EBUSY" }, { ETIMEDOUT, "ETIMEDOUT" }, { ENOTCONN, "ENOTCONN" }, { ENOMEM, "ENOMEM" },
-                { EFBIG, "EFBIG" },
-        };
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-                if (names[i].e == abs(e))
-                        return names[i].name;
-        return "error";
-}
-
 /* The report's text: see restore_registry_last_report() in restore.h. */
 static char *format_report(const restore_run *t, int r) {
         char *s = NULL;
@@ -131,7 +120,7 @@ static char *format_report(const restore_run *t, int r) {
         if (r < 0)
                 fprintf(f, "stage: %s\nerror: %s\nmessage: %s\n",
                         restore_stage_names[t->failed_stage >= 0 ? t->failed_stage : t->stage],
-                        restore_errno_name(t->error ? t->error : r), *t->msg ? t->msg : strerror(-r));
+                        errno_name(t->error ? t->error : r), *t->msg ? t->msg : strerror(-r));
         long total = 0;
         for (int s2 = 0; s2 < RS_MAX; s2++)
                 if (t->stage_seen[s2]) {
@@ -154,7 +143,7 @@ int restore_registry_note_error(restore_registry *reg, const char *ns, const cha
                                 const char *msg) {
         char *text = NULL;
         if (asprintf(&text, "result: failed\ncheckpoint: %s\nstage: request\nerror: %s\nmessage: %s\n", image,
-                     restore_errno_name(error), msg ? msg : "invalid request") < 0)
+                     errno_name(error), msg ? msg : "invalid request") < 0)
                 return -ENOMEM;
         pthread_mutex_lock(&reg->lock);
         rentry *e = find(reg, ns, image, true);

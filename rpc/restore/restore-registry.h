@@ -11,5 +11,3 @@ int rreg_begin(restore_registry *reg, const char *ns, const char *image);
 void rreg_finish(restore_registry *reg, const char *ns, const char *image, const restore_run *t, int r);
 /* The content root set with restore_registry_set_content_root(), or NULL. */
 const char *rreg_content_root(restore_registry *reg);
-/* The errno's name as the report says it ("EEXIST"), "ok" for 0. */
-const char *restore_errno_name(int e);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "criu-open.h"
 #include "reader.h"
@@ -79,6 +80,8 @@ int criu_task_mnt_ns(uint32_t pid, criu_open_fn opener, void *userdata, uint32_t
  * ("O_RDWR|O_LARGEFILE"). */
 const char *criu_fd_type_name(uint32_t type, char buf[static 16]);
 const char *criu_sock_state_name(uint32_t state);
+/* "addr:port" ("[addr]:port" for IPv6, "*" for no address) onto o. */
+void criu_put_endpoint(FILE *o, const char *addr, uint32_t port);
 /* open flags as text; buf holds at least 160 bytes. */
 const char *criu_open_flags(uint32_t flags, char *buf, size_t size);
 

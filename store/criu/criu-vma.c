@@ -12,6 +12,7 @@
 #include "criu_fdinfo.pb-c.h"
 #include "criu_mm.pb-c.h"
 #include "criu_regfile.pb-c.h"
+#include "memtext.h"
 
 #define MAP_SHARED_BIT 0x01u
 /* The kernel pads the fields before the path to this width. */
@@ -142,21 +143,18 @@ static int maps_line(FILE *f, const struct criu_vma *a) {
 }
 
 int criu_vmas_maps_text(const struct criu_vmas *v, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
         int rc = 0;
         for (size_t i = 0; rc >= 0 && i < v->n; i++)
-                rc = maps_line(f, &v->v[i]);
-        if (fclose(f) != 0 && rc >= 0)
-                rc = -ENOMEM;
+                rc = maps_line(t.f, &v->v[i]);
         if (rc < 0) {
-                free(buf);
+                char *s;
+                size_t n;
+                if (memtext_finish(&t, &s, &n) == 0)
+                        free(s);
                 return rc;
         }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return memtext_finish(&t, ret, ret_len);
 }
