@@ -169,8 +169,13 @@ like "$(cat "$bc/summary")" 'damaged: core-1\.img: does not decode' "summary nam
 run_ok "decoded/pstree.json still reads" jq -e .entries "$bc/decoded/pstree.json"
 ok "kill -0 $CKPTFS_PID" "the daemon is alive"
 
-# a checkpoint without a CRIU dump: the rw layer only (through the mount: ctr's
-# unlabelled rw-only images are no checkpoints to the catalog)
+# checkpoints without a CRIU dump: the rw layer only, through the mount and
+# by ctr (unlabelled: the catalog knows it by containerd's checkpoint config)
+run_ok "ctr c checkpoint --rw (no task)" tenv_ctr containers checkpoint --rw "$id" "containerd.io/checkpoint/$id:ctrrw"
+ck4=$mnt/$ns/containers/$id/checkpoints/ctrrw
+ok "wait_for 10 test -f '$ck4/summary'" "ctr's rw-only checkpoint shows up, with a summary"
+like "$(sfield "$ck4" 'criu dump')" '^none' "its summary: no CRIU dump"
+ok '[ ! -e "$ck4/proc" ]' "... and no proc/"
 echo "rw runtime name=containerd.io/checkpoint/$id:rwonly" >"$mnt/$ns/containers/$id/checkpoint"
 ok $? "an rw-only checkpoint through the mount"
 ck3=$mnt/$ns/containers/$id/checkpoints/rwonly
