@@ -6,8 +6,10 @@
 # `ctr images import --no-unpack`, the original container removed, `ctr c
 # restore --live --rw` of the converted image: the counter goes on. The
 # same for a CRI-O-style archive made from it (no status.dump, bind.mounts,
-# a plain-tar rootfs-diff.tar, root.path of another engine's storage) and
-# for a gzip-compressed archive; unsafe archives are refused.
+# a plain-tar rootfs-diff.tar, root.path of another engine's storage), for
+# a gzip-compressed archive, and for a real `podman container checkpoint
+# --export -c gzip` of a memhog (when podman is installed); unsafe archives
+# are refused.
 . "$(dirname "$0")/lib.sh"
 require_ckptfs
 CONVERT=${CKPT_CONVERT:-}
@@ -41,7 +43,14 @@ with tarfile.open(sys.argv[1]) as t:
             print(m.name.lstrip("./"), hashlib.sha256(t.extractfile(m).read()).hexdigest())' "$1"
 }
 restore_and_count() { # ID IMAGE BEFORE LABEL
-  run_ok "ctr c restore --live --rw ($4)" tenv_ctr containers restore --live --rw "$1" "$2"
+  # CRIU's restore.log goes with the bundle when the restore fails: copied as it is written
+  local wd=$CKPTFS_TEST_DIR/state/io.containerd.runtime.v2.task/$ns/$1/work
+  (for _ in $(seq 600); do [ -f "$wd/restore.log" ] && break; sleep 0.05; done
+   exec tail -n +1 -F "$wd/restore.log" >"$W/restore-$1.log" 2>/dev/null) &
+  local tailer=$!
+  run_ok "ctr c restore --live --rw ($4)" tenv_ctr containers restore --live --rw "$1" "$2" ||
+    { sleep 0.5; diag "$(grep -iE 'error|fail' "$W/restore-$1.log" | tail -n 15)"; }
+  kill "$tailer" 2>/dev/null; wait "$tailer" 2>/dev/null
   is "$(tenv_task_status "$1")" RUNNING "restored task RUNNING ($4)"
   local c
   c=$(count_of "$1")
@@ -137,6 +146,59 @@ run_ok "import of the CRI-O conversion" tenv_ctr images import --no-unpack "$W/l
 remove_container "$id"
 restore_and_count "$id" "$ciname" "$c_before" "from the CRI-O-style archive"
 remove_container "$id"
+
+# ------------------------------------------------------------ a Podman export
+# Podman (Debian's 4.3.1) with a private store under $W, runc, cgroupfs, no
+# network; the test image loaded from the same OCI tar containerd has, so
+# the restored process finds the same files. Its ulimit defaults (nofile
+# 1048576, nproc) are over this host's hard limits: given explicitly. The
+# container chmods its / to 0755 first: containers/storage makes a
+# container's root 0555, containerd's snapshot root is 0755, and CRIU's
+# restore refuses a root of another mode ("File . has bad mode 040755
+# (expect 040555)"); the converter does not rewrite CRIU images.
+podman_ok=0
+if command -v podman >/dev/null 2>&1 && [ -s "${CKPTFS_TEST_IMAGE_TAR:-}" ]; then
+  podman_ok=1
+  PM=$W/podman
+  P=(podman --root "$PM/root" --runroot "$PM/run" --tmpdir "$PM/tmp" --cgroup-manager=cgroupfs
+     --events-backend=file --runtime runc)
+  pm_cleanup() {
+    "${P[@]}" rm -f -a >/dev/null 2>&1
+    "${P[@]}" rmi -f -a >/dev/null 2>&1
+    findmnt -rn -o TARGET | grep "^$PM/" | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  }
+  trap '_st=$?; pm_cleanup; (exit $_st); _lib_on_exit' EXIT
+fi
+if [ $podman_ok = 1 ]; then
+  pid=$(tenv_uid pdm)
+  run_ok "podman load of the test image" "${P[@]}" load -i "$CKPTFS_TEST_IMAGE_TAR"
+  run_ok "podman run memhog" "${P[@]}" run -d --name "$pid" --network none \
+    --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$CKPTFS_TEST_IMAGE" \
+    sh -c "chmod 0755 /; echo rw-of-$pid >/rw-marker; exec memhog 8 /tmp/count"
+  pcount() { "${P[@]}" exec "$pid" cat /tmp/count 2>/dev/null | tr -d '\n'; }
+  pcount_at_least() { local c; c=$(pcount); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$1" ]; }
+  ok "wait_for 30 pcount_at_least 2" "the podman memhog counts"
+  p_before=$(pcount)
+  LIB_CMD_TIMEOUT=180 run_ok "podman container checkpoint --export -c gzip" \
+    "${P[@]}" container checkpoint --export "$W/podman.tar.gz" -c gzip "$pid"
+  out4=$("$CONVERT" "$W/podman.tar.gz" "$W/layout-podman" "name=containerd.io/checkpoint/$pid:podman" \
+    "snapshotter=$snap" 2>&1)
+  ok $? "ckpt-convert of the Podman export"
+  diag "$out4"
+  is "$(field kind "$out4")" podman "kind: podman"
+  is "$(field rw_recompressed "$out4")" 1 "Podman's plain rootfs-diff.tar is gzip-compressed"
+  L4=$W/layout-podman/blobs/sha256
+  cidx4=$L4/$(field index "$out4" | sed 's/^sha256://')
+  is "$(ann_of "$cidx4" org.opencontainers.image.ref.name)" "$CKPTFS_TEST_IMAGE" "base image from config.dump"
+  is "$(ann_of "$cidx4" io.containerd.checkpoint.runtime)" io.containerd.runc.v2 "runc mapped to io.containerd.runc.v2"
+  run_ok "tar of the Podman layout" tar -C "$W/layout-podman" -cf "$W/layout-podman.tar" .
+  run_ok "import of the Podman conversion" tenv_ctr images import --no-unpack "$W/layout-podman.tar"
+  LIB_CMD_TIMEOUT=120 restore_and_count "$pid" "containerd.io/checkpoint/$pid:podman" "$p_before" "from Podman"
+  remove_container "$pid"
+  pm_cleanup
+else
+  skip "podman or the test image tar missing"
+fi
 
 # ------------------------------------------------------------ refused archives
 bad() { # FILE LABEL PATTERN
