@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #define SPEC_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/Spec"
 #define RUNC_V2 "io.containerd.runc.v2"
+#define RUNC_OPTIONS_TYPE "containerd.runc.v1.Options"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...) {
@@ -106,6 +108,8 @@ static int criu_tar(store_archive *a, struct store_reader **ret, uint64_t *ret_f
 typedef struct meta {
         char *image;   /* base image name */
         char *runtime; /* containerd runtime name */
+        char *binary;  /* the OCI runtime under runc's shim when not runc ("crun"); NULL: runc */
+        bool systemd;  /* linux.cgroupsPath is "slice:prefix:name" */
         uint8_t *spec; /* the spec JSON for the config blob */
         size_t spec_len;
 } meta;
@@ -113,6 +117,7 @@ typedef struct meta {
 static void meta_clear(meta *m) {
         free(m->image);
         free(m->runtime);
+        free(m->binary);
         free(m->spec);
 }
 
@@ -135,7 +140,11 @@ static int read_config(store_archive *a, const store_convert_opts *o, meta *m, c
         const char *rt = o->runtime;
         if (!rt || !*rt) {
                 rt = json_string_value(json_object_get(j, "runtime"));
-                /* a bare OCI runtime (podman, CRI-O: "runc", "crun") runs under runc's shim */
+                /* a bare OCI runtime (podman, CRI-O: "runc", "crun") runs under
+                 * runc's shim, which takes its binary name in the options */
+                if (rt && *rt && strncmp(rt, "io.containerd.", 14) != 0 && strcmp(rt, "runc") != 0 &&
+                    !strchr(rt, '/') && !(m->binary = strdup(rt)))
+                        return -ENOMEM;
                 if (!rt || strncmp(rt, "io.containerd.", 14) != 0)
                         rt = RUNC_V2;
         }
@@ -155,6 +164,9 @@ static int read_spec(store_archive *a, meta *m, char *err, size_t errlen) {
         _cleanup_json_ json_t *j = json_loadb(buf, len, 0, NULL);
         if (!json_is_object(j))
                 return fail(err, errlen, -EBADMSG, "spec.dump is not a JSON object");
+        const char *cg = json_string_value(json_object_get(json_object_get(j, "linux"), "cgroupsPath"));
+        const char *colon = cg ? strchr(cg, ':') : NULL;
+        m->systemd = colon && strchr(colon + 1, ':') && cg[0] != '/';
         json_t *root = json_object_get(j, "root");
         const char *path = json_string_value(json_object_get(root, "path"));
         if (path && strcmp(path, "rootfs") == 0) {
@@ -209,6 +221,16 @@ static int write_options(const char *outdir, char digest[DIGEST_MAX], int64_t *s
         return write_any(outdir, RUNC_CHECKPOINT_OPTIONS_TYPE, &co.base, NULL, 0, digest, size);
 }
 
+/* runc's shim options when the defaults do not fit: another OCI runtime
+ * binary, systemd cgroups. */
+static int write_runtime_options(const meta *m, const char *outdir, char digest[DIGEST_MAX], int64_t *size) {
+        Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+        if (m->binary)
+                ro.binary_name = m->binary;
+        ro.systemd_cgroup = m->systemd;
+        return write_any(outdir, RUNC_OPTIONS_TYPE, &ro.base, NULL, 0, digest, size);
+}
+
 /* rootfs-diff.tar as a gzip layer: as it is when gzip, compressed when not. */
 static int write_rw(store_archive *a, const char *outdir, char digest[DIGEST_MAX], int64_t *size, int *ret_gz) {
         const struct tar_member *m = tar_index_find(store_archive_index(a), "rootfs-diff.tar");
@@ -260,8 +282,8 @@ static int write_layout(const char *outdir, const char *name, const store_conver
 }
 
 typedef struct blobs {
-        ckpt_desc d[4];
-        char digests[4][DIGEST_MAX];
+        ckpt_desc d[5];
+        char digests[5][DIGEST_MAX];
         size_t n;
 } blobs;
 
@@ -270,12 +292,19 @@ static void add_desc(blobs *b, const char *mt, int64_t size) {
         b->n++;
 }
 
-/* The blobs in `ctr c checkpoint`'s order: rw layer, CRIU dump, config,
- * checkpoint options. */
+/* The blobs in `ctr c checkpoint`'s order: runtime options, rw layer, CRIU
+ * dump, config, checkpoint options. */
 static int write_blobs(store_archive *a, const meta *m, const char *outdir, blobs *b, store_convert_result *res,
                        char *err, size_t errlen) {
         int64_t size;
-        int r = write_rw(a, outdir, b->digests[b->n], &size, &res->rw_recompressed);
+        int r = 0;
+        if (m->binary || m->systemd) {
+                r = write_runtime_options(m, outdir, b->digests[b->n], &size);
+                if (r < 0)
+                        return fail(err, errlen, r, "writing the runtime options failed: %s", strerror(-r));
+                add_desc(b, MT_RUNTIME_OPTIONS, size);
+        }
+        r = write_rw(a, outdir, b->digests[b->n], &size, &res->rw_recompressed);
         if (r < 0 && r != -ENOENT)
                 return fail(err, errlen, r, "writing the rw layer failed: %s", strerror(-r));
         res->rw_size = r == 0 ? size : -1;

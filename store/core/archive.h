@@ -43,6 +43,10 @@
  *     (containerd's runc shim mounts the rootfs there);
  *   - checkpoint options (containerd.runc.v1.CheckpointOptions, all
  *     defaults: the archives do not record the options of the dump);
+ *   - runtime options (containerd.runc.v1.Options, only when needed):
+ *     binary_name when config.dump's runtime is a bare OCI runtime other
+ *     than runc ("crun"), systemd_cgroup when the spec's
+ *     linux.cgroupsPath is systemd's "slice:prefix:name";
  * and index annotations: the runtime (config.dump's, mapped to
  * io.containerd.runc.v2 when it is a bare OCI runtime such as runc or
  * crun), the snapshotter (given, default overlayfs) and the base image name

@@ -204,6 +204,49 @@ static void test_crio_podman(void **state) {
         free(dir);
 }
 
+/* Podman with crun and systemd cgroups: runc's shim options say so. */
+static void test_podman_runtime(void **state) {
+        (void) state;
+        static const char spec[] = "{\"root\":{\"path\":\"/x/merged\"},\"linux\":{\"cgroupsPath\":"
+                                   "\"machine.slice:libpod:0123\"}}";
+        static const char config[] = "{\"rootfsImageName\":\"localhost/bb:1\",\"runtime\":\"crun\"}";
+        struct th_buf t = { 0 };
+        th_tar_file(&t, "checkpoint/inventory.img", "INV", 3);
+        th_tar_file(&t, "spec.dump", spec, strlen(spec));
+        th_tar_file(&t, "config.dump", config, strlen(config));
+        th_tar_file(&t, "network.status", "[]", 2);
+        th_tar_end(&t);
+        char *dir = th_mkdtemp();
+        store_convert_result res;
+        json_t *index = convert(&t, dir, &res, ARCHIVE_PODMAN);
+        assert_int_equal(res.rw_size, -1); /* no rootfs-diff.tar: no rw layer */
+        assert_null(desc_digest(index, "application/vnd.oci.image.layer.v1.tar+gzip"));
+        assert_string_equal(json_string_value(json_object_get(json_object_get(index, "annotations"),
+                                                              "io.containerd.checkpoint.runtime")),
+                            "io.containerd.runc.v2");
+        const char *d = desc_digest(index, "application/vnd.containerd.container.checkpoint.runtime.options+proto");
+        assert_non_null(d);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(index, "manifests"), 0),
+                                                              "digest")),
+                            d); /* first, as ctr orders them */
+        size_t len;
+        uint8_t *ro = blob(dir, d, &len);
+        char *js;
+        size_t js_len;
+        assert_int_equal(store_decode_options(NULL, 0, ro, len, &js, &js_len), 0);
+        json_t *j = json_loads(js, 0, NULL);
+        json_t *rt = json_object_get(j, "runtime");
+        assert_string_equal(json_string_value(json_object_get(rt, "binary_name")), "crun");
+        assert_true(json_is_true(json_object_get(rt, "systemd_cgroup")));
+        json_decref(j);
+        free(js);
+        free(ro);
+        json_decref(index);
+        th_buf_free(&t);
+        th_rm_rf(dir);
+        free(dir);
+}
+
 static void refused(struct th_buf *t, int want, const char *msg) {
         store_archive *a = NULL;
         char err[256] = "";
@@ -345,6 +388,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cri),
                 cmocka_unit_test(test_crio_podman),
+                cmocka_unit_test(test_podman_runtime),
                 cmocka_unit_test(test_refused_names),
                 cmocka_unit_test(test_refused_kinds),
                 cmocka_unit_test(test_refused_corrupt),
