@@ -137,7 +137,8 @@ typedef struct fs_kind_ops {
         int (*mkdir)(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
         int (*rmdir)(fs_ctx *ctx, const fs_node *dir, const char *name);
         /* Optional: adjusts the default attributes (mode, size, times,
-         * owner) of a node whose kind does not fix them. */
+         * owner; st_blocks for a sparse file, else they follow the size)
+         * of a node whose kind does not fix them. */
         int (*attr)(fs_ctx *ctx, const fs_node *n, struct stat *st);
         /* Optional, regular files too big to snapshot: a reader served by
          * offset (owned by the caller). *ret_digest: the digest of the
@@ -148,6 +149,10 @@ typedef struct fs_kind_ops {
         int (*readlink)(fs_ctx *ctx, const fs_node *n, char **ret);
         /* Optional: extended attributes. */
         int (*xattrs)(fs_ctx *ctx, const fs_node *n, fs_xattrs *out);
+        /* Optional, with open_reader: SEEK_DATA (hole false) or SEEK_HOLE
+         * from off < size on the reader it made; -ENXIO when no data
+         * follows. Without it lseek answers as for a file without holes. */
+        int (*seek)(const struct store_reader *rd, uint64_t off, bool hole, uint64_t *ret_off);
 } fs_kind_ops;
 
 /* The table, indexed by fs_kind (tree.c). */

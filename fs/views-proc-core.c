@@ -23,10 +23,7 @@ typedef struct member_opener {
 
 static int open_member(void *userdata, const char *name, struct store_reader **ret) {
         const member_opener *o = userdata;
-        const struct tar_member *m = tar_index_find(o->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
+        return views_criu_member(o->ctx, o->ns, o->desc, o->tar, name, ret);
 }
 
 /* The pid of a key rest "<pid>/core". */

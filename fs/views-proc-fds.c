@@ -24,10 +24,7 @@ typedef struct dump_opener {
 
 static int open_member(void *userdata, const char *name, struct store_reader **ret) {
         const dump_opener *o = userdata;
-        const struct tar_member *m = tar_index_find(o->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
+        return views_criu_member(o->ctx, o->ns, o->desc, o->tar, name, ret);
 }
 
 static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {

@@ -100,6 +100,12 @@ static void take_core(struct criu_proc *c, const CoreEntry *e) {
                 c->exit_code = e->tc->exit_code;
                 c->sigblk = e->tc->blk_sigset;
         }
+        /* A zombie's pstree entry lists no real thread (0 in the test's
+         * image, junk in CRIU 4.2.1's): its pid is its one thread. */
+        if (c->state == CRIU_TASK_DEAD) {
+                c->tids[0] = c->pid;
+                c->n_tids = 1;
+        }
         const CredsEntry *cr = e->thread_core ? e->thread_core->creds : NULL;
         if (cr) {
                 c->has_creds = true;

@@ -22,7 +22,7 @@ struct criu_proc {
         size_t n_tids;
         char *comm;
         uint32_t state;      /* CRIU_TASK_*; 0 when the core has no tc */
-        uint32_t exit_code;
+        uint32_t exit_code;  /* a zombie's wait status (exit(7): 0x700) */
         uint64_t sigblk;
         bool has_creds;      /* the main thread's thread_core.creds */
         uint32_t uid[4];     /* uid euid suid fsuid */
@@ -55,7 +55,8 @@ char criu_proc_state_char(uint32_t state);
  * COMMAND indented as `ps --forest` does. */
 int criu_procs_ps_text(const struct criu_procs *p, char **ret, size_t *ret_len);
 /* ps.json: [{"pid", "ppid", "pgid", "sid", "state", "threads": [tids],
- * "comm", "exit_code" (zombies only)}]. */
+ * "comm"}], and for zombies "exit_code" (the status it exited with, 7 for
+ * exit(7)) or "exit_signal" (the signal that ended it). */
 int criu_procs_ps_json(const struct criu_procs *p, json_t **ret_json);
 /* /proc/<pid>/status-like: Name, State, Tgid, Pid, PPid, Uid, Gid (when
  * the core has creds), Threads, SigBlk. */
