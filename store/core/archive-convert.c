@@ -66,10 +66,39 @@ static int cmp_member(const void *a, const void *b) {
         return strcmp((*(const struct tar_member *const *) a)->path, (*(const struct tar_member *const *) b)->path);
 }
 
+/* files.img of a containers/storage engine, its root entries at 0755. */
+static int add_files_img(store_archive *a, vtar *t, const struct tar_member *m, unsigned *fixed) {
+        if (m->size > (64u << 20))
+                return -EFBIG;
+        _cleanup_free_ uint8_t *img = malloc(m->size ? m->size : 1);
+        if (!img)
+                return -ENOMEM;
+        int r = store_reader_read_exact(store_archive_tar(a), img, m->size, m->data_offset);
+        if (r < 0)
+                return r == -ENODATA ? -EBADMSG : r;
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len = 0;
+        r = store_archive_fix_root_mode(img, m->size, S_IFDIR | 0755, &out, &len, fixed);
+        if (r < 0)
+                return r;
+        return vtar_add_bytes(t, m->path + 11, m->mode, m->mtime_sec, out, len);
+}
+
+static int add_member(store_archive *a, vtar *t, const struct tar_member *m, unsigned *fixed) {
+        if (m->type == TAR_TYPE_DIR)
+                return vtar_add_dir(t, m->path + 11, m->mode, m->mtime_sec);
+        if (store_archive_get_kind(a) != ARCHIVE_CONTAINERD_CRI && strcmp(m->path, "checkpoint/files.img") == 0)
+                return add_files_img(a, t, m, fixed);
+        struct store_reader *data = NULL;
+        int r = slice_new(store_archive_tar(a), m->data_offset, m->size, &data);
+        if (r == 0 && (r = vtar_add_file(t, m->path + 11, m->mode, m->mtime_sec, data)) < 0)
+                store_reader_free(data);
+        return r;
+}
+
 /* checkpoint/'s members (the last of each path) as a flat ustar. */
-static int criu_tar(store_archive *a, struct store_reader **ret, uint64_t *ret_files) {
+static int criu_tar(store_archive *a, struct store_reader **ret, store_convert_result *res) {
         const struct tar_index *idx = store_archive_index(a);
-        struct store_reader *tar = store_archive_tar(a);
         _cleanup_free_ const struct tar_member **ms = calloc(idx->n ? idx->n : 1, sizeof(*ms));
         if (!ms)
                 return -ENOMEM;
@@ -84,23 +113,15 @@ static int criu_tar(store_archive *a, struct store_reader **ret, uint64_t *ret_f
         int r = vtar_new(&t);
         uint64_t files = 0;
         for (size_t i = 0; r == 0 && i < n; i++) {
-                const struct tar_member *m = ms[i];
-                if (m->type == TAR_TYPE_DIR) {
-                        r = vtar_add_dir(t, m->path + 11, m->mode, m->mtime_sec);
-                        continue;
-                }
-                struct store_reader *data = NULL;
-                r = slice_new(tar, m->data_offset, m->size, &data);
-                if (r == 0 && (r = vtar_add_file(t, m->path + 11, m->mode, m->mtime_sec, data)) < 0)
-                        store_reader_free(data);
-                files++;
+                r = add_member(a, t, ms[i], &res->root_fixed);
+                files += ms[i]->type != TAR_TYPE_DIR;
         }
         if (r == 0)
                 r = vtar_finish(t, ret);
         if (r < 0)
                 return r;
         t = NULL;
-        *ret_files = files;
+        res->criu_members = files;
         return 0;
 }
 
@@ -311,7 +332,7 @@ static int write_blobs(store_archive *a, const meta *m, const char *outdir, blob
         if (r == 0)
                 add_desc(b, MT_LAYER_GZIP, size);
         _cleanup_store_reader_ struct store_reader *criu = NULL;
-        r = criu_tar(a, &criu, &res->criu_members);
+        r = criu_tar(a, &criu, res);
         if (r == 0)
                 r = store_archive_write_blob(outdir, criu, 0, b->digests[b->n], &size);
         if (r < 0)

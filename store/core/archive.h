@@ -32,7 +32,11 @@
  * index.json naming the image, blobs/sha256/) holding the checkpoint index
  * as containerd's client writes it (checkpoint-index.h) and its blobs:
  *   - the CRIU tar: checkpoint/'s members as a flat ustar, names relative
- *     to checkpoint/, sorted (vtar.h);
+ *     to checkpoint/, sorted (vtar.h); for Podman and CRI-O, whose
+ *     containers/storage makes a container's root 0555 where containerd's
+ *     snapshotters make it 0755, files.img's entries of the root directory
+ *     say 0755 (CRIU's restore refuses a root of another mode); the other
+ *     files byte for byte;
  *   - the rw layer (rootfs-diff.tar) as a tar+gzip layer: kept byte for
  *     byte when it is gzip already, gzip-compressed when it is a plain tar
  *     (containerd's restore --rw looks for the gzip layer media type);
@@ -102,6 +106,7 @@ typedef struct store_convert_result {
         uint64_t criu_size;
         int64_t rw_size;         /* -1: the archive has no rootfs-diff.tar */
         int rw_recompressed;     /* 1: rootfs-diff.tar was a plain tar */
+        unsigned root_fixed;     /* files.img entries of "/" given mode 0755 */
 } store_convert_result;
 
 /* Writes the layout into outdir (created if missing; existing blobs of the
@@ -109,6 +114,14 @@ typedef struct store_convert_result {
  * a JSON object; -EINVAL: no base image name known, or opts->name empty. */
 int store_archive_convert(store_archive *a, const store_convert_opts *opts, const char *outdir,
                           store_convert_result *ret, char *err, size_t errlen);
+
+/* archive-rootmode.c: files.img (img[0, len), magics included) with the
+ * mode of every regular-file entry named "/" that is a directory of
+ * another mode set to `want` (S_IFDIR | 0755 for containerd); *ret_changed
+ * entries changed (*ret is a copy either way, malloc'd). -EBADMSG when it
+ * is not a files.img or a record is malformed. */
+int store_archive_fix_root_mode(const uint8_t *img, size_t len, uint32_t want, uint8_t **ret, size_t *ret_len,
+                                unsigned *ret_changed);
 
 /* archive-blob.c: writes all of r as outdir/blobs/sha256/<hex> (through a
  * temporary file and rename), gzip-compressing it when gzip is set; the

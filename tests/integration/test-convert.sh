@@ -143,6 +143,7 @@ ok $? "ckpt-convert of the CRI-O-style archive"
 diag "$out3"
 is "$(field kind "$out3")" cri-o "kind: cri-o"
 is "$(field rw_recompressed "$out3")" 1 "a plain-tar rootfs-diff.tar is gzip-compressed"
+is "$(field root_fixed "$out3")" 0 "a root of mode 0755 already: files.img unchanged"
 L3=$W/layout-crio/blobs/sha256
 cidx3=$L3/$(field index "$out3" | sed 's/^sha256://')
 cfg3=$L3/$(desc_of x "$cidx3" checkpoint.config.v1+proto | sed 's/^sha256://')
@@ -168,11 +169,11 @@ bad() { # FILE LABEL PATTERN
 # Podman (Debian's 4.3.1) with a private store under $W, runc, cgroupfs, no
 # network; the test image loaded from the same OCI tar containerd has, so
 # the restored process finds the same files. Its ulimit defaults (nofile
-# 1048576, nproc) are over this host's hard limits: given explicitly. The
-# container chmods its / to 0755 first: containers/storage makes a
-# container's root 0555, containerd's snapshot root is 0755, and CRIU's
-# restore refuses a root of another mode ("File . has bad mode 040755
-# (expect 040555)"); the converter does not rewrite CRIU images.
+# 1048576, nproc) are over this host's hard limits: given explicitly.
+# containers/storage makes a container's root 0555, containerd's snapshot
+# root is 0755, and CRIU's restore refuses a root of another mode ("File .
+# has bad mode 040755 (expect 040555)"): the converter sets the root's mode
+# in files.img to 0755 (root_fixed).
 podman_ok=0
 if command -v podman >/dev/null 2>&1 && [ -s "${CKPTFS_TEST_IMAGE_TAR:-}" ]; then
   podman_ok=1
@@ -191,7 +192,7 @@ if [ $podman_ok = 1 ]; then
   run_ok "podman load of the test image" "${P[@]}" load -i "$CKPTFS_TEST_IMAGE_TAR"
   run_ok "podman run memhog" "${P[@]}" run -d --name "$pid" --network none \
     --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$CKPTFS_TEST_IMAGE" \
-    sh -c "chmod 0755 /; echo rw-of-$pid >/rw-marker; exec memhog 8 /tmp/count"
+    sh -c "echo rw-of-$pid >/rw-marker; exec memhog 8 /tmp/count"
   pcount() { "${P[@]}" exec "$pid" cat /tmp/count 2>/dev/null | tr -d '\n'; }
   pcount_at_least() { local c; c=$(pcount); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$1" ]; }
   ok "wait_for 30 pcount_at_least 5" "the podman memhog counts"
@@ -217,6 +218,7 @@ if [ $podman_ok = 1 ]; then
   diag "$out4"
   is "$(field kind "$out4")" podman "kind: podman"
   is "$(field rw_recompressed "$out4")" 1 "Podman's plain rootfs-diff.tar is gzip-compressed"
+  ok "[ '$(field root_fixed "$out4")' -ge 1 ]" "files.img: the root's 0555 set to 0755 ($(field root_fixed "$out4") entries)"
   L4=$W/layout-podman/blobs/sha256
   cidx4=$L4/$(field index "$out4" | sed 's/^sha256://')
   is "$(ann_of "$cidx4" org.opencontainers.image.ref.name)" "$CKPTFS_TEST_IMAGE" "base image from config.dump"

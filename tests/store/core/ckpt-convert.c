@@ -57,7 +57,8 @@ int main(int argc, char **argv) {
                store_archive_kind_name(store_archive_get_kind(a)), o.name, res.index_digest,
                (long long) res.index_size, (unsigned long long) res.criu_members,
                (unsigned long long) res.criu_size);
-        printf("rw_size: %lld\nrw_recompressed: %d\n", (long long) res.rw_size, res.rw_recompressed);
+        printf("rw_size: %lld\nrw_recompressed: %d\nroot_fixed: %u\n", (long long) res.rw_size, res.rw_recompressed,
+               res.root_fixed);
         store_archive_free(a);
         return 0;
 }

@@ -247,6 +247,81 @@ static void test_podman_runtime(void **state) {
         free(dir);
 }
 
+/* ---------------------------------------------------------------- files.img's root mode */
+static void pb_varint(struct th_buf *b, uint64_t v) {
+        do {
+                uint8_t c = (uint8_t) ((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+                th_buf_put(b, &c, 1);
+                v >>= 7;
+        } while (v);
+}
+
+static void pb_len(struct th_buf *b, unsigned num, const void *p, size_t n) {
+        pb_varint(b, num << 3 | 2);
+        pb_varint(b, n);
+        th_buf_put(b, p, n);
+}
+
+/* A FileEntry record of a regular file: id, name, mode (0: none). */
+static void file_record(struct th_buf *img, unsigned id, const char *name, uint32_t mode) {
+        struct th_buf reg = { 0 }, fe = { 0 };
+        pb_varint(&reg, 1 << 3), pb_varint(&reg, id);
+        pb_varint(&reg, 2 << 3), pb_varint(&reg, 0);
+        pb_varint(&reg, 3 << 3), pb_varint(&reg, 0);
+        pb_len(&reg, 5, "\x08\x00", 2);
+        pb_len(&reg, 6, name, strlen(name));
+        pb_varint(&reg, 7 << 3), pb_varint(&reg, 96 * 2);
+        if (mode)
+                pb_varint(&reg, 10 << 3), pb_varint(&reg, mode);
+        pb_varint(&reg, 11 << 3), pb_varint(&reg, 0xdeadbeef); /* a field after the mode */
+        pb_varint(&fe, 1 << 3), pb_varint(&fe, 1);
+        pb_varint(&fe, 2 << 3), pb_varint(&fe, id);
+        pb_len(&fe, 3, reg.p, reg.len);
+        uint8_t len[4] = { (uint8_t) fe.len, (uint8_t) (fe.len >> 8), 0, 0 };
+        th_buf_put(img, len, 4);
+        th_buf_put(img, fe.p, fe.len);
+        th_buf_free(&reg);
+        th_buf_free(&fe);
+}
+
+static void files_img(struct th_buf *img, uint32_t root_mode, uint32_t cwd_mode) {
+        th_buf_put(img, "\x19\x43\x56\x54\x38\x31\x30\x56", 8); /* IMG_COMMON, FILES */
+        file_record(img, 1, "/bin/busybox", 0100755);
+        file_record(img, 5, "/", cwd_mode);
+        file_record(img, 6, "/", root_mode);
+        file_record(img, 7, "/tmp", 040555); /* not the root: as it is */
+        file_record(img, 8, "/x", 0);
+}
+
+static void test_root_mode(void **state) {
+        (void) state;
+        struct th_buf in = { 0 }, want = { 0 };
+        files_img(&in, 040555, 040000); /* 040000 needs a longer varint than 040755 */
+        files_img(&want, 040755, 040755);
+        uint8_t *out;
+        size_t len;
+        unsigned changed;
+        assert_int_equal(store_archive_fix_root_mode(in.p, in.len, 040755, &out, &len, &changed), 0);
+        assert_int_equal(changed, 2);
+        assert_int_equal(len, want.len);
+        assert_memory_equal(out, want.p, len);
+        uint8_t *again;
+        size_t len2;
+        assert_int_equal(store_archive_fix_root_mode(out, len, 040755, &again, &len2, &changed), 0);
+        assert_int_equal(changed, 0); /* nothing left to change: the same bytes */
+        assert_int_equal(len2, len);
+        assert_memory_equal(again, out, len);
+        free(again);
+        free(out);
+        for (size_t cut = 1; cut < 12; cut++) /* truncated records */
+                assert_int_equal(store_archive_fix_root_mode(in.p, in.len - cut, 040755, &out, &len, &changed),
+                                 -EBADMSG);
+        in.p[4] ^= 1; /* not FILES */
+        assert_int_equal(store_archive_fix_root_mode(in.p, in.len, 040755, &out, &len, &changed), -EBADMSG);
+        th_buf_free(&in);
+        th_buf_free(&want);
+}
+
 static void refused(struct th_buf *t, int want, const char *msg) {
         store_archive *a = NULL;
         char err[256] = "";
@@ -389,6 +464,7 @@ int main(void) {
                 cmocka_unit_test(test_cri),
                 cmocka_unit_test(test_crio_podman),
                 cmocka_unit_test(test_podman_runtime),
+                cmocka_unit_test(test_root_mode),
                 cmocka_unit_test(test_refused_names),
                 cmocka_unit_test(test_refused_kinds),
                 cmocka_unit_test(test_refused_corrupt),
