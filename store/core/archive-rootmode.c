@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cleanup.h"
 
 #define IMG_COMMON 0x54564319u
 #define IMG_FILES 0x56303138u
@@ -110,12 +109,26 @@ static bool root_mode(const uint8_t *reg, size_t len, uint32_t want, field *ret_
         return root && found;
 }
 
+/* A growing copy; a failed allocation sticks in err. */
 typedef struct out {
         uint8_t *p;
-        size_t len;
+        size_t len, cap;
+        int err;
 } out;
 
 static void put(out *o, const void *p, size_t n) {
+        if (o->err)
+                return;
+        if (n > o->cap - o->len) {
+                size_t cap = o->cap + (o->cap >> 2) + n + 64;
+                uint8_t *q = realloc(o->p, cap);
+                if (!q) {
+                        o->err = -ENOMEM;
+                        return;
+                }
+                o->p = q;
+                o->cap = cap;
+        }
         memcpy(o->p + o->len, p, n);
         o->len += n;
 }
@@ -160,30 +173,28 @@ int store_archive_fix_root_mode(const uint8_t *img, size_t len, uint32_t want, u
                                 unsigned *ret_changed) {
         if (len < 8 || get_u32(img) != IMG_COMMON || get_u32(img + 4) != IMG_FILES)
                 return -EBADMSG;
-        /* a record grows by at most the 20 bytes of two longer varints */
-        size_t n_records_max = len / 4;
-        if (n_records_max > (SIZE_MAX - len) / 24)
-                return -EFBIG;
-        _cleanup_free_ uint8_t *buf = malloc(len + 24 * n_records_max);
-        if (!buf)
+        out o = { .p = malloc(len + 64), .cap = len + 64 }; /* room for a few changed records */
+        if (!o.p)
                 return -ENOMEM;
-        out o = { buf, 0 };
         put(&o, img, 8);
         unsigned changed = 0;
-        for (size_t pos = 8; pos < len;) {
-                if (len - pos < 4)
-                        return -EBADMSG;
-                uint32_t n = get_u32(img + pos);
-                pos += 4;
-                if (n > len - pos)
-                        return -EBADMSG;
-                int r = record(img + pos, n, want, &o, &changed);
-                if (r < 0)
-                        return r;
-                pos += n;
+        int r = 0;
+        for (size_t pos = 8; r == 0 && pos < len;) {
+                uint32_t n = len - pos >= 4 ? get_u32(img + pos) : 0;
+                if (len - pos < 4 || n > len - pos - 4)
+                        r = -EBADMSG;
+                else
+                        r = record(img + pos + 4, n, want, &o, &changed);
+                pos += 4 + (size_t) n;
+        }
+        if (r == 0)
+                r = o.err;
+        if (r < 0) {
+                free(o.p);
+                return r;
         }
         *ret_len = o.len;
-        *ret = TAKE_PTR(buf);
+        *ret = o.p;
         *ret_changed = changed;
         return 0;
 }

@@ -316,6 +316,18 @@ static void test_root_mode(void **state) {
         for (size_t cut = 1; cut < 12; cut++) /* truncated records */
                 assert_int_equal(store_archive_fix_root_mode(in.p, in.len - cut, 040755, &out, &len, &changed),
                                  -EBADMSG);
+        uint64_t seed = 11; /* damaged bytes: 0 or -EBADMSG, never a crash (valgrind, ASan) */
+        for (int i = 0; i < 2000; i++) {
+                uint8_t *copy = malloc(in.len);
+                memcpy(copy, in.p, in.len);
+                for (int k = 0; k < 3; k++)
+                        copy[8 + th_rand(&seed) % (in.len - 8)] = (uint8_t) th_rand(&seed);
+                int r = store_archive_fix_root_mode(copy, in.len, 040755, &out, &len, &changed);
+                assert_true(r == 0 || r == -EBADMSG);
+                if (r == 0)
+                        free(out);
+                free(copy);
+        }
         in.p[4] ^= 1; /* not FILES */
         assert_int_equal(store_archive_fix_root_mode(in.p, in.len, 040755, &out, &len, &changed), -EBADMSG);
         th_buf_free(&in);
