@@ -69,20 +69,58 @@ static int open_tar(struct store_reader *file, struct store_reader **ret, char *
         return 0;
 }
 
-/* The raw ustar name and prefix of a plain header (not an extension):
- * tarindex drops a leading '/', we refuse it. */
+/* Whether the data of an extension header h (at off) names an absolute
+ * path: a GNU 'L' long name starting with '/', a pax "path=/..." record.
+ * tarindex has checked the sizes and records already. */
+static bool ext_absolute(struct store_reader *tar, const uint8_t *h, uint64_t off) {
+        uint64_t size = 0;
+        for (int i = 124; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
+                size = size * 8 + (uint64_t) (h[i] - '0');
+        if (size == 0 || size > 65536)
+                return false;
+        _cleanup_free_ char *buf = malloc(size + 1);
+        if (!buf || store_reader_read_exact(tar, buf, size, off + 512) < 0)
+                return false;
+        buf[size] = 0;
+        if (h[156] == 'L')
+                return buf[0] == '/';
+        for (const char *p = buf; p < buf + size;) {
+                const char *sp = memchr(p, ' ', (size_t) (buf + size - p));
+                long n = strtol(p, NULL, 10);
+                if (!sp || n <= 0 || n > buf + size - p)
+                        return false;
+                if (strncmp(sp + 1, "path=/", 6) == 0)
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
+/* The raw names of a member's headers: tarindex drops a leading '/' (of a
+ * ustar name or prefix, a pax path, a GNU long name), we refuse it. */
 static int check_raw_name(struct store_reader *tar, const struct tar_member *m, char *err, size_t errlen) {
         uint8_t h[512];
-        int r = store_reader_read_exact(tar, h, sizeof(h), m->header_offset);
-        if (r < 0)
-                return fail(err, errlen, r == -ENODATA ? -EBADMSG : r, "cannot read the header of %s", m->path);
-        char type = (char) h[156];
-        if (type == 'x' || type == 'L' || type == 'K' || type == 'g')
-                return 0; /* the name is in the extension; tarindex checked it */
-        bool ustar = memcmp(h + 257, "ustar", 5) == 0;
-        if (h[0] == '/' || (ustar && h[345] == '/'))
-                return fail(err, errlen, -EINVAL, "unsafe member name: /%s is absolute", m->path);
-        return 0;
+        for (uint64_t off = m->header_offset;; off += 512) {
+                int r = store_reader_read_exact(tar, h, sizeof(h), off);
+                if (r < 0)
+                        return fail(err, errlen, r == -ENODATA ? -EBADMSG : r, "cannot read the header of %s", m->path);
+                char type = (char) h[156];
+                if (type == 'x' || type == 'L') {
+                        if (ext_absolute(tar, h, off))
+                                return fail(err, errlen, -EINVAL, "unsafe member name: /%s is absolute", m->path);
+                } else if (type != 'K' && type != 'g') {
+                        bool ustar = memcmp(h + 257, "ustar", 5) == 0;
+                        if (h[0] == '/' || (ustar && h[345] == '/'))
+                                return fail(err, errlen, -EINVAL, "unsafe member name: /%s is absolute", m->path);
+                        return 0;
+                }
+                uint64_t size = 0; /* skip the extension's data */
+                for (int i = 124; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
+                        size = size * 8 + (uint64_t) (h[i] - '0');
+                off += (size + 511) / 512 * 512;
+                if (off >= m->data_offset)
+                        return 0;
+        }
 }
 
 /* A symlink stays inside when its target, taken from the link's directory,

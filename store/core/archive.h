@@ -19,9 +19,8 @@
  * All need checkpoint/ (with inventory.img), spec.dump and config.dump.
  *
  * Safety: the archive is refused (-EINVAL, with a message naming the
- * member) when a member name has a ".." component or is absolute (in a
- * ustar name or prefix field; tarindex also refuses ".." in pax and GNU
- * long names), a symlink points out of the archive (absolute target, or
+ * member) when a member name has a ".." component (tarindex) or is
+ * absolute (a ustar name or prefix, a pax path, a GNU long name), a symlink points out of the archive (absolute target, or
  * ".." climbing above the root), a member is a device file, anything in
  * checkpoint/ is not a regular file or a directory, or a metadata file
  * (spec.dump, config.dump, status.dump) is over 16 MiB; -EBADMSG when the

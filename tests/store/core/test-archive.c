@@ -369,6 +369,28 @@ static void test_refused_names(void **state) {
         th_tar_end(&t);
         refused(&t, -EINVAL, "is absolute");
 
+        base_members(&t); /* absolute in a pax path */
+        th_tar_pax(&t, false, (const char *const[]) { "mtime", "1", "path", "/etc/shadow", NULL }, NULL);
+        th_tar_file(&t, "harmless", "x", 1);
+        th_tar_end(&t);
+        refused(&t, -EINVAL, "etc/shadow is absolute");
+
+        base_members(&t); /* absolute in a GNU long name */
+        th_tar_gnu_long(&t, 'L', "/etc/gshadow");
+        th_tar_file(&t, "harmless", "x", 1);
+        th_tar_end(&t);
+        refused(&t, -EINVAL, "etc/gshadow is absolute");
+
+        base_members(&t); /* a relative pax path is fine */
+        th_tar_pax(&t, false, (const char *const[]) { "path", "etc/ok", NULL }, NULL);
+        th_tar_file(&t, "harmless", "x", 1);
+        th_tar_end(&t);
+        store_archive *a = NULL;
+        assert_int_equal(open_buf(&t, &a, NULL, 0), 0);
+        assert_non_null(tar_index_find(store_archive_index(a), "etc/ok"));
+        store_archive_free(a);
+        th_buf_free(&t);
+
         base_members(&t); /* .. in a pax path */
         th_tar_pax(&t, false, (const char *const[]) { "path", "a/../../b", NULL }, NULL);
         th_tar_file(&t, "harmless", "x", 1);
