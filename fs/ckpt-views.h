@@ -15,6 +15,7 @@
  * Behaviours only: state lives in store/ (catalog, blobs, views). */
 #pragma once
 
+#include "catalog.h"
 #include "fs.h"
 
 /* fs/ckpt-views.c */
@@ -77,6 +78,24 @@ struct tar_index;
 int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc, const struct tar_index **ret_tar,
                       const char **ret_member, int64_t *ret_created);
 
+/* fs/views-dump.c: the CRIU dump behind a node of decoded/, proc/ or a
+ * checkpoint dir's summary/inspect.json, as the views of store/criu take
+ * it: views_dump_open is a criu_open_fn (criu-open.h) over d, members by
+ * name through views_criu_member. views_dump_of fills *ret (clear it with
+ * views_dump_clear) from views_criu_tar_of. */
+typedef struct views_dump {
+        fs_ctx *ctx;
+        const char *ns;
+        store_desc desc;
+        const struct tar_index *tar;
+        const char *rest;   /* n's key after "<digest>/"; NULL for none */
+} views_dump;
+int views_dump_of(fs_ctx *ctx, const fs_node *n, views_dump *ret);
+void views_dump_clear(views_dump *d);
+int views_dump_open(void *userdata, const char *name, struct store_reader **ret_reader);
+/* A decoder's -EBADMSG/-EOPNOTSUPP is a damaged checkpoint: -EIO. */
+int views_dump_errno(int r);
+
 /* fs/views-proc.c: proc/, the processes of the CRIU dump (store/criu's
  * criu-proc.h): ps, ps.json and <pid>/{comm,status}. Keys: the directory
  * "<digest>", a pid dir "<digest>/<pid>", a file "<digest>/<file>" or
@@ -98,6 +117,15 @@ int views_add_proc_core(fs_dirents *out, const fs_node *dir);
  * <pid>/fds, fds.json (store/criu's criu-fds.h); rest is the key after
  * "<digest>/". views_content_proc hands these files over. */
 bool views_proc_fds_handles(const char *rest);
+/* The files of n's dump and the fds of every process of p (tasks[i] is
+ * p->v[i]'s); freed with views_proc_open_files_clear(files, tasks, p->n).
+ * Damaged images: -EIO. */
+struct criu_procs;
+struct criu_files;
+struct criu_task_fds;
+int views_proc_open_files(fs_ctx *ctx, const fs_node *n, const struct criu_procs *p, struct criu_files *ret_files,
+                          struct criu_task_fds **ret_tasks);
+void views_proc_open_files_clear(struct criu_files *files, struct criu_task_fds *tasks, size_t n);
 int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 /* fs/views-proc-stats.c: proc/stats and stats.json (`file`), CRIU's dump
  * statistics (store/criu's criu-stats.h); for a dump without them, stats

@@ -16,6 +16,7 @@
 #include "rpc.h"
 
 typedef struct ckpt_registry ckpt_registry;
+struct restore_registry;
 struct store_db;
 struct store_blobs;
 struct store_catalog;
@@ -28,6 +29,7 @@ typedef struct fs_ctx {
         store_live *live;
         rpc_client *rpc;
         ckpt_registry *ckpt;
+        struct restore_registry *restore;   /* the `restore` files' last results */
         /* Checkpoint images: the sqlite cache, blob reader, catalog of
          * images, derived views. NULL when not set up. */
         struct store_db *db;

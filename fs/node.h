@@ -58,6 +58,7 @@ typedef enum fs_kind {
         FS_CK_CRI_TAR,         /* cri.tar: the checkpoint as containerd's CRI plugin archives it */
         FS_CK_SUMMARY,         /* summary of a checkpoint dir (keys as FS_CKPT) */
         FS_CK_INSPECT_JSON,    /* inspect.json of a checkpoint dir with a CRIU dump: key2 = the CRIU tar's digest */
+        FS_CK_CTL_RESTORE,     /* restore in a checkpoint dir (both trees): keys (ns, image name) */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -87,6 +87,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_PROC_VMA:
         case FS_CK_PROC_CORE:
         case FS_CK_CRI_TAR:
+        case FS_CK_CTL_RESTORE:
                 return true;
         default:
                 return false;

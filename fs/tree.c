@@ -124,5 +124,7 @@ const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
         /* Root-only as the checkpoint file: it reads any path ckptfs can. */
         [FS_CTL_IMPORT] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_import_read,
                             .write = ctl_import_write, .one_writer = true },
+        [FS_CK_CTL_RESTORE] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_restore_read,
+                                .write = ctl_restore_write, .one_writer = true },
         FS_VIEWS_KINDS,
 };

@@ -3,8 +3,8 @@
  * checkpointctl read ckptfs checkpoints without a tar. Each part comes
  * from its own builder: the container fields and checkpoint_size
  * (ckpt-summary.h, from the facts summary also shows), statistics and
- * process_tree (criu-inspect.h). file_descriptors, sockets and mounts are
- * not there yet: they join here as parts from criu-fds.h. 0400: the
+ * process_tree, file_descriptors and sockets (criu-inspect.h); mounts are
+ * the spec's, as checkpointctl's are (ckpt-summary.h). 0400: the
  * environment of the processes is in it. Damaged images: EIO. */
 #include "ckpt-views.h"
 
@@ -16,18 +16,6 @@
 #include "criu-inspect.h"
 #include "json.h"
 #include "views.h"
-
-typedef struct member_opener {
-        fs_ctx *ctx;
-        const char *ns;
-        store_desc desc;
-        const struct tar_index *tar;
-} member_opener;
-
-static int open_member(void *userdata, const char *name, struct store_reader **ret) {
-        const member_opener *o = userdata;
-        return views_criu_member(o->ctx, o->ns, &o->desc, o->tar, name, ret);
-}
 
 /* Sets o[key] to the part a builder made (a NULL part: left out). */
 static int add_part(json_t *o, const char *key, int r, json_t *part) {
@@ -47,23 +35,31 @@ static int add_statistics(fs_ctx *ctx, const fs_node *n, json_t *o) {
         return add_part(o, "statistics", r, part);
 }
 
-static int add_process_tree(fs_ctx *ctx, const fs_node *n, json_t *o) {
-        member_opener m = { .ctx = ctx, .ns = NODE_NS(n) };
-        const char *rest;
-        struct criu_procs p;
+static int add_process_tree(fs_ctx *ctx, const fs_node *n, const struct criu_procs *p, json_t *o) {
+        views_dump d;
         json_t *part = NULL;
-        int r = views_proc_procs(ctx, n, &p);
+        int r = views_dump_of(ctx, n, &d);
+        if (r >= 0) {
+                r = views_dump_errno(criu_inspect_process_tree(p, views_dump_open, &d, &part));
+                views_dump_clear(&d);
+        }
+        return add_part(o, "process_tree", r, part);
+}
+
+static int add_open_files(fs_ctx *ctx, const fs_node *n, const struct criu_procs *p, json_t *o) {
+        struct criu_files files;
+        struct criu_task_fds *tasks;
+        int r = views_proc_open_files(ctx, n, p, &files, &tasks);
         if (r < 0)
                 return r;
-        r = views_criu_tar_of(ctx, n, &m.desc, &m.tar, &rest, NULL);
-        if (r >= 0) {
-                r = criu_inspect_process_tree(&p, open_member, &m, &part);
-                store_desc_clear(&m.desc);
-        }
-        criu_procs_clear(&p);
-        if (r == -EBADMSG || r == -EOPNOTSUPP)
-                r = -EIO;
-        return add_part(o, "process_tree", r, part);
+        json_t *fds = NULL, *sockets = NULL;
+        r = criu_inspect_file_descriptors(tasks, p->n, &files, &fds);
+        r = add_part(o, "file_descriptors", r, fds);
+        if (r >= 0)
+                r = criu_inspect_sockets(tasks, p->n, &files, &sockets);
+        r = add_part(o, "sockets", r, sockets);
+        views_proc_open_files_clear(&files, tasks, p->n);
+        return r;
 }
 
 int views_content_inspect(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
@@ -79,8 +75,13 @@ int views_content_inspect(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret
         store_ckpt_facts_clear(&f);
         if (r >= 0)
                 r = add_statistics(ctx, n, o);
+        struct criu_procs p = { 0 };
         if (r >= 0)
-                r = add_process_tree(ctx, n, o);
-        /* file_descriptors, sockets, mounts: parts to come (criu-fds.h). */
+                r = views_proc_procs(ctx, n, &p);
+        if (r >= 0)
+                r = add_process_tree(ctx, n, &p, o);
+        if (r >= 0)
+                r = add_open_files(ctx, n, &p, o);
+        criu_procs_clear(&p);
         return r < 0 ? r : json_dump_text(list, JSON_INDENT(2), ret, ret_len);
 }

@@ -27,32 +27,20 @@
 
 /* The dump behind a node, the pid and the rest of its key after "<pid>/". */
 typedef struct dump_of {
-        fs_ctx *ctx;
-        const char *ns;
-        store_desc desc;
-        const struct tar_index *tar;
+        views_dump dump;
         uint32_t pid;
         const char *file;   /* NULL for the pid dir itself */
 } dump_of;
 
-static int open_member(void *userdata, const char *name, struct store_reader **ret) {
-        const dump_of *d = userdata;
-        const struct tar_member *m = tar_index_find(d->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(d->ctx->views, d->ns, &d->desc, m, ret);
-}
-
 static void dump_clear(dump_of *d) {
-        store_desc_clear(&d->desc);
+        views_dump_clear(&d->dump);
 }
 
 static int dump_open(fs_ctx *ctx, const fs_node *n, dump_of *ret) {
-        const char *rest;
-        *ret = (dump_of){ .ctx = ctx, .ns = NODE_NS(n) };
-        int r = views_criu_tar_of(ctx, n, &ret->desc, &ret->tar, &rest, NULL);
+        int r = views_dump_of(ctx, n, &ret->dump);
         if (r < 0)
                 return r;
+        const char *rest = ret->dump.rest;
         char *end;
         unsigned long pid = rest && *rest >= '0' && *rest <= '9' ? strtoul(rest, &end, 10) : 0;
         if (!pid || pid > UINT32_MAX || (*end && *end != '/')) {
@@ -64,15 +52,10 @@ static int dump_open(fs_ctx *ctx, const fs_node *n, dump_of *ret) {
         return 0;
 }
 
-/* Images that do not decode are a damaged checkpoint. */
-static int damaged(int r) {
-        return r == -EBADMSG || r == -EOPNOTSUPP ? -EIO : r;
-}
-
 static bool has_mm(const dump_of *d) {
         char name[32];
         snprintf(name, sizeof(name), "mm-%u.img", d->pid);
-        const struct tar_member *m = tar_index_find(d->tar, name);
+        const struct tar_member *m = tar_index_find(d->dump.tar, name);
         return m && m->type == TAR_TYPE_REG;
 }
 
@@ -81,20 +64,20 @@ static bool has_mm(const dump_of *d) {
  * and kept there. The cache is only a shortcut: a failed write costs a
  * rebuild next time, and bytes that do not check out are rebuilt. */
 static int mem_open(dump_of *d, struct criu_mem **ret) {
-        struct store_db *db = d->ctx->db;
+        struct store_db *db = d->dump.ctx->db;
         char name[32];
         snprintf(name, sizeof(name), "criu-mem/%u", d->pid);
         _cleanup_free_ void *bytes = NULL;
         size_t len = 0;
-        if (db && store_db_get_extra(db, d->desc.digest, name, &bytes, &len) >= 0 &&
-            criu_mem_open_index(bytes, len, open_member, d, ret) >= 0)
+        if (db && store_db_get_extra(db, d->dump.desc.digest, name, &bytes, &len) >= 0 &&
+            criu_mem_open_index(bytes, len, views_dump_open, &d->dump, ret) >= 0)
                 return 0;
-        int r = criu_mem_open(open_member, d, d->pid, ret);
+        int r = criu_mem_open(views_dump_open, &d->dump, d->pid, ret);
         if (r < 0 || !db)
                 return r;
         _cleanup_free_ void *out = NULL;
         if (criu_mem_index_bytes(*ret, &out, &len) >= 0)
-                (void) store_db_put_extra(db, d->desc.digest, name, out, len);
+                (void) store_db_put_extra(db, d->dump.desc.digest, name, out, len);
         return 0;
 }
 
@@ -128,7 +111,7 @@ static int render(dump_of *d, char **ret, size_t *ret_len) {
                 return -ENOENT;
         if (!strcmp(d->file, "maps")) {
                 struct criu_vmas v;
-                int r = criu_vmas_load(open_member, d, d->pid, &v);
+                int r = criu_vmas_load(views_dump_open, &d->dump, d->pid, &v);
                 if (r >= 0) {
                         r = criu_vmas_maps_text(&v, ret, ret_len);
                         criu_vmas_clear(&v);
@@ -152,7 +135,7 @@ int views_content_proc_mem(fs_ctx *ctx, const fs_node *n, char **ret, size_t *re
                 return r;
         r = render(&d, ret, ret_len);
         dump_clear(&d);
-        return damaged(r);
+        return views_dump_errno(r);
 }
 
 /* "vmas/<start>-<end>" -> the range; -ENOENT for other names. */
@@ -170,7 +153,7 @@ static int vma_named(const char *file, uint64_t *ret_start, uint64_t *ret_end) {
 /* The size of mem: see the top of this file. */
 static int mem_size(dump_of *d, uint64_t *ret) {
         struct criu_vmas v;
-        int r = criu_vmas_load(open_member, d, d->pid, &v);
+        int r = criu_vmas_load(views_dump_open, &d->dump, d->pid, &v);
         if (r < 0)
                 return r;
         uint64_t size = 0;
@@ -213,7 +196,7 @@ int views_proc_mem_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                 r = mem_open(&d, &m);
         dump_clear(&d);
         if (r < 0)
-                return damaged(r);
+                return views_dump_errno(r);
         st->st_size = (off_t) size;
         st->st_blocks = (blkcnt_t) ((criu_mem_data_bytes(m, base, base + size) + 511) / 512);
         if (!st->st_blocks && size)
@@ -236,7 +219,7 @@ int views_proc_mem_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret
         dump_clear(&d);
         if (r >= 0)
                 *ret_digest = NULL;   /* not a whole blob: nothing to check it against */
-        return damaged(r);
+        return views_dump_errno(r);
 }
 
 int views_list_proc_vmas(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
@@ -248,7 +231,7 @@ int views_list_proc_vmas(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         struct criu_vmas v = { 0 };
         r = mem_open(&d, &m);
         if (r >= 0)
-                r = criu_vmas_load(open_member, &d, d.pid, &v);
+                r = criu_vmas_load(views_dump_open, &d.dump, d.pid, &v);
         for (size_t i = 0; r >= 0 && i < v.n; i++) {
                 const struct criu_vma *a = &v.v[i];
                 char name[40];
@@ -263,7 +246,7 @@ int views_list_proc_vmas(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         }
         criu_vmas_clear(&v);
         dump_clear(&d);
-        return damaged(r);
+        return views_dump_errno(r);
 }
 
 int views_proc_mem_seek(const struct store_reader *rd, uint64_t off, bool hole, uint64_t *ret_off) {

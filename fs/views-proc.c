@@ -15,39 +15,16 @@
 #include "json.h"
 #include "views.h"
 
-typedef struct core_opener {
-        fs_ctx *ctx;
-        const char *ns;
-        const store_desc *desc;
-        const struct tar_index *tar;
-} core_opener;
-
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
-        const core_opener *o = userdata;
-        char name[32];
-        snprintf(name, sizeof(name), "core-%u.img", pid);
-        return views_criu_member(o->ctx, o->ns, o->desc, o->tar, name, ret);
-}
-
 /* The processes of n's dump and the rest of n's key. */
 static int procs_of(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret, const char **ret_rest) {
-        store_desc d;
-        const struct tar_index *tar;
-        const char *rest;
-        int r = views_criu_tar_of(ctx, n, &d, &tar, &rest, NULL);
+        views_dump d;
+        int r = views_dump_of(ctx, n, &d);
         if (r < 0)
                 return r;
-        core_opener o = { .ctx = ctx, .ns = NODE_NS(n), .desc = &d, .tar = tar };
-        _cleanup_store_reader_ struct store_reader *pstree = NULL;
-        r = views_criu_member(ctx, o.ns, &d, tar, "pstree.img", &pstree);
+        r = views_dump_errno(criu_procs_load(views_dump_open, &d, ret));
+        views_dump_clear(&d);
         if (r >= 0)
-                r = criu_procs_load(pstree, open_core, &o, ret);
-        store_desc_clear(&d);
-        /* Images that do not decode are a damaged checkpoint. */
-        if (r == -EBADMSG || r == -EOPNOTSUPP)
-                return -EIO;
-        if (r >= 0)
-                *ret_rest = rest;
+                *ret_rest = d.rest;   /* in n's key, not in d */
         return r;
 }
 

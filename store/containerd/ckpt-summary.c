@@ -19,6 +19,7 @@ void store_ckpt_facts_clear(store_ckpt_facts *f) {
         free(f->image);
         free(f->runtime);
         strv_free(f->damaged);
+        json_decref(f->mounts);
         *f = (store_ckpt_facts) { 0 };
 }
 
@@ -34,6 +35,29 @@ static int take_string(char **dst, const json_t *j) {
         return 0;
 }
 
+/* The spec's mounts, each as {destination, type, source}. */
+static int take_mounts(store_ckpt_facts *f, const json_t *mounts) {
+        if (!json_is_array(mounts) || !json_array_size(mounts))
+                return 0;
+        _cleanup_json_ json_t *list = json_array();
+        size_t i;
+        const json_t *m;
+        json_array_foreach(mounts, i, m) {
+                json_t *o = json_object();
+                if (!o || json_array_append_new(list, o) < 0)
+                        return -ENOMEM;
+                static const char *const keys[] = { "destination", "type", "source" };
+                for (size_t k = 0; k < 3; k++) {
+                        const json_t *v = json_object_get(m, keys[k]);
+                        if (json_object_set_new(o, keys[k], json_string(json_is_string(v) ? json_string_value(v) : "")) < 0)
+                                return -ENOMEM;
+                }
+        }
+        json_decref(f->mounts);
+        f->mounts = json_incref(list);
+        return 0;
+}
+
 int store_ckpt_facts_from_config(store_ckpt_facts *f, const char *config_json) {
         _cleanup_json_ json_t *j = json_loads(config_json, 0, NULL);
         if (!json_is_object(j))
@@ -43,6 +67,8 @@ int store_ckpt_facts_from_config(store_ckpt_facts *f, const char *config_json) {
                 r = take_string(&f->image, json_object_get(j, "image"));
         if (r >= 0)
                 r = take_string(&f->runtime, json_object_get(json_object_get(j, "runtime"), "name"));
+        if (r >= 0)
+                r = take_mounts(f, json_object_get(json_object_get(j, "spec"), "mounts"));
         return r;
 }
 
@@ -134,5 +160,7 @@ int store_ckpt_inspect_container(const store_ckpt_facts *f, json_t *o) {
                 r = set_size(size, "memory_pages_size", f->pages_size);
         if (r >= 0)
                 r = set_size(size, "root_fs_diff_size", f->rw_size);
+        if (r >= 0 && f->mounts && json_object_set(o, "mounts", f->mounts) < 0)
+                r = -ENOMEM;
         return r;
 }

@@ -25,12 +25,15 @@ typedef struct store_ckpt_facts {
         bool has_rw;         /* an rw layer diff (rw/) */
         uint64_t rw_size;
         char **damaged;      /* strv: "<image>: <reason>" per image that does not decode; NULL: none */
+        json_t *mounts;      /* the spec's mounts as inspect.json lists them; NULL: none */
 } store_ckpt_facts;
 
 void store_ckpt_facts_clear(store_ckpt_facts *f);
 
-/* Takes container, image and runtime from the text of config.json
- * (ckpt-files.h); what it lacks stays as it was. -EBADMSG when it is not
+/* Takes container, image, runtime and the spec's mounts ([{destination,
+ * type, source}], what checkpointctl shows as mounts: the OCI spec's, not
+ * CRIU's mount tree) from the text of config.json (ckpt-files.h); what it
+ * lacks stays as it was. -EBADMSG when it is not
  * a JSON object, -ENOMEM. */
 int store_ckpt_facts_from_config(store_ckpt_facts *f, const char *config_json);
 
@@ -44,8 +47,8 @@ int store_ckpt_summary_text(const store_ckpt_facts *f, char **ret, size_t *ret_l
 
 /* The fields of `checkpointctl inspect --format json` that come from the
  * container and the blobs: container_name, image, id, runtime, created,
- * checkpointed, engine ("containerd") and checkpoint_size {total_size,
+ * checkpointed, engine ("containerd"), checkpoint_size {total_size,
  * memory_pages_size, root_fs_diff_size} (zeros left out, as its omitempty
- * does), into object o. containerd keeps no creation time of the
+ * does) and mounts (when the spec has some), into object o. containerd keeps no creation time of the
  * container in a checkpoint: created is the checkpoint's, as checkpointed. */
 int store_ckpt_inspect_container(const store_ckpt_facts *f, json_t *o);

@@ -73,7 +73,7 @@ static json_t *env_json(const char *buf, size_t len) {
 }
 
 /* cmdline and environment_variables of pid into node o. */
-static int add_memory(json_t *o, uint32_t pid, criu_mem_open_fn open, void *ctx) {
+static int add_memory(json_t *o, uint32_t pid, criu_open_fn open, void *ctx) {
         _cleanup_criu_mem_ struct criu_mem *m = NULL;
         _cleanup_free_ char *args = NULL, *env = NULL;
         size_t args_len = 0, env_len = 0;
@@ -92,7 +92,7 @@ static int add_memory(json_t *o, uint32_t pid, criu_mem_open_fn open, void *ctx)
 
 typedef struct tree_builder {
         const struct criu_procs *p;
-        criu_mem_open_fn open;
+        criu_open_fn open;
         void *ctx;
 } tree_builder;
 
@@ -127,7 +127,7 @@ static int node_json(const tree_builder *b, const struct criu_proc *c, size_t de
         return 0;
 }
 
-int criu_inspect_process_tree(const struct criu_procs *p, criu_mem_open_fn open, void *ctx, json_t **ret_json) {
+int criu_inspect_process_tree(const struct criu_procs *p, criu_open_fn open, void *ctx, json_t **ret_json) {
         if (!p->n)
                 return -ENOENT;
         tree_builder b = { .p = p, .open = open, .ctx = ctx };

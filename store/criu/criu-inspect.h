@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "criu-fds.h"
 #include "criu-mem.h"
 #include "criu-proc.h"
 #include "criu-stats.h"
@@ -27,4 +28,15 @@ int criu_inspect_statistics(const struct criu_dump_stats *s, json_t **ret_json);
  * environment read from the dumped memory through `open` (criu-mem.h) for
  * processes alive or stopped, which alone have memory, and alone list
  * their children (as checkpointctl does). -ENOENT for an empty tree. */
-int criu_inspect_process_tree(const struct criu_procs *p, criu_mem_open_fn open, void *ctx, json_t **ret_json);
+int criu_inspect_process_tree(const struct criu_procs *p, criu_open_fn open, void *ctx, json_t **ret_json);
+
+/* criu-inspect-fds.c. "file_descriptors": [{pid, open_files: [{type,
+ * fd ("REG 3"; "cwd", "root"), path (the file, "pipe:[ID]",
+ * "socket:[INO]", ...)}]}] per process; "sockets": [{pid, open_sockets:
+ * [{protocol ("TCP", "UDP"), data: {type, state, src, src_port, dst,
+ * dst_port}} or {data: {type "UNIX", address, state}}]}] for the processes
+ * that hold sockets. */
+int criu_inspect_file_descriptors(const struct criu_task_fds *tasks, size_t n, const struct criu_files *files,
+                                  json_t **ret_json);
+int criu_inspect_sockets(const struct criu_task_fds *tasks, size_t n, const struct criu_files *files,
+                         json_t **ret_json);

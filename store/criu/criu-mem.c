@@ -30,34 +30,18 @@ void criu_mem_free(struct criu_mem *m) {
         free(m);
 }
 
-static int load_mm(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem *m) {
+static int load_mm(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem *m) {
         char name[64];
-        struct store_reader *r = NULL;
+        struct criu_record rec;
         snprintf(name, sizeof name, "mm-%u.img", pid);
-        int rc = open(ctx, name, &r);
+        int rc = criu_image_first_of(open, ctx, name, &mm_entry__descriptor, &rec);
         if (rc < 0)
                 return rc;
-        struct criu_image *img = NULL;
-        rc = criu_image_open(r, &img);
-        if (rc == 0) {
-                struct criu_record rec;
-                rc = criu_image_next(img, &rec);
-                if (rc == 1 && rec.msg->descriptor != &mm_entry__descriptor) {
-                        criu_record_done(&rec);
-                        rc = -EBADMSG;
-                }
-                if (rc == 1) {
-                        const MmEntry *mm = (const MmEntry *)rec.msg;
-                        m->arg_start = mm->mm_arg_start, m->arg_end = mm->mm_arg_end;
-                        m->env_start = mm->mm_env_start, m->env_end = mm->mm_env_end;
-                        criu_record_done(&rec);
-                        rc = 0;
-                } else if (rc == 0)
-                        rc = -EBADMSG;
-                criu_image_free(img);
-        }
-        store_reader_free(r);
-        return rc;
+        const MmEntry *mm = (const MmEntry *)rec.msg;
+        m->arg_start = mm->mm_arg_start, m->arg_end = mm->mm_arg_end;
+        m->env_start = mm->mm_env_start, m->env_end = mm->mm_env_end;
+        criu_record_done(&rec);
+        return 0;
 }
 
 /* Appends one entry's range when present; *off is the running offset. */
@@ -113,7 +97,7 @@ static int load_pagemap(struct criu_image *img, struct criu_mem *m, uint32_t *re
         return 0;
 }
 
-int criu_mem_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem) {
+int criu_mem_open(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem) {
         struct criu_mem *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
@@ -297,7 +281,7 @@ static int index_ranges(const uint64_t *w, size_t n, struct criu_mem *m) {
         return 0;
 }
 
-int criu_mem_open_index(const void *data, size_t len, criu_mem_open_fn open, void *ctx, struct criu_mem **ret_mem) {
+int criu_mem_open_index(const void *data, size_t len, criu_open_fn open, void *ctx, struct criu_mem **ret_mem) {
         uint64_t head[INDEX_WORDS];
         if (len < sizeof head)
                 return -EBADMSG;

@@ -11,11 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "criu-open.h"
 #include "reader.h"
 
-/* Opens the CRIU member `name` as a reader the caller of criu_mem_open
- * hands over (criu_mem frees it). -ENOENT when absent. */
-typedef int (*criu_mem_open_fn)(void *ctx, const char *name, struct store_reader **ret_reader);
 
 /* One present range; flat so it could later be stored in a table. */
 struct criu_mem_range {
@@ -26,7 +24,7 @@ struct criu_mem_range {
 
 struct criu_mem;
 
-int criu_mem_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem);
+int criu_mem_open(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem);
 void criu_mem_free(struct criu_mem *m);
 static inline void criu_mem_freep(struct criu_mem **p) {
         if (*p)
@@ -65,7 +63,7 @@ int criu_mem_environ(struct criu_mem *m, char **ret_buf, size_t *ret_len);
  * pagemap again (pages-<id>.img is opened through open). Bytes that are not
  * such an index, or whose ranges break the pagemap's rules: -EBADMSG. */
 int criu_mem_index_bytes(const struct criu_mem *m, void **ret, size_t *ret_len);
-int criu_mem_open_index(const void *data, size_t len, criu_mem_open_fn open, void *ctx, struct criu_mem **ret_mem);
+int criu_mem_open_index(const void *data, size_t len, criu_open_fn open, void *ctx, struct criu_mem **ret_mem);
 
 /* criu-mem-reader.c. A store_reader over [base, base + size) of m's memory
  * (offset 0 is address base): proc/<pid>/mem (base 0) and one VMA's bytes.

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "criu-open.h"
 #include "reader.h"
 
 /* CRIU's task_state values (criu/include/pstree.h's TASK_*). */
@@ -34,14 +35,10 @@ struct criu_procs {
         size_t n;
 };
 
-/* Opens core-<pid>.img of the dump: a reader the caller frees, or -errno
- * (-ENOENT when there is none). */
-typedef int (*criu_core_open_fn)(void *userdata, uint32_t pid, struct store_reader **ret_reader);
-
-/* The processes of pstree (in its order, parents before children), each
- * with its core through open_core. */
-int criu_procs_load(struct store_reader *pstree, criu_core_open_fn open_core, void *userdata,
-                    struct criu_procs *ret_procs);
+/* The processes of the dump's pstree.img (in its order, parents before
+ * children), each with its core-<pid>.img. No pstree.img: -EBADMSG (a
+ * damaged dump). */
+int criu_procs_load(criu_open_fn open, void *userdata, struct criu_procs *ret_procs);
 void criu_procs_clear(struct criu_procs *p);
 const struct criu_proc *criu_procs_find(const struct criu_procs *p, uint32_t pid);
 

@@ -63,18 +63,11 @@ static void take(struct criu_dump_stats *s, const DumpStatsEntry *d) {
 }
 
 int criu_stats_load(struct store_reader *r, struct criu_dump_stats *ret_stats) {
-        _cleanup_criu_image_ struct criu_image *img = NULL;
         struct criu_record rec;
-        int k = criu_image_open(r, &img);
-        if (k >= 0)
-                k = criu_image_next(img, &rec);
-        if (k == 0)
-                return -EBADMSG;
+        int k = criu_image_first(r, &stats_entry__descriptor, &rec);
         if (k < 0)
                 return k;
-        if (rec.msg->descriptor != &stats_entry__descriptor)
-                k = -EBADMSG;
-        else if (!((const StatsEntry *) rec.msg)->dump)
+        if (!((const StatsEntry *) rec.msg)->dump)
                 k = -ENODATA;
         else
                 take(ret_stats, ((const StatsEntry *) rec.msg)->dump);

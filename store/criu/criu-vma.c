@@ -67,7 +67,7 @@ static int vmas_of_mm(const MmEntry *mm, struct criu_vmas *out) {
 }
 
 /* Runs each(record, arg) over the records of image `name`. */
-static int each_record(criu_mem_open_fn open, void *ctx, const char *name,
+static int each_record(criu_open_fn open, void *ctx, const char *name,
                        int (*each)(const ProtobufCMessage *msg, void *arg), void *arg) {
         _cleanup_store_reader_ struct store_reader *r = NULL;
         int rc = open(ctx, name, &r);
@@ -107,7 +107,7 @@ static int take_file(const ProtobufCMessage *msg, void *arg) {
         return 0;
 }
 
-int criu_vmas_load(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_vmas *ret_vmas) {
+int criu_vmas_load(criu_open_fn open, void *ctx, uint32_t pid, struct criu_vmas *ret_vmas) {
         struct criu_vmas v = { 0 };
         char name[32];
         snprintf(name, sizeof(name), "mm-%u.img", pid);

@@ -52,7 +52,7 @@ struct criu_vmas {
 
 /* The VMAs of process pid, through open (criu-mem.h: it hands over each
  * reader); files.img for the paths of file mappings. */
-int criu_vmas_load(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_vmas *ret_vmas);
+int criu_vmas_load(criu_open_fn open, void *ctx, uint32_t pid, struct criu_vmas *ret_vmas);
 void criu_vmas_clear(struct criu_vmas *v);
 
 /* The /proc/PID/maps text (malloc'ed, NUL-terminated; *ret_len without the

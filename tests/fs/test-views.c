@@ -179,8 +179,8 @@ static void test_ckpt_dir(void **state) {
         /* decoded/ (the CRIU images as JSON) when built with store/criu;
          * cri.tar whenever there is a CRIU tar. */
         assert_string_equal(names_of(&out), CKPTFS_CRIU_IMAGES
-                                                    ? "index.json layout manifests config.json options.json task rw decoded proc cri.tar inspect.json summary "
-                                                    : "index.json layout manifests config.json options.json task rw cri.tar summary ");
+                                                    ? "index.json layout manifests config.json options.json task rw decoded proc cri.tar inspect.json summary restore "
+                                                    : "index.json layout manifests config.json options.json task rw cri.tar summary restore ");
         assert_int_equal(fs_dirents_find(&out, "cri.tar")->kind, FS_CK_CRI_TAR);
         if (CKPTFS_CRIU_IMAGES) {
                 assert_int_equal(out.v[7].kind, FS_CK_DECODED);
@@ -194,7 +194,7 @@ static void test_ckpt_dir(void **state) {
         /* The same dir reached from containers/web/checkpoints/<tag>. */
         n = node(FS_CONTAINER_CKPT, "ns1", "web", "11-25-2026-10:38:53");
         assert_int_equal(views_list_ckpt(&e->ctx, &n, &out), 0);
-        assert_int_equal(out.n, CKPTFS_CRIU_IMAGES ? 12 : 9);
+        assert_int_equal(out.n, CKPTFS_CRIU_IMAGES ? 13 : 10);
         assert_string_equal(out.v[1].key[1], name);
         fs_dirents_clear(&out);
 

@@ -126,13 +126,7 @@ static void mem_views(struct mem *in) {
         criu_vmas_clear(&v);
 }
 
-/* Every core of the tree is the input again. */
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
-        struct mem *m = userdata;
-        (void)pid;
-        return store_reader_new(mem_pread, NULL, m, m->size, ret);
-}
-
+/* The input as the pstree and every core of the tree (open_input). */
 static void proc_views(struct store_reader *r, struct mem *m) {
         struct criu_dump_stats st;
         struct criu_procs p;
@@ -143,7 +137,7 @@ static void proc_views(struct store_reader *r, struct mem *m) {
         (void)criu_image_check(r);
         if (criu_stats_load(r, &st) == 0 && criu_stats_text(&st, &s, &len) == 0)
                 free(s);
-        if (criu_procs_load(r, open_core, m, &p) < 0)
+        if (criu_procs_load(open_input, m, &p) < 0)
                 return;
         if (criu_procs_ps_text(&p, &s, &len) == 0)
                 free(s);

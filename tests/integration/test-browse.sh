@@ -44,8 +44,8 @@ CC=$MNT/$NS/containers/$id/checkpoints/$id:one
 ok "test -d '$CC'" "containers/$id/checkpoints/$id:one is the same checkpoint (named by its config blob)"
 # decoded/ and proc/ come with the CRIU image decoder (meson sets CRIU_DECODE when it is built);
 # cri.tar (test-cri-tar.sh) with every CRIU tar
-entries="config.json cri.tar index.json layout manifests options.json rw summary task "
-[ -z "${CRIU_DECODE:-}" ] || entries="config.json cri.tar decoded index.json inspect.json layout manifests options.json proc rw summary task "
+entries="config.json cri.tar index.json layout manifests options.json restore rw summary task "
+[ -z "${CRIU_DECODE:-}" ] || entries="config.json cri.tar decoded index.json inspect.json layout manifests options.json proc restore rw summary task "
 is "$(ls "$C" | tr '\n' ' ')" "$entries" "checkpoint dir entries"
 is "$(ls "$CC" | tr '\n' ' ')" "$entries" "same entries under containers/"
 

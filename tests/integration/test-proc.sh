@@ -69,7 +69,7 @@ id=$(tenv_uid pipe)
 run_ok "busybox pipeline started" tenv_run "$id" sh -c 'sleep 1000 | cat & while :; do sleep 1; done'
 # pid 1 sh, sleep 1000, cat, and the loop's sleep 1
 nproc_of() { tenv_ctr tasks ps "$id" 2>/dev/null | awk 'NR > 1' | wc -l; }
-ok "wait_for 20 test \"\$(nproc_of)\" -ge 4" "the pipeline runs with at least 4 processes"
+ok "wait_for 60 test \"\$(nproc_of)\" -ge 4" "the pipeline runs with at least 4 processes"
 name=containerd.io/checkpoint/$id:pipe
 LIB_CMD_TIMEOUT=120 run_ok "ctr c checkpoint --task" tenv_ctr containers checkpoint --task "$id" "$name"
 dir=$TENV_DIR/pipe
@@ -233,6 +233,21 @@ is "$(jq -r '[.pid, .command, .task_state, .cmdline] | join(" ")' <<<"$pt")" "$p
 is "$(jq -r '.environment_variables.CKPTFS_WL_ENV' <<<"$pt")" proc-test "process_tree: its environment"
 is "$(jq -c --argjson z "$zombie" '[.children[] | select(.pid == $z) | .task_state, .cmdline]' <<<"$pt")" '["Dead",null]' \
   "process_tree: the zombie child, Dead, without memory"
+wfd() { jq -r --argjson p "$pid" --arg fd "$1" '.[0].file_descriptors[] | select(.pid == $p) | .open_files[]?
+  | select(.fd | split(" ") | last == $fd) | "\(.type) \(.path)"' "$ij"; }
+is "$(wfd "$(wl fd)")" "REG /tmp/wl-file" "file_descriptors: the regular file at its fd"
+is "$(wfd "$(wl pipe_r)")" "$(wfd "$(wl pipe_w)")" "file_descriptors: both ends of the pipe name one pipe"
+like "$(wfd "$(wl pipe_r)")" '^PIPE pipe:\[[0-9]+\]$' "file_descriptors: ... as pipe:[ID]"
+like "$(wfd cwd)" '^ /$' "file_descriptors: cwd /"
+sk() { jq -r --argjson p "$pid" '.[0].sockets[] | select(.pid == $p) | .open_sockets[]? | .data
+  | [.type, .state, (.src_port // "" | tostring), (.dst_port // "" | tostring)] | join(" ")' "$ij" | sort; }
+socks=$(sk)
+like "$socks" "TCP LISTEN $(wl listen_port) " "sockets: the listener"
+like "$socks" "TCP ESTABLISHED $(wl client_port) $(wl listen_port)" "sockets: the client end"
+like "$socks" "TCP ESTABLISHED $(wl listen_port) $(wl client_port)" "sockets: the server end"
+is "$(grep -c '^UNIX ESTABLISHED' <<<"$socks")" 2 "sockets: the unix pair"
+is "$(jq -c '[.[0].mounts[] | .destination]' "$ij")" "$(jq -c '[.spec.mounts[] | .destination]' "$ck/config.json")" \
+  "mounts: the spec's, as checkpointctl lists them"
 remove_container "$id"
 
 ckptfs_umount "$mnt"

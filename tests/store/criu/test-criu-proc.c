@@ -20,62 +20,33 @@
 #include "criu_magic.h"
 #include "criu_pstree.pb-c.h"
 #include "helpers.h"
+#include "image-builder.h"
 #include "json.h"
 #include "pbmsg.h"
-
-struct img {
-        uint8_t buf[2048];
-        size_t len;
-};
-
-static void put(struct img *i, const void *p, size_t n) {
-        assert_true(i->len + n <= sizeof(i->buf));
-        memcpy(i->buf + i->len, p, n);
-        i->len += n;
-}
-
-static void put_u32(struct img *i, uint32_t v) {
-        put(i, &v, sizeof(v));
-}
-
-static void put_record(struct img *i, const ProtobufCMessage *m) {
-        uint8_t *b = NULL;
-        size_t n = 0;
-        assert_int_equal(pb_msg_pack(m, &b, &n), 0);
-        put_u32(i, (uint32_t) n);
-        put(i, b, n);
-        free(b);
-}
-
-static void start(struct img *i, uint32_t magic) {
-        i->len = 0;
-        put_u32(i, IMG_COMMON_MAGIC);
-        put_u32(i, magic);
-}
 
 /* pids 10 (3 threads), 11 stopped, 12 zombie exit(7), 13 zombie SIGKILL */
 #define N_PROCS 4
 static const uint32_t pids[N_PROCS] = { 10, 11, 12, 13 };
 
 struct dump {
-        struct img pstree;
-        struct img core[N_PROCS];
+        struct th_img pstree;
+        struct th_img core[N_PROCS];
 };
 
-static void make_pstree(struct img *i) {
+static void make_pstree(struct th_img *i) {
         uint32_t t10[] = { 10, 14, 15 }, t11[] = { 11 }, t_zombie[] = { 0 };
         PstreeEntry e[N_PROCS];
-        start(i, PSTREE_MAGIC);
+        th_start(i, PSTREE_MAGIC);
         for (int k = 0; k < N_PROCS; k++) {
                 pstree_entry__init(&e[k]);
                 e[k].pid = pids[k], e[k].ppid = k ? 10 : 0, e[k].pgid = 10, e[k].sid = 1;
                 e[k].n_threads = k == 0 ? 3 : 1;
                 e[k].threads = k == 0 ? t10 : k == 1 ? t11 : t_zombie;
-                put_record(i, &e[k].base);
+                th_put_record(i, &e[k].base);
         }
 }
 
-static void make_core(struct img *i, int k) {
+static void make_core(struct th_img *i, int k) {
         static const uint32_t states[N_PROCS] = { CRIU_TASK_ALIVE, CRIU_TASK_STOPPED, CRIU_TASK_DEAD, CRIU_TASK_DEAD };
         static const uint32_t exits[N_PROCS] = { 0, 0, 7 << 8, 9 };
         static const char *const comms[N_PROCS] = { "leader", "stopped", "zombie", "killed" };
@@ -93,8 +64,8 @@ static void make_core(struct img *i, int k) {
                 th.creds = &cr;
                 c.thread_core = &th;
         }
-        start(i, CORE_MAGIC);
-        put_record(i, &c.base);
+        th_start(i, CORE_MAGIC);
+        th_put_record(i, &c.base);
 }
 
 static void make_dump(struct dump *d) {
@@ -103,20 +74,21 @@ static void make_dump(struct dump *d) {
                 make_core(&d->core[k], k);
 }
 
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
+static int open_image(void *userdata, const char *name, struct store_reader **ret) {
         const struct dump *d = userdata;
-        for (int k = 0; k < N_PROCS; k++)
-                if (pids[k] == pid)
+        if (!strcmp(name, "pstree.img"))
+                return th_reader_from_memory(d->pstree.buf, d->pstree.len, NULL, ret);
+        for (int k = 0; k < N_PROCS; k++) {
+                char core[32];
+                snprintf(core, sizeof(core), "core-%u.img", pids[k]);
+                if (!strcmp(name, core))
                         return th_reader_from_memory(d->core[k].buf, d->core[k].len, NULL, ret);
+        }
         return -ENOENT;
 }
 
 static int load(const struct dump *d, struct criu_procs *ret) {
-        struct store_reader *r = NULL;
-        assert_int_equal(th_reader_from_memory(d->pstree.buf, d->pstree.len, NULL, &r), 0);
-        int k = criu_procs_load(r, open_core, (void *) d, ret);
-        store_reader_free(r);
-        return k;
+        return criu_procs_load(open_image, (void *) d, ret);
 }
 
 static void test_procs(void **state) {

@@ -17,40 +17,11 @@
 #include "criu_pstree.pb-c.h"
 #include "criu_stats.pb-c.h"
 #include "helpers.h"
+#include "image-builder.h"
 #include "json.h"
 #include "pbmsg.h"
 
-struct img {
-        uint8_t buf[1024];
-        size_t len;
-};
-
-static void put(struct img *i, const void *p, size_t n) {
-        assert_true(i->len + n <= sizeof(i->buf));
-        memcpy(i->buf + i->len, p, n);
-        i->len += n;
-}
-
-static void put_u32(struct img *i, uint32_t v) {
-        put(i, &v, sizeof(v));
-}
-
-static void put_record(struct img *i, const ProtobufCMessage *m) {
-        uint8_t *b = NULL;
-        size_t n = 0;
-        assert_int_equal(pb_msg_pack(m, &b, &n), 0);
-        put_u32(i, (uint32_t) n);
-        put(i, b, n);
-        free(b);
-}
-
-static void start(struct img *i, uint32_t magic2) {
-        i->len = 0;
-        put_u32(i, IMG_SERVICE_MAGIC);
-        put_u32(i, magic2);
-}
-
-static int load(const struct img *i, struct criu_dump_stats *ret) {
+static int load(const struct th_img *i, struct criu_dump_stats *ret) {
         struct store_reader *r = NULL;
         assert_int_equal(th_reader_from_memory(i->buf, i->len, NULL, &r), 0);
         int k = criu_stats_load(r, ret);
@@ -59,20 +30,20 @@ static int load(const struct img *i, struct criu_dump_stats *ret) {
 }
 
 /* A dump's statistics as CRIU 4.2.1 writes them (no irmap, no shpages). */
-static void dump_stats(struct img *i) {
+static void dump_stats(struct th_img *i) {
         DumpStatsEntry d = DUMP_STATS_ENTRY__INIT;
         StatsEntry s = STATS_ENTRY__INIT;
         d.freezing_time = 1200, d.frozen_time = 54321, d.memdump_time = 800, d.memwrite_time = 700;
         d.pages_scanned = 4096, d.pages_skipped_parent = 0, d.pages_written = 35, d.pages_lazy = 0;
         d.has_page_pipes = true, d.page_pipes = 2, d.has_page_pipe_bufs = true, d.page_pipe_bufs = 3;
         s.dump = &d;
-        start(i, STATS_MAGIC);
-        put_record(i, &s.base);
+        th_start2(i, IMG_SERVICE_MAGIC, STATS_MAGIC);
+        th_put_record(i, &s.base);
 }
 
 static void test_dump(void **state) {
         (void) state;
-        struct img i;
+        struct th_img i;
         dump_stats(&i);
         struct criu_dump_stats s;
         assert_int_equal(load(&i, &s), 0);
@@ -103,26 +74,26 @@ static void test_dump(void **state) {
 
 static void test_not_stats(void **state) {
         (void) state;
-        struct img i;
+        struct th_img i;
         struct criu_dump_stats s;
         /* a restore's statistics: no dump part */
         StatsEntry e = STATS_ENTRY__INIT;
-        start(&i, STATS_MAGIC);
-        put_record(&i, &e.base);
+        th_start2(&i, IMG_SERVICE_MAGIC, STATS_MAGIC);
+        th_put_record(&i, &e.base);
         assert_int_equal(load(&i, &s), -ENODATA);
         /* no record at all */
-        start(&i, STATS_MAGIC);
+        th_start2(&i, IMG_SERVICE_MAGIC, STATS_MAGIC);
         assert_int_equal(load(&i, &s), -EBADMSG);
         /* another image */
         PstreeEntry p = PSTREE_ENTRY__INIT;
         i.len = 0;
-        put_u32(&i, IMG_COMMON_MAGIC);
-        put_u32(&i, PSTREE_MAGIC);
-        put_record(&i, &p.base);
+        th_put_u32(&i, IMG_COMMON_MAGIC);
+        th_put_u32(&i, PSTREE_MAGIC);
+        th_put_record(&i, &p.base);
         assert_int_equal(load(&i, &s), -EBADMSG);
         /* no magic */
         i.len = 0;
-        put(&i, "hello, world", 12);
+        th_put(&i, "hello, world", 12);
         assert_int_equal(load(&i, &s), -EBADMSG);
 
         char *t = NULL;
@@ -137,7 +108,7 @@ static void test_not_stats(void **state) {
  * answer or -EBADMSG/-ENODATA, never a crash (ASan builds check the rest). */
 static void test_damaged(void **state) {
         (void) state;
-        struct img good, i;
+        struct th_img good, i;
         struct criu_dump_stats s;
         dump_stats(&good);
         for (size_t n = 0; n < good.len; n++) {

@@ -20,47 +20,16 @@
 #include "criu_mm.pb-c.h"
 #include "criu_regfile.pb-c.h"
 #include "helpers.h"
+#include "image-builder.h"
 #include "pbmsg.h"
 
-struct file {
-        const char *name;
-        uint8_t buf[8192];
-        size_t len;
-};
-
 struct dump {
-        struct file mm, files;
+        struct th_img mm, files;
 };
-
-static void put(struct file *f, const void *p, size_t n) {
-        assert_true(f->len + n <= sizeof(f->buf));
-        memcpy(f->buf + f->len, p, n);
-        f->len += n;
-}
-
-static void put_u32(struct file *f, uint32_t v) {
-        put(f, &v, sizeof(v));
-}
-
-static void put_record(struct file *f, const ProtobufCMessage *m) {
-        uint8_t *b = NULL;
-        size_t n = 0;
-        assert_int_equal(pb_msg_pack(m, &b, &n), 0);
-        put_u32(f, (uint32_t) n);
-        put(f, b, n);
-        free(b);
-}
-
-static void start(struct file *f, const char *name, uint32_t magic) {
-        f->name = name;
-        f->len = 0;
-        put_u32(f, IMG_COMMON_MAGIC);
-        put_u32(f, magic);
-}
 
 static int open_member(void *ctx, const char *name, struct store_reader **ret) {
         struct dump *d = ctx;
-        struct file *f[] = { &d->mm, &d->files };
+        struct th_img *f[] = { &d->mm, &d->files };
         for (size_t i = 0; i < 2; i++)
                 if (f[i]->name && !strcmp(f[i]->name, name))
                         return th_reader_from_memory(f[i]->buf, f[i]->len, NULL, ret);
@@ -85,17 +54,17 @@ static void put_mm(struct dump *d, const struct v *vs, size_t n) {
         MmEntry m = MM_ENTRY__INIT;
         m.n_vmas = n, m.vmas = ep;
         m.mm_start_stack = 0x7ffd00020f00;
-        start(&d->mm, "mm-5.img", MM_MAGIC);
-        put_record(&d->mm, &m.base);
+        th_start_named(&d->mm, "mm-5.img", MM_MAGIC);
+        th_put_record(&d->mm, &m.base);
 }
 
-static void put_reg(struct file *f, uint32_t id, const char *name) {
+static void put_reg(struct th_img *f, uint32_t id, const char *name) {
         RegFileEntry r = REG_FILE_ENTRY__INIT;
         FownEntry o = FOWN_ENTRY__INIT;
         r.id = id, r.name = (char *) name, r.fown = &o;
         FileEntry e = FILE_ENTRY__INIT;
         e.type = FD_TYPES__REG, e.id = id, e.reg = &r;
-        put_record(f, &e.base);
+        th_put_record(f, &e.base);
 }
 
 /* PROT_ and MAP_ values as on x86-64. */
@@ -117,7 +86,7 @@ static const struct v vmas[] = {
 static void build(struct dump *d) {
         memset(d, 0, sizeof(*d));
         put_mm(d, vmas, N_VMAS);
-        start(&d->files, "files.img", FILES_MAGIC);
+        th_start_named(&d->files, "files.img", FILES_MAGIC);
         put_reg(&d->files, 1, "/dev/null");
         put_reg(&d->files, 3, "/bin/wl");
         put_reg(&d->files, 9, "/data");
@@ -175,7 +144,7 @@ static void test_corrupt(void **state) {
         struct v overlap[] = { { 0x1000, 0x3000, 0, 0, 3, 0x22, 0x201 }, { 0x2000, 0x4000, 0, 0, 3, 0x22, 0x201 } };
         put_mm(&d, overlap, 2);
         assert_int_equal(criu_vmas_load(open_member, &d, 5, &v), -EBADMSG);
-        start(&d.mm, "mm-5.img", MM_MAGIC);                                  /* no record */
+        th_start_named(&d.mm, "mm-5.img", MM_MAGIC);                                  /* no record */
         assert_int_equal(criu_vmas_load(open_member, &d, 5, &v), -EBADMSG);
         /* Every cut of files.img: an error or fewer names, no crash. */
         put_mm(&d, vmas, N_VMAS);
