@@ -4,12 +4,15 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "catalog.h"
 #include "checkpoint-import.h"
+#include "checkpoint-registry.h"
 #include "cleanup.h"
 #include "log.h"
 #include "monotime.h"
@@ -95,13 +98,71 @@ static int import_plan(fs_ctx *ctx, const char *ns, const char *path, const char
         return r < 0 ? fail(ns, path, r, msg) : 0;
 }
 
-static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_arg) {
+/* What the conversion of an engine archive did, appended to the result. */
+static void archive_lines(char **text, const store_archive_layout *l) {
+        char *more = NULL;
+        if (asprintf(&more,
+                     "%sarchive: %s\nconverted: criu_files %llu, criu_bytes %llu, rw_bytes %lld%s, root_fixed %u\n"
+                     "converted_in: a private directory (0700), removed\n",
+                     *text, store_archive_kind_name(l->kind), (unsigned long long) l->res.criu_members,
+                     (unsigned long long) l->res.criu_size, (long long) l->res.rw_size,
+                     l->res.rw_recompressed ? " (gzip'd here)" : "", l->res.root_fixed) >= 0) {
+                free(*text);
+                *text = more;
+        }
+}
+
+static void layout_clearp(store_archive_layout *l) {
+        store_archive_layout_clear(l);
+}
+
+static bool has_file(oci_src *s, const char *rel) {
+        struct store_reader *rd = NULL;
+        if (oci_src_open_file(s, rel, &rd) < 0)
+                return false;
+        store_reader_free(rd);
+        return true;
+}
+
+/* PATH as an OCI layout (a directory, or a tar with index.json at the
+ * top), else as an engine's checkpoint archive converted into a private
+ * layout directory (l->dir, the caller removes it). Returns the errno for
+ * the user with *msg. */
+static int open_source(fs_ctx *ctx, const char *path, const char *name, const char *image, oci_src **ret,
+                       store_archive_layout *l, char **msg) {
+        _cleanup_oci_src_ oci_src *s = NULL;
+        _cleanup_free_ char *amsg = NULL;
+        int r = oci_src_open(path, &s, msg);
+        if (r >= 0 && (!oci_src_is_tar(s) || has_file(s, "index.json"))) {
+                *ret = TAKE_PTR(s);
+                return 0;
+        }
+        if (r < 0 && r != -EBADMSG && r != -EINVAL)
+                return r;
+        const char *root = ctx->ckpt ? ckpt_registry_work_dir(ctx->ckpt) : NULL;
+        int ra = store_archive_to_layout(path, root ? root : "/var/tmp", name, image, l, &amsg);
+        if (ra >= 0) {
+                free(*msg);
+                *msg = NULL;
+                return oci_src_open(l->dir, ret, msg);
+        }
+        if (r < 0 && ra != -EINVAL)
+                return r == -EBADMSG ? -EIO : r; /* a truncated or corrupt tar: a damaged backup */
+        if (ra == -EMEDIUMTYPE && !has_file(s, "checkpoint/inventory.img")) {
+                *ret = TAKE_PTR(s); /* neither: the layout's check says what is missing */
+                return 0;
+        }
+        free(*msg);
+        *msg = TAKE_PTR(amsg);
+        return ra == -EMEDIUMTYPE ? -EINVAL : ra;
+}
+
+static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_arg, const char *image) {
         struct timespec t0 = monotime_now();
         _cleanup_free_ char *msg = NULL;
+        __attribute__((cleanup(layout_clearp))) store_archive_layout l = { .dir = "" };
         _cleanup_oci_src_ oci_src *s = NULL;
-        int r = oci_src_open(path, &s, &msg);
-        if (r == -EBADMSG)
-                r = -EIO; /* a truncated or corrupt tar: a damaged backup */
+        int r = open_source(ctx, path, name_arg, image, &s, &l, &msg);
         if (r < 0)
                 return fail(ns, path, r, msg);
         _cleanup_oci_plan_ oci_plan *p = NULL;
@@ -129,19 +190,22 @@ static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_a
                      "result: ok\nimage: %s\ndigest: %s\nblobs: %zu\nblobs_from_store: %zu\nbytes: %llu\n"
                      "source: %s (%s)\nverify_ms: %ld\ntotal_ms: %ld\n",
                      name, res.index_digest, res.n_written, res.n_shared, (unsigned long long) res.bytes, path,
-                     oci_src_is_tar(s) ? "tar" : "directory", verify_ms, monotime_ms_since(&t0)) < 0)
+                     l.dir[0] ? store_archive_kind_name(l.kind) : oci_src_is_tar(s) ? "tar" : "directory",
+                     verify_ms, monotime_ms_since(&t0)) < 0)
                 return -ENOMEM;
+        if (l.dir[0])
+                archive_lines(&text, &l);
         keep_result(ns, text);
         log_info("imported %s into %s as %s (%s)", path, ns, name, res.index_digest);
         return 0;
 }
 
 int ctl_import_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
-        _cleanup_free_ char *path = NULL, *name = NULL, *msg = NULL;
-        int r = oci_import_parse(buf, len, &path, &name, &msg);
+        _cleanup_free_ char *path = NULL, *name = NULL, *image = NULL, *msg = NULL;
+        int r = oci_import_parse(buf, len, &path, &name, &image, &msg);
         if (r < 0)
                 return fail(NODE_NS(n), NULL, r, msg);
-        return run(ctx, NODE_NS(n), path, name);
+        return run(ctx, NODE_NS(n), path, name, image);
 }
 
 int ctl_import_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
