@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "tarindex.h"
 
 static int unlink_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void) st;
@@ -60,8 +61,11 @@ static int convert(store_archive *a, const char *name, const char *image, store_
                 _cleanup_free_ char *cfg = NULL;
                 size_t len = 0;
                 int r = store_archive_read_small(a, "config.dump", &cfg, &len);
+                /* no checkpointedTime (Podman 4.3): the dump's own time */
+                const struct tar_member *inv = tar_index_find(store_archive_index(a), "checkpoint/inventory.img");
+                time_t when = inv && inv->mtime_sec > 0 ? (time_t) inv->mtime_sec : time(NULL);
                 if (r >= 0)
-                        r = store_archive_default_name(cfg, len, time(NULL), &derived);
+                        r = store_archive_default_name(cfg, len, when, &derived);
                 if (r < 0) {
                         snprintf(err, errlen, "config.dump names no container: %s", strerror(-r));
                         return r == -EBADMSG ? -EIO : r;

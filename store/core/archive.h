@@ -126,9 +126,12 @@ typedef struct store_archive_layout {
 
 /* Converts the archive at `path` (a regular file) into a new directory
  * WORK_ROOT/ckptfs-import-XXXXXX (mode 0700) for an import; the image is
- * `name`, else store_archive_default_name() of its config.dump; `image`
+ * `name`, else store_archive_default_name() of its config.dump (the time
+ * of checkpoint/inventory.img when it has no checkpointedTime); `image`
  * the base image name (NULL: config.dump's). The caller removes it with
- * store_archive_layout_clear() whatever happens next; on failure nothing
+ * store_archive_layout_clear() whatever happens next (the converted
+ * layout is written there, blobs and all: the import reads it as a
+ * directory); on failure nothing
  * is left. Errors, with *ret_msg (malloc'd, may be NULL): -EMEDIUMTYPE
  * (not an engine archive: no checkpoint/inventory.img, spec.dump and
  * config.dump, or of an engine not known here: the caller decides),
