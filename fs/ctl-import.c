@@ -4,17 +4,16 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
 #include "catalog.h"
 #include "checkpoint-import.h"
 #include "checkpoint-registry.h"
 #include "cleanup.h"
 #include "log.h"
+#include "import-src.h"
 #include "monotime.h"
 #include "oci-import.h"
 
@@ -116,53 +115,13 @@ static void layout_clearp(store_archive_layout *l) {
         store_archive_layout_clear(l);
 }
 
-static bool has_file(oci_src *s, const char *rel) {
-        struct store_reader *rd = NULL;
-        if (oci_src_open_file(s, rel, &rd) < 0)
-                return false;
-        store_reader_free(rd);
-        return true;
-}
-
-/* PATH as an OCI layout (a directory, or a tar with index.json at the
- * top), else as an engine's checkpoint archive converted into a private
- * layout directory (l->dir, the caller removes it). Returns the errno for
- * the user with *msg. */
-static int open_source(fs_ctx *ctx, const char *path, const char *name, const char *image, oci_src **ret,
-                       store_archive_layout *l, char **msg) {
-        _cleanup_oci_src_ oci_src *s = NULL;
-        _cleanup_free_ char *amsg = NULL;
-        int r = oci_src_open(path, &s, msg);
-        if (r >= 0 && (!oci_src_is_tar(s) || has_file(s, "index.json"))) {
-                *ret = TAKE_PTR(s);
-                return 0;
-        }
-        if (r < 0 && r != -EBADMSG && r != -EINVAL)
-                return r;
-        const char *root = ctx->ckpt ? ckpt_registry_work_dir(ctx->ckpt) : NULL;
-        int ra = store_archive_to_layout(path, root ? root : "/var/tmp", name, image, l, &amsg);
-        if (ra >= 0) {
-                free(*msg);
-                *msg = NULL;
-                return oci_src_open(l->dir, ret, msg);
-        }
-        if (r < 0 && ra != -EINVAL)
-                return r == -EBADMSG ? -EIO : r; /* a truncated or corrupt tar: a damaged backup */
-        if (ra == -EMEDIUMTYPE && !has_file(s, "checkpoint/inventory.img")) {
-                *ret = TAKE_PTR(s); /* neither: the layout's check says what is missing */
-                return 0;
-        }
-        free(*msg);
-        *msg = TAKE_PTR(amsg);
-        return ra == -EMEDIUMTYPE ? -EINVAL : ra;
-}
-
 static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_arg, const char *image) {
         struct timespec t0 = monotime_now();
         _cleanup_free_ char *msg = NULL;
         __attribute__((cleanup(layout_clearp))) store_archive_layout l = { .dir = "" };
         _cleanup_oci_src_ oci_src *s = NULL;
-        int r = open_source(ctx, path, name_arg, image, &s, &l, &msg);
+        const char *root = ctx->ckpt ? ckpt_registry_work_dir(ctx->ckpt) : NULL;
+        int r = import_src_open(path, root ? root : "/var/tmp", name_arg, image, &s, &l, &msg);
         if (r < 0)
                 return fail(ns, path, r, msg);
         _cleanup_oci_plan_ oci_plan *p = NULL;

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "archive.h"
 #include "helpers.h"
+#include "import-src.h"
 
 #define SPEC "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}"
 #define CONFIG                                                                                                 \
@@ -167,12 +170,87 @@ static void test_refused(void **state) {
         free(root);
 }
 
+/* import_src_open: a layout as it is, an archive converted, the refusals. */
+static void test_import_src(void **state) {
+        (void) state;
+        char *root = th_mkdtemp(), *work = NULL, *dir = NULL;
+        assert_true(asprintf(&work, "%s/work", root) > 0 && asprintf(&dir, "%s/layout", root) > 0);
+        assert_int_equal(mkdir(work, 0755), 0);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        char f[8192];
+        snprintf(f, sizeof(f), "%s/index.json", dir);
+        assert_int_equal(th_write_file(f, "{}", 2), 0);
+        struct th_buf cri = { 0 }, trav = { 0 }, unk = { 0 }, oci = { 0 }, other = { 0 }, trunc = { 0 };
+        cri_archive(&cri, NULL);
+        cri_archive(&trav, "checkpoint/../../etc/passwd");
+        th_tar_file(&unk, "checkpoint/inventory.img", "INV", 3);
+        th_tar_file(&unk, "spec.dump", SPEC, strlen(SPEC));
+        th_tar_file(&unk, "config.dump", CONFIG, strlen(CONFIG));
+        th_tar_end(&unk);
+        th_tar_file(&oci, "oci-layout", "{}", 2);
+        th_tar_file(&oci, "index.json", "{}", 2);
+        th_tar_end(&oci);
+        th_tar_file(&other, "hello.txt", "hi", 2);
+        th_tar_end(&other);
+        cri_archive(&trunc, NULL);
+        trunc.len = 700;
+        uint8_t zstd[16] = { 0x28, 0xb5, 0x2f, 0xfd };
+        struct th_buf z = { .p = zstd, .len = sizeof(zstd) };
+        struct {
+                struct th_buf *t;
+                const char *file;
+                int want;
+                bool archive;
+                const char *msg;
+        } cases[] = {
+                { NULL, dir, 0, false, NULL },
+                { &oci, "oci.tar", 0, false, NULL },
+                { &other, "other.tar", 0, false, NULL }, /* the layout's check says what is missing */
+                { &cri, "cri.tar", 0, true, NULL },
+                { &trav, "trav.tar", -EINVAL, false, "refused" },
+                { &unk, "unknown.tar", -EINVAL, false, "unknown engine" },
+                { &trunc, "trunc.tar", -EIO, false, NULL },
+                { &z, "x.tar.zst", -EINVAL, false, "zstd" },
+                { NULL, "/nonexistent/x.tar", -ENOENT, false, NULL },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *path = cases[i].t ? write_tmp(root, cases[i].file, cases[i].t) : strdup(cases[i].file);
+                char *msg = NULL;
+                oci_src *s = NULL;
+                store_archive_layout l = { .dir = "" };
+                int r = import_src_open(path, work, NULL, NULL, &s, &l, &msg);
+                if (r != cases[i].want)
+                        fail_msg("%s: %d (%s), want %d", cases[i].file, r, msg ? msg : "-", cases[i].want);
+                assert_int_equal(r < 0, s == NULL);
+                assert_int_equal(l.dir[0] != '\0', cases[i].archive);
+                if (cases[i].archive)
+                        assert_int_equal(oci_src_is_tar(s), 0);
+                if (cases[i].msg)
+                        if (!msg || !strstr(msg, cases[i].msg))
+                                fail_msg("%s: message %s", cases[i].file, msg ? msg : "(none)");
+                if (s)
+                        oci_src_free(s);
+                store_archive_layout_clear(&l);
+                assert_int_equal(entries(work), 0);
+                free(msg);
+                free(path);
+        }
+        struct th_buf *bufs[] = { &cri, &trav, &unk, &oci, &other, &trunc };
+        for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+                th_buf_free(bufs[i]);
+        free(work);
+        free(dir);
+        th_rm_rf(root);
+        free(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_time),
                 cmocka_unit_test(test_default_name),
                 cmocka_unit_test(test_to_layout),
                 cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_import_src),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
