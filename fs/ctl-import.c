@@ -120,8 +120,12 @@ static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_a
         _cleanup_free_ char *msg = NULL;
         __attribute__((cleanup(layout_clearp))) store_archive_layout l = { .dir = "" };
         _cleanup_oci_src_ oci_src *s = NULL;
+        /* A taken name given fails before an archive's conversion. */
+        int r = name_arg ? ckpt_import_check_name(ctx->rpc, ns, name_arg, &msg) : 0;
+        if (r < 0)
+                return fail(ns, path, r, msg);
         const char *root = ctx->ckpt ? ckpt_registry_work_dir(ctx->ckpt) : NULL;
-        int r = import_src_open(path, root ? root : "/var/tmp", name_arg, image, &s, &l, &msg);
+        r = import_src_open(path, root ? root : "/var/tmp", name_arg, image, &s, &l, &msg);
         if (r < 0)
                 return fail(ns, path, r, msg);
         _cleanup_oci_plan_ oci_plan *p = NULL;

@@ -96,6 +96,26 @@ is "$(image_digest "$gname")" "$(image_digest "$want")" "gzip archive: the same 
 fails_with EEXIST "$FSOP" write "$imp" "$W/cri.tar.gz name=$gname"
 ok no_private_dirs "EEXIST: no private directory left"
 
+# ------------------------------------------------------------ a CRI-O-style archive made from it
+X=$W/crio
+mkdir -p "$X"
+run_ok "unpack cri.tar" tar -C "$X" -xf "$W/cri.tar"
+rm -f "$X/status.dump"
+echo '[]' >"$X/bind.mounts"
+gzip -dc "$X/rootfs-diff.tar" >"$X/rootfs-diff.plain" && mv "$X/rootfs-diff.plain" "$X/rootfs-diff.tar"
+jq -c '.root.path = "/var/lib/containers/storage/overlay/x/merged"' "$X/spec.dump" >"$X/spec.new" &&
+  mv "$X/spec.new" "$X/spec.dump"
+run_ok "tar of the CRI-O-style archive" tar -C "$X" -cf "$W/crio.tar" .
+ciname=containerd.io/checkpoint/$id:crio
+out=$(LIB_CMD_TIMEOUT=180 "$FSOP" write "$imp" "$W/crio.tar name=$ciname" 2>&1)
+ok $? "echo 'crio.tar name=...' > import $out"
+rep=$(cat "$imp")
+is "$(field archive "$rep")" cri-o "cat import: cri-o"
+like "$(field converted "$rep")" "rw_bytes [0-9]+ \(gzip'd here\)" "its plain rootfs-diff.tar gzip'd"
+remove_container "$id"
+restore_and_count "$id" "$ciname" "$c_before" "from the CRI-O-style archive"
+ok no_private_dirs "no private directory left (CRI-O)"
+
 # ------------------------------------------------------------ refused archives: nothing created
 python3 - "$W" <<'PY'
 import io, sys, tarfile
