@@ -6,7 +6,8 @@
 # import`: the image is made under the name derived from the archive
 # (containerd.io/checkpoint/<name>:<checkpoint time>), the restore file
 # brings the memhog back and its counter goes on; the same archive gzip'd
-# under a given name; a Podman export when podman is installed; refused
+# under a given name; a CRI-O-style archive; Podman exports when podman is
+# installed (plain and gzip imported, the gzip one restored; zstd refused); refused
 # archives (a .. member, zstd, a truncated one): the errno, nothing created,
 # no private directory left in the work dir.
 . "$(dirname "$0")/lib.sh"
@@ -162,6 +163,17 @@ if command -v podman >/dev/null 2>&1 && [ -s "${CKPTFS_TEST_IMAGE_TAR:-}" ]; the
   pcount() { "${P[@]}" exec "$pid" cat /tmp/count 2>/dev/null | tr -d '\n'; }
   pcount_at_least() { local c; c=$(pcount); [[ $c =~ ^[0-9]+$ ]] && [ "$c" -ge "$1" ]; }
   ok "wait_for 30 pcount_at_least 5" "the podman memhog counts"
+  LIB_CMD_TIMEOUT=180 run_ok "podman container checkpoint --leave-running --export (default: zstd)" \
+    "${P[@]}" container checkpoint -R --export "$W/podman.tar.zst" "$pid"
+  fails_with EINVAL "$FSOP" write "$imp" "$W/podman.tar.zst"
+  like "$(field error "$(cat "$imp")")" "zstd" "Podman's default zstd export: EINVAL, said so"
+  LIB_CMD_TIMEOUT=180 run_ok "podman container checkpoint --leave-running --export -c none" \
+    "${P[@]}" container checkpoint -R --export "$W/podman.tar" -c none "$pid"
+  out=$(LIB_CMD_TIMEOUT=180 "$FSOP" write "$imp" "$W/podman.tar name=imports/$pid:plain" 2>&1)
+  ok $? "echo 'podman.tar name=...' > import (a plain tar) $out"
+  is "$(field archive "$(cat "$imp")")" podman "cat import: podman (plain tar)"
+  is "$(field image "$(cat "$imp")")" "imports/$pid:plain" "... under the given name"
+  ok "wait_for 10 pcount_at_least 1" "the podman memhog runs on after --leave-running"
   p_before=$(pcount)
   LIB_CMD_TIMEOUT=180 run_ok "podman container checkpoint --export -c gzip" \
     "${P[@]}" container checkpoint --export "$W/podman.tar.gz" -c gzip "$pid"
