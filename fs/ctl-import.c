@@ -10,8 +10,10 @@
 
 #include "catalog.h"
 #include "checkpoint-import.h"
+#include "checkpoint-registry.h"
 #include "cleanup.h"
 #include "log.h"
+#include "import-src.h"
 #include "monotime.h"
 #include "oci-import.h"
 
@@ -95,13 +97,35 @@ static int import_plan(fs_ctx *ctx, const char *ns, const char *path, const char
         return r < 0 ? fail(ns, path, r, msg) : 0;
 }
 
-static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_arg) {
+/* What the conversion of an engine archive did, appended to the result. */
+static void archive_lines(char **text, const store_archive_layout *l) {
+        char *more = NULL;
+        if (asprintf(&more,
+                     "%sarchive: %s\nconverted: criu_files %llu, criu_bytes %llu, rw_bytes %lld%s, root_fixed %u\n"
+                     "converted_in: a private directory (0700), removed\n",
+                     *text, store_archive_kind_name(l->kind), (unsigned long long) l->res.criu_members,
+                     (unsigned long long) l->res.criu_size, (long long) l->res.rw_size,
+                     l->res.rw_recompressed ? " (gzip'd here)" : "", l->res.root_fixed) >= 0) {
+                free(*text);
+                *text = more;
+        }
+}
+
+static void layout_clearp(store_archive_layout *l) {
+        store_archive_layout_clear(l);
+}
+
+static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_arg, const char *image) {
         struct timespec t0 = monotime_now();
         _cleanup_free_ char *msg = NULL;
+        __attribute__((cleanup(layout_clearp))) store_archive_layout l = { .dir = "" };
         _cleanup_oci_src_ oci_src *s = NULL;
-        int r = oci_src_open(path, &s, &msg);
-        if (r == -EBADMSG)
-                r = -EIO; /* a truncated or corrupt tar: a damaged backup */
+        /* A taken name given fails before an archive's conversion. */
+        int r = name_arg ? ckpt_import_check_name(ctx->rpc, ns, name_arg, &msg) : 0;
+        if (r < 0)
+                return fail(ns, path, r, msg);
+        const char *root = ctx->ckpt ? ckpt_registry_work_dir(ctx->ckpt) : NULL;
+        r = import_src_open(path, root ? root : "/var/tmp", name_arg, image, &s, &l, &msg);
         if (r < 0)
                 return fail(ns, path, r, msg);
         _cleanup_oci_plan_ oci_plan *p = NULL;
@@ -129,19 +153,22 @@ static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_a
                      "result: ok\nimage: %s\ndigest: %s\nblobs: %zu\nblobs_from_store: %zu\nbytes: %llu\n"
                      "source: %s (%s)\nverify_ms: %ld\ntotal_ms: %ld\n",
                      name, res.index_digest, res.n_written, res.n_shared, (unsigned long long) res.bytes, path,
-                     oci_src_is_tar(s) ? "tar" : "directory", verify_ms, monotime_ms_since(&t0)) < 0)
+                     l.dir[0] ? store_archive_kind_name(l.kind) : oci_src_is_tar(s) ? "tar" : "directory",
+                     verify_ms, monotime_ms_since(&t0)) < 0)
                 return -ENOMEM;
+        if (l.dir[0])
+                archive_lines(&text, &l);
         keep_result(ns, text);
         log_info("imported %s into %s as %s (%s)", path, ns, name, res.index_digest);
         return 0;
 }
 
 int ctl_import_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
-        _cleanup_free_ char *path = NULL, *name = NULL, *msg = NULL;
-        int r = oci_import_parse(buf, len, &path, &name, &msg);
+        _cleanup_free_ char *path = NULL, *name = NULL, *image = NULL, *msg = NULL;
+        int r = oci_import_parse(buf, len, &path, &name, &image, &msg);
         if (r < 0)
                 return fail(NODE_NS(n), NULL, r, msg);
-        return run(ctx, NODE_NS(n), path, name);
+        return run(ctx, NODE_NS(n), path, name, image);
 }
 
 int ctl_import_read(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {

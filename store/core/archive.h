@@ -61,6 +61,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "reader.h"
 
@@ -113,6 +114,43 @@ typedef struct store_convert_result {
  * a JSON object; -EINVAL: no base image name known, or opts->name empty. */
 int store_archive_convert(store_archive *a, const store_convert_opts *opts, const char *outdir,
                           store_convert_result *ret, char *err, size_t errlen);
+
+/* ---- archive-layout.c, archive-name.c: the import of an archive ---- */
+
+typedef struct store_archive_layout {
+        char dir[4096];            /* the private layout directory; "" once removed */
+        store_archive_kind kind;
+        char *name;                /* the image name (given or derived), malloc'd */
+        store_convert_result res;
+} store_archive_layout;
+
+/* Converts the archive at `path` (a regular file) into a new directory
+ * WORK_ROOT/ckptfs-import-XXXXXX (mode 0700) for an import; the image is
+ * `name`, else store_archive_default_name() of its config.dump (the time
+ * of checkpoint/inventory.img when it has no checkpointedTime); `image`
+ * the base image name (NULL: config.dump's). The caller removes it with
+ * store_archive_layout_clear() whatever happens next (the converted
+ * layout is written there, blobs and all: the import reads it as a
+ * directory); on failure nothing
+ * is left. Errors, with *ret_msg (malloc'd, may be NULL): -EMEDIUMTYPE
+ * (not an engine archive: no checkpoint/inventory.img, spec.dump and
+ * config.dump, or of an engine not known here: the caller decides),
+ * -EINVAL (an unsafe member, zstd, no base image name), -EIO (a corrupt
+ * tar, gzip or metadata file), -errno. */
+int store_archive_to_layout(const char *path, const char *work_root, const char *name, const char *image,
+                            store_archive_layout *ret, char **ret_msg);
+/* Removes l->dir and all below it, frees l->name. Idempotent. */
+void store_archive_layout_clear(store_archive_layout *l);
+
+/* containerd.io/checkpoint/<name>:<MM-DD-YYYY-HH:MM:SS> (names.h's
+ * ckpt_default_name(), local time) from config.dump (its "name", else
+ * "id", lowercased, other characters than [a-z0-9._-] as '-'; "imported"
+ * if neither) and its checkpointedTime (else `now`). -EBADMSG: not a JSON
+ * object. */
+int store_archive_default_name(const char *config_dump, size_t len, time_t now, char **ret);
+/* Go's RFC3339(Nano) time (Z or +hh:mm) as epoch seconds; -EINVAL for
+ * anything else and for Go's zero time. */
+int store_archive_parse_time(const char *s, time_t *ret);
 
 /* archive-rootmode.c: files.img (img[0, len), magics included) with the
  * mode of every regular-file entry named "/" that is a directory of

@@ -27,12 +27,13 @@ static char *dup_token(const char *p, size_t len) {
         return strndup(p, len);
 }
 
-int oci_import_parse(const char *buf, size_t len, char **ret_path, char **ret_name, char **ret_msg) {
+int oci_import_parse(const char *buf, size_t len, char **ret_path, char **ret_name, char **ret_image,
+                     char **ret_msg) {
         if (len > 0 && buf[len - 1] == '\n')
                 len--;
         if (memchr(buf, '\n', len) || memchr(buf, '\0', len))
-                return oci_fail(ret_msg, EINVAL, "one line please: PATH [name=REF]");
-        _cleanup_free_ char *path = NULL, *name = NULL;
+                return oci_fail(ret_msg, EINVAL, "one line please: PATH [name=REF] [image=REF]");
+        _cleanup_free_ char *path = NULL, *name = NULL, *image = NULL;
         size_t i = 0;
         while (i < len) {
                 while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
@@ -54,18 +55,23 @@ int oci_import_parse(const char *buf, size_t len, char **ret_path, char **ret_na
                         name = dup_token(tok + 5, tlen - 5);
                         if (!name)
                                 return -ENOMEM;
+                } else if (!image && tlen > 6 && strncmp(tok, "image=", 6) == 0) {
+                        image = dup_token(tok + 6, tlen - 6);
+                        if (!image)
+                                return -ENOMEM;
                 } else
-                        return oci_fail(ret_msg, EINVAL, "unknown word %.*s (expected: PATH [name=REF])", (int) tlen,
+                        return oci_fail(ret_msg, EINVAL, "unknown word %.*s (expected: PATH [name=REF] [image=REF])", (int) tlen,
                                         tok);
         }
         if (!path)
-                return oci_fail(ret_msg, EINVAL, "no PATH (expected: PATH [name=REF])");
+                return oci_fail(ret_msg, EINVAL, "no PATH (expected: PATH [name=REF] [image=REF])");
         if (strlen(path) >= 4096)
                 return oci_fail(ret_msg, ENAMETOOLONG, "PATH is too long");
-        if (name && strlen(name) > 512)
+        if ((name && strlen(name) > 512) || (image && strlen(image) > 512))
                 return oci_fail(ret_msg, EINVAL, "the name is too long");
         *ret_path = TAKE_PTR(path);
         *ret_name = TAKE_PTR(name);
+        *ret_image = TAKE_PTR(image);
         return 0;
 }
 

@@ -38,9 +38,11 @@ typedef struct oci_plan {
         size_t n_present;
 } oci_plan;
 
-/* Parses one line `PATH [name=REF]` (a trailing newline allowed; PATH
- * absolute). Returns 0, or -EINVAL with a message. */
-int oci_import_parse(const char *buf, size_t len, char **ret_path, char **ret_name, char **ret_msg);
+/* Parses one line `PATH [name=REF] [image=REF]` (a trailing newline
+ * allowed; PATH absolute; image= is for engine archives: their base image).
+ * Absent words give NULL. Returns 0, or -EINVAL with a message. */
+int oci_import_parse(const char *buf, size_t len, char **ret_path, char **ret_name, char **ret_image,
+                     char **ret_msg);
 
 /* "blobs/sha256/<hex>" of a valid digest. */
 int oci_blob_relpath(const char *digest, char buf[DIGEST_MAX + 16]);

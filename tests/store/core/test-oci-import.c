@@ -365,21 +365,31 @@ static void test_truncated_tar(void **state) {
 }
 
 static void test_parse(void **state) {
-        char *path = NULL, *name = NULL, *msg = NULL;
+        char *path = NULL, *name = NULL, *image = NULL, *msg = NULL;
         const char *line = "/tmp/x.tar name=ckpt/web:restored\n";
-        assert_int_equal(oci_import_parse(line, strlen(line), &path, &name, &msg), 0);
+        assert_int_equal(oci_import_parse(line, strlen(line), &path, &name, &image, &msg), 0);
         assert_string_equal(path, "/tmp/x.tar");
         assert_string_equal(name, "ckpt/web:restored");
+        assert_null(image);
         free(path);
         free(name);
-        assert_int_equal(oci_import_parse("/a", 2, &path, &name, &msg), 0);
+        line = "/tmp/cri.tar image=docker.io/library/busybox:1 name=n";
+        assert_int_equal(oci_import_parse(line, strlen(line), &path, &name, &image, &msg), 0);
+        assert_string_equal(image, "docker.io/library/busybox:1");
+        assert_string_equal(name, "n");
+        free(path);
+        free(name);
+        free(image);
+        assert_int_equal(oci_import_parse("/a", 2, &path, &name, &image, &msg), 0);
         assert_string_equal(path, "/a");
         assert_null(name);
+        assert_null(image);
         free(path);
-        const char *bad[] = { "", "\n", "rel/path", "/a bogus", "/a name=x name=y", "/a\n/b" };
+        const char *bad[] = { "", "\n", "rel/path", "/a bogus", "/a name=x name=y", "/a\n/b", "/a image=x image=y",
+                              "/a image=" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 msg = NULL;
-                assert_int_equal(oci_import_parse(bad[i], strlen(bad[i]), &path, &name, &msg), -EINVAL);
+                assert_int_equal(oci_import_parse(bad[i], strlen(bad[i]), &path, &name, &image, &msg), -EINVAL);
                 assert_non_null(msg);
                 free(msg);
         }
