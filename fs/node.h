@@ -50,6 +50,8 @@ typedef enum fs_kind {
         FS_CK_PROC_CORE,       /* proc/<pid>/core: key2 = "<digest>/<pid>/core" */
         FS_CK_PROC_FILE,       /* proc/{ps,sockets,mounts}[.json], <pid>/{comm,status,fds[.json]}: key2 "<digest>/<f>" */
         FS_CK_CRI_TAR,         /* cri.tar: the checkpoint as containerd's CRI plugin archives it */
+        FS_CTL_PUSH,           /* push in a checkpoint dir: keys (ns, image name) */
+        FS_CTL_PULL,           /* <ns>/pull */
         FS_KIND_MAX,
 } fs_kind;
 

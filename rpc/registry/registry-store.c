@@ -1,0 +1,125 @@
+/* The pulled blobs into containerd: Content.Write under a lease, the
+ * image with the checkpoint label. */
+#include "registry-pull.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "strv.h"
+#include "containerd.h"
+#include "vocab.h"
+
+#define LEASE_EXPIRE_S 3600
+
+typedef struct item_reader {
+        const pull_item *it;
+        uint64_t off;
+} item_reader;
+
+static ssize_t read_item(void *ud, uint8_t *buf, size_t cap) {
+        item_reader *ir = ud;
+        uint64_t left = ir->it->size - ir->off;
+        size_t n = left < cap ? (size_t) left : cap;
+        if (n == 0)
+                return 0;
+        if (ir->it->bytes) {
+                memcpy(buf, ir->it->bytes + ir->off, n);
+                ir->off += n;
+                return (ssize_t) n;
+        }
+        ssize_t k = pread(ir->it->fd, buf, n, (off_t) ir->off);
+        if (k < 0)
+                return -errno;
+        if (k == 0)
+                return -EIO;
+        ir->off += (uint64_t) k;
+        return k;
+}
+
+static int ingest(pull_state *p, rpc_client *rpc, const rpc_opts *lo, const char *lease, size_t i) {
+        const pull_item *it = &p->v[i];
+        size_t nc = strv_length(it->children);
+        _cleanup_free_ const char **labels = calloc(2 * nc + 1, sizeof(char *));
+        _cleanup_free_ char *keys = calloc(nc + 1, 48);
+        if (!labels || !keys)
+                return -ENOMEM;
+        /* gc.ref labels keep what a manifest names alive as long as it is */
+        for (size_t k = 0; k < nc; k++) {
+                snprintf(keys + 48 * k, 48, "containerd.io/gc.ref.content.%zu", k);
+                labels[2 * k] = keys + 48 * k;
+                labels[2 * k + 1] = it->children[k];
+        }
+        char ref[200], got[DIGEST_MAX];
+        snprintf(ref, sizeof(ref), "%s-%.24s", lease, it->digest + strlen(DIGEST_PREFIX));
+        item_reader ir = { .it = it };
+        rpc_opts o = *lo;
+        o.timeout_ms = 60000 + (int64_t) (it->size / 10000);
+        rpc_error e = { 0 };
+        int r = rpc_content_ingest(rpc, &o, ref, it->size, read_item, &ir, labels, nc, got, &e);
+        if (r < 0) {
+                snprintf(p->err->message, sizeof(p->err->message), "writing %s into containerd failed: %.700s", it->digest,
+                         e.message);
+                return r;
+        }
+        if (strcmp(got, it->digest) != 0) {
+                snprintf(p->err->message, sizeof(p->err->message), "blob %s changed on its way into containerd (%s)",
+                         it->digest, got);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int make_lease(rpc_client *rpc, const char *ns, char lease[96]) {
+        uint8_t rnd[8];
+        if (getentropy(rnd, sizeof(rnd)) < 0)
+                return -errno;
+        int n = snprintf(lease, 96, "ckptfs-pull-");
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                n += snprintf(lease + n, 96 - (size_t) n, "%02x", rnd[i]);
+        char expire[64];
+        time_t when = time(NULL) + LEASE_EXPIRE_S;
+        struct tm tm;
+        gmtime_r(&when, &tm);
+        strftime(expire, sizeof(expire), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        const char *labels[] = { "containerd.io/gc.expire", expire };
+        rpc_opts o = { .ns = ns };
+        rpc_error e = { 0 };
+        return rpc_leases_create(rpc, &o, lease, labels, 1, &e);
+}
+
+int pull_store(pull_state *p, rpc_client *rpc, const char *ns, const char *name) {
+        char lease[96];
+        int r = make_lease(rpc, ns, lease);
+        if (r < 0) {
+                snprintf(p->err->message, sizeof(p->err->message), "creating a lease in containerd failed: %s",
+                         strerror(-r));
+                return r;
+        }
+        rpc_opts lo = { .ns = ns, .lease = lease };
+        /* leaves first, the index last */
+        for (size_t i = p->n; r >= 0 && i-- > 0;)
+                r = ingest(p, rpc, &lo, lease, i);
+        if (r >= 0) {
+                Containerd__Types__Descriptor target = CONTAINERD__TYPES__DESCRIPTOR__INIT;
+                target.media_type = p->v[0].mt;
+                target.digest = p->v[0].digest;
+                target.size = (int64_t) p->v[0].size;
+                const char *labels[] = { LABEL_CHECKPOINT, "true" };
+                rpc_error e = { 0 };
+                r = rpc_images_create(rpc, &lo, name, &target, labels, 1, &e);
+                if (r == -EEXIST)
+                        snprintf(p->err->message, sizeof(p->err->message), "an image named %s exists already", name);
+                else if (r < 0)
+                        snprintf(p->err->message, sizeof(p->err->message), "creating image %.200s failed: %.700s", name,
+                                 e.message);
+        }
+        rpc_opts o = { .ns = ns };
+        rpc_error e = { 0 };
+        (void) rpc_leases_delete(rpc, &o, lease, false, &e);
+        return r;
+}
