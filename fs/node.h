@@ -23,6 +23,7 @@ typedef enum fs_kind {
         FS_CTL_CHECKPOINT,     /* <ns>/containers/<id>/checkpoint */
         FS_CONTAINER_CKPTS,    /* <ns>/containers/<id>/checkpoints/ */
         FS_CONTAINER_CKPT,     /* <ns>/containers/<id>/checkpoints/<tag>/: a checkpoint dir */
+        FS_CTL_PULL,           /* <ns>/pull: fs/ctl-registry.c */
         /* Checkpoint images (fs/views*.c). Below a checkpoint dir, keys are
          * (ns, image name, kind-specific key). */
         FS_NS_CKPTS,           /* <ns>/checkpoints/ */
@@ -50,8 +51,7 @@ typedef enum fs_kind {
         FS_CK_PROC_CORE,       /* proc/<pid>/core: key2 = "<digest>/<pid>/core" */
         FS_CK_PROC_FILE,       /* proc/{ps,sockets,mounts}[.json], <pid>/{comm,status,fds[.json]}: key2 "<digest>/<f>" */
         FS_CK_CRI_TAR,         /* cri.tar: the checkpoint as containerd's CRI plugin archives it */
-        FS_CTL_PUSH,           /* push in a checkpoint dir: keys (ns, image name) */
-        FS_CTL_PULL,           /* <ns>/pull */
+        FS_CTL_PUSH,           /* push in a checkpoint dir (fs/ctl-registry.c): keys (ns, image name) */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -81,6 +81,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_PROC_FILE:
         case FS_CK_PROC_CORE:
         case FS_CK_CRI_TAR:
+        case FS_CTL_PUSH:
                 return true;
         default:
                 return false;

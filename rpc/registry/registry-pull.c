@@ -153,6 +153,7 @@ static int fetch_blob(void *ud, size_t i) {
                 return r;
         }
         it->fd = fd;
+        registry_memo_note(registry_client_ref(p->c)->host, registry_client_ref(p->c)->repo, it->digest);
         pthread_mutex_lock(&p->lock);
         p->bytes += it->size;
         pthread_mutex_unlock(&p->lock);

@@ -28,21 +28,36 @@ static void note_error(push *p, const registry_error *e) {
         pthread_mutex_unlock(&p->lock);
 }
 
+static void count(push *p, unsigned *what, uint64_t bytes) {
+        pthread_mutex_lock(&p->lock);
+        (*what)++;
+        p->res->bytes += bytes;
+        pthread_mutex_unlock(&p->lock);
+}
+
 static int push_blob(void *ud, size_t k) {
         push *p = ud;
         const registry_item *it = &p->items[p->blobs[k]];
         registry_error e = { { 0 } };
         uint64_t have = 0;
         int r = registry_blob_head(p->c, it->digest, &have, &e);
+        const registry_ref *ref = registry_client_ref(p->c);
         if (r >= 0 && have == it->size) {
-                pthread_mutex_lock(&p->lock);
-                p->res->skipped++;
-                pthread_mutex_unlock(&p->lock);
+                registry_memo_note(ref->host, ref->repo, it->digest);
+                count(p, &p->res->skipped, 0);
                 return 0;
         }
         if (r < 0 && r != -ENOENT) {
                 note_error(p, &e);
                 return r;
+        }
+        /* any failure of a mount (no pull right on the source, gone): upload */
+        char from[REGISTRY_REPO_MAX];
+        if (registry_memo_find(ref->host, ref->repo, it->digest, from) &&
+            registry_blob_mount(p->c, it->digest, from, &e) >= 0) {
+                registry_memo_note(ref->host, ref->repo, it->digest);
+                count(p, &p->res->mounted, 0);
+                return 0;
         }
         void *h = NULL;
         r = p->src->open(p->src->ud, it->digest, it->size, &h);
@@ -58,10 +73,10 @@ static int push_blob(void *ud, size_t k) {
                 note_error(p, &e);
                 return r;
         }
-        pthread_mutex_lock(&p->lock);
-        p->res->uploaded++;
-        p->res->bytes += it->size;
-        pthread_mutex_unlock(&p->lock);
+        registry_memo_note(ref->host, ref->repo, it->digest);
+        if (it->size > REGISTRY_CHUNK)
+                count(p, &p->res->chunked, 0);
+        count(p, &p->res->uploaded, it->size);
         return 0;
 }
 

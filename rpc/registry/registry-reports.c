@@ -55,8 +55,9 @@ static char *format(const char *op, const char *ref, int r, const registry_resul
         else
                 k = asprintf(&s,
                              "result: ok\nop: %s\nref: %s\ndigest: %s\nblobs: %u\nuploaded: %u\nskipped: %u\n"
-                             "manifests: %u\nbytes: %llu\ntime_ms: %ld\nfinished: %s\n",
-                             op, ref, res->digest, res->blobs, res->uploaded, res->skipped, res->manifests,
+                             "mounted: %u\nchunked: %u\nmanifests: %u\nbytes: %llu\ntime_ms: %ld\nfinished: %s\n",
+                             op, ref, res->digest, res->blobs, res->uploaded, res->skipped, res->mounted, res->chunked,
+                             res->manifests,
                              (unsigned long long) res->bytes, res->ms, when);
         return k < 0 ? NULL : s;
 }

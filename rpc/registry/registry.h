@@ -2,8 +2,9 @@
  * through an OCI registry, and the text reports `cat push|pull` shows.
  *
  * Push: every non-manifest blob first (HEAD: skipped when the registry has
- * it; else uploaded, in chunks above REGISTRY_CHUNK; REGISTRY_THREADS at a
- * time), then the manifests below the index by digest (deepest first), the
+ * it; else mounted from another repository of the registry known to have
+ * it (registry_memo_*), else uploaded, in chunks above REGISTRY_CHUNK;
+ * REGISTRY_THREADS at a time), then the manifests below the index by digest (deepest first), the
  * index last by tag: its bytes and digest unchanged.
  * Pull: the index by tag (checked against the tag's Docker-Content-Digest,
  * and the reference's digest when it has one), its manifests and blobs by
@@ -45,6 +46,8 @@ typedef struct registry_source {
 typedef struct registry_result {
         char digest[DIGEST_MAX];   /* the index */
         unsigned blobs, uploaded, skipped, manifests;
+        unsigned mounted;          /* push: blobs mounted from another repository */
+        unsigned chunked;          /* push: blobs uploaded in PATCH chunks */
         uint64_t bytes;            /* sent (push) or received (pull) */
         long ms;
 } registry_result;
@@ -71,6 +74,11 @@ int registry_pull(rpc_client *rpc, const char *ns, const registry_ref *ref, cons
 /* Runs fn(ud, i) for i in [0, n) on up to `threads` threads; the first
  * error stops the handing out of more and is returned. */
 int registry_pool_run(size_t n, unsigned threads, int (*fn)(void *ud, size_t i), void *ud);
+
+/* The process's memory of which repository of a registry holds a blob
+ * (pushed or pulled there): push mounts from it. Thread-safe, bounded. */
+void registry_memo_note(const char *host, const char *repo, const char *digest);
+bool registry_memo_find(const char *host, const char *not_repo, const char *digest, char ret_repo[REGISTRY_REPO_MAX]);
 
 /* True for the media types pushed as manifests (OCI/Docker index and manifest). */
 bool registry_is_manifest(const char *media_type);

@@ -51,7 +51,8 @@ reg_body_digest() { echo "sha256:$(curl -sf -H "$IDX_ACCEPT" "http://$reg/v2/$1/
 write_err() { (printf '%s\n' "$2" > "$1") 2>&1; }
 
 id=$(tenv_uid reg)
-run_ok "memhog 16 MiB started" start_memhog "$id" 16
+# 80 MiB: the CRIU tar goes up in PATCH chunks (rpc/registry: above 64 MiB)
+run_ok "memhog 80 MiB started" start_memhog "$id" 80
 ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
 c=$mnt/$ns/containers
 c_ck=$(count_of "$id")
@@ -76,6 +77,7 @@ is "$(field digest "$rep")" "$idx" "cat push: the index digest"
 blobs=$(field blobs "$rep")
 ok "[ '$(field uploaded "$rep")' -ge 3 ]" "blobs uploaded ($(field uploaded "$rep") of $blobs)"
 ok "[ '$(field manifests "$rep")' -ge 2 ]" "the base manifest and the index as manifests"
+is "$(field chunked "$rep")" 1 "the CRIU tar (> 64 MiB) in chunks"
 is "$(reg_header_digest ck/test v1)" "$idx" "the registry's Docker-Content-Digest of ck/test:v1 is the index digest"
 is "$(reg_body_digest ck/test v1)" "$idx" "the registry's bytes of ck/test:v1 hash to the index digest"
 criu=$(criu_blob "$idx")
@@ -92,6 +94,8 @@ tag=${name#containerd.io/checkpoint/$id:}
 echo "$reg/ck/other:v2" > "$c/$id/checkpoints/$tag/push"
 ok $? "push from containers/<id>/checkpoints/<tag>/ to another repository"
 is "$(reg_header_digest ck/other v2)" "$idx" "ck/other:v2 has the same index digest"
+rep=$(cat "$c/$id/checkpoints/$tag/push")
+is "$(field mounted "$rep")/$(field uploaded "$rep")" "$blobs/0" "every blob mounted from ck/test, none uploaded"
 
 msg=$(write_err "$ck/push" "not-a-ref")
 like "$msg" "Invalid argument" "a bad reference: EINVAL"
