@@ -54,9 +54,9 @@ static char *format(const char *op, const char *ref, int r, const registry_resul
                              when);
         else
                 k = asprintf(&s,
-                             "result: ok\nop: %s\nref: %s\ndigest: %s\nblobs: %u\nuploaded: %u\nskipped: %u\n"
+                             "result: ok\nop: %s\nref: %s\ndigest: %s\nblobs: %u\n%s: %u\nskipped: %u\n"
                              "mounted: %u\nchunked: %u\nmanifests: %u\nbytes: %llu\ntime_ms: %ld\nfinished: %s\n",
-                             op, ref, res->digest, res->blobs, res->uploaded, res->skipped, res->mounted, res->chunked,
+                             op, ref, res->digest, res->blobs, strcmp(op, "pull") == 0 ? "fetched" : "uploaded", res->uploaded, res->skipped, res->mounted, res->chunked,
                              res->manifests,
                              (unsigned long long) res->bytes, res->ms, when);
         return k < 0 ? NULL : s;

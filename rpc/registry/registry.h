@@ -45,7 +45,7 @@ typedef struct registry_source {
 
 typedef struct registry_result {
         char digest[DIGEST_MAX];   /* the index */
-        unsigned blobs, uploaded, skipped, manifests;
+        unsigned blobs, uploaded, skipped, manifests;   /* pull: uploaded = fetched */
         unsigned mounted;          /* push: blobs mounted from another repository */
         unsigned chunked;          /* push: blobs uploaded in PATCH chunks */
         uint64_t bytes;            /* sent (push) or received (pull) */

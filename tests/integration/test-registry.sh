@@ -147,6 +147,30 @@ msg=$(write_err "$mnt/$ns/pull" "$reg/ck/test:v1 name=corrupt/pull:v1")
 like "$msg" "Input/output error" "pull of a corrupt blob: EIO"
 like "$(cat "$mnt/$ns/pull")" "does not match its digest" "cat pull: the digest mismatch"
 is "$(image_digest corrupt/pull:v1)" "" "no image created"
+idata=$(find "$regdir/storage" -path "*/blobs/sha256/*/${idx#sha256:}/data")
+cp "$idata" "$TENV_DIR/index.saved"
+python3 -c '
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(5); b = f.read(1); f.seek(5); f.write(bytes([b[0] ^ 0x20]))' "$idata"
+ok "! cmp -s '$idata' '$TENV_DIR/index.saved'" "the index changed in the registry's storage"
+msg=$(write_err "$mnt/$ns/pull" "$reg/ck/test:v1 name=corrupt/index:v1")
+like "$msg" "Input/output error" "pull of an index that does not match the tag's digest: EIO"
+like "$(cat "$mnt/$ns/pull")" "the index from the registry does not match its digest" "cat pull: the index mismatch"
+is "$(image_digest corrupt/index:v1)" "" "no image created"
+cp "$TENV_DIR/index.saved" "$idata"
+
+# ------------------------------------------------------------ the registry frozen: the deadline
+kill -STOP "$REG_PID"
+t0=$(date +%s)
+msg=$(write_err "$mnt/$ns/checkpoints/$pname/push" "$reg/ck/frozen:v1")
+t1=$(date +%s)
+kill -CONT "$REG_PID"
+like "$msg" "Connection timed out|Input/output error" "push to a frozen registry fails ($msg)"
+ok "[ $((t1 - t0)) -le 60 ]" "within the deadline ($((t1 - t0)) s)"
+echo "$reg/ck/frozen:v1" > "$mnt/$ns/checkpoints/$pname/push"
+ok $? "the next push, the registry thawed, works"
+is "$(field result "$(cat "$mnt/$ns/checkpoints/$pname/push")")" ok "cat push: ok"
 
 # ------------------------------------------------------------ the registry gone
 kill "$REG_PID"; wait "$REG_PID" 2>/dev/null; REG_PID=
