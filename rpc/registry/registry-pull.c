@@ -128,10 +128,22 @@ static int fetch_manifest(pull_state *p, size_t i) {
         return check_bytes(p, i, len);
 }
 
+/* An unnamed file for one blob: gone when closed, whatever happens. */
 static int open_spool(void) {
         const char *dir = getenv("TMPDIR");
-        int fd = open(dir && *dir ? dir : "/var/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        return fd < 0 ? -errno : fd;
+        if (!dir || !*dir)
+                dir = "/var/tmp";
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+                return fd < 0 ? -errno : fd;
+        /* a file system without O_TMPFILE: a named one, unlinked at once */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/ckptfs-pull-XXXXXX", dir);
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        return fd;
 }
 
 static int fetch_blob(void *ud, size_t i) {
@@ -139,6 +151,13 @@ static int fetch_blob(void *ud, size_t i) {
         pull_item *it = &p->v[i];
         if (registry_is_manifest(it->mt))
                 return 0;
+        if (pull_have_local(p, i) > 0) {
+                it->local = true;
+                pthread_mutex_lock(&p->lock);
+                p->local++;
+                pthread_mutex_unlock(&p->lock);
+                return 0;
+        }
         registry_error e = { { 0 } };
         int fd = open_spool();
         if (fd < 0) {
@@ -211,17 +230,21 @@ int registry_pull(rpc_client *rpc, const char *ns, const registry_ref *ref, cons
                         return -ENOMEM;
                 name = dflt;
         }
-        pull_state p = { .err = err };
+        pull_state p = { .err = err, .rpc = rpc, .ns = ns };
         pthread_mutex_init(&p.lock, NULL);
         err->message[0] = 0;
         int r = registry_client_new(ref, conn->insecure, conn->auth, false, conn->timeout_ms, &p.c);
         if (r >= 0)
+                r = pull_lease_begin(&p);
+        if (r >= 0)
                 r = fetch_all(&p, ref);
         if (r >= 0)
-                r = pull_store(&p, rpc, ns, name);
+                r = pull_store(&p, name);
+        pull_lease_end(&p);
         registry_client_free(p.c);
         if (r >= 0) {
-                *ret = (registry_result) { .blobs = (unsigned) p.n, .uploaded = (unsigned) p.n, .bytes = p.bytes };
+                *ret = (registry_result) { .blobs = (unsigned) p.n, .uploaded = (unsigned) p.n - p.local,
+                                           .skipped = p.local, .bytes = p.bytes };
                 snprintf(ret->digest, sizeof(ret->digest), "%s", p.v[0].digest);
                 for (size_t i = 0; i < p.n; i++)
                         ret->manifests += registry_is_manifest(p.v[i].mt);

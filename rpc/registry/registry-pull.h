@@ -12,6 +12,7 @@ typedef struct pull_item {
         uint64_t size;
         uint8_t *bytes;         /* manifests: the checked bytes */
         int fd;                 /* blobs: the checked spool file, -1 if none */
+        bool local;             /* blobs: in containerd already (and in our lease) */
         char **children;        /* manifests: the digests they name */
 } pull_item;
 
@@ -21,11 +22,21 @@ typedef struct pull_state {
         size_t n, cap;
         pthread_mutex_t lock;   /* guards bytes and err during the fetches */
         uint64_t bytes;
+        unsigned local;         /* blobs containerd had */
         registry_error *err;
+        rpc_client *rpc;
+        const char *ns;
+        char lease[96];         /* "" until made */
 } pull_state;
 
 void pull_clear(pull_state *p);
 void pull_note_error(pull_state *p, const registry_error *e);
-/* Writes every item into ns's content store under a lease of its own and
- * creates image `name`; deletes the lease whatever happens. */
-int pull_store(pull_state *p, rpc_client *rpc, const char *ns, const char *name);
+/* The lease everything pulled is written under (p->lease), and its end
+ * (whatever happened: the image, if made, holds what it needs). */
+int pull_lease_begin(pull_state *p);
+void pull_lease_end(pull_state *p);
+/* 1 (and in the lease) when containerd has blob i already, 0 when not. */
+int pull_have_local(pull_state *p, size_t i);
+/* Writes every item not local into the content store under the lease and
+ * creates image `name`. */
+int pull_store(pull_state *p, const char *name);

@@ -76,6 +76,7 @@ static int ingest(pull_state *p, rpc_client *rpc, const rpc_opts *lo, const char
 
 static int make_lease(rpc_client *rpc, const char *ns, char lease[96]) {
         uint8_t rnd[8];
+        lease[0] = 0;
         if (getentropy(rnd, sizeof(rnd)) < 0)
                 return -errno;
         int n = snprintf(lease, 96, "ckptfs-pull-");
@@ -89,21 +90,51 @@ static int make_lease(rpc_client *rpc, const char *ns, char lease[96]) {
         const char *labels[] = { "containerd.io/gc.expire", expire };
         rpc_opts o = { .ns = ns };
         rpc_error e = { 0 };
-        return rpc_leases_create(rpc, &o, lease, labels, 1, &e);
+        int r = rpc_leases_create(rpc, &o, lease, labels, 1, &e);
+        if (r < 0)
+                lease[0] = 0;
+        return r;
 }
 
-int pull_store(pull_state *p, rpc_client *rpc, const char *ns, const char *name) {
-        char lease[96];
-        int r = make_lease(rpc, ns, lease);
-        if (r < 0) {
+int pull_lease_begin(pull_state *p) {
+        int r = make_lease(p->rpc, p->ns, p->lease);
+        if (r < 0)
                 snprintf(p->err->message, sizeof(p->err->message), "creating a lease in containerd failed: %s",
                          strerror(-r));
-                return r;
-        }
-        rpc_opts lo = { .ns = ns, .lease = lease };
+        return r;
+}
+
+void pull_lease_end(pull_state *p) {
+        if (!p->lease[0])
+                return;
+        rpc_opts o = { .ns = p->ns };
+        rpc_error e = { 0 };
+        (void) rpc_leases_delete(p->rpc, &o, p->lease, false, &e);
+        p->lease[0] = 0;
+}
+
+int pull_have_local(pull_state *p, size_t i) {
+        /* into the lease first: then a blob Content.Info finds cannot be
+         * collected before the image refers to it */
+        rpc_opts o = { .ns = p->ns };
+        rpc_error e = { 0 };
+        if (rpc_leases_add_resource(p->rpc, &o, p->lease, "content", p->v[i].digest, &e) < 0)
+                return 0;
+        rpc_blob_info *info = NULL;
+        int r = rpc_content_info(p->rpc, &o, p->v[i].digest, &info, &e);
+        bool have = r >= 0 && info && (uint64_t) info->size == p->v[i].size;
+        pb_msg_free(info);
+        return have ? 1 : 0;
+}
+
+int pull_store(pull_state *p, const char *name) {
+        rpc_client *rpc = p->rpc;
+        rpc_opts lo = { .ns = p->ns, .lease = p->lease };
+        int r = 0;
         /* leaves first, the index last */
         for (size_t i = p->n; r >= 0 && i-- > 0;)
-                r = ingest(p, rpc, &lo, lease, i);
+                if (!p->v[i].local)
+                        r = ingest(p, rpc, &lo, p->lease, i);
         if (r >= 0) {
                 Containerd__Types__Descriptor target = CONTAINERD__TYPES__DESCRIPTOR__INIT;
                 target.media_type = p->v[0].mt;
@@ -118,8 +149,5 @@ int pull_store(pull_state *p, rpc_client *rpc, const char *ns, const char *name)
                         snprintf(p->err->message, sizeof(p->err->message), "creating image %.200s failed: %.700s", name,
                                  e.message);
         }
-        rpc_opts o = { .ns = ns };
-        rpc_error e = { 0 };
-        (void) rpc_leases_delete(rpc, &o, lease, false, &e);
         return r;
 }

@@ -48,6 +48,8 @@ IDX_ACCEPT='Accept: application/vnd.oci.image.index.v1+json'
 reg_header_digest() { curl -sf -I -H "$IDX_ACCEPT" "http://$reg/v2/$1/manifests/$2" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'; }
 reg_body_digest() { echo "sha256:$(curl -sf -H "$IDX_ACCEPT" "http://$reg/v2/$1/manifests/$2" | sha256sum | cut -d' ' -f1)"; }
 # a write to a control file: its stderr (the errno's text) on failure
+# blob in containerd's content store (its metadata: a removed blob's file waits for the GC)
+in_store() { tenv_ctr content ls | awk -v d="$1" '$1 == d { f = 1 } END { exit !f }'; }
 write_err() { (printf '%s\n' "$2" > "$1") 2>&1; }
 
 id=$(tenv_uid reg)
@@ -119,6 +121,8 @@ t1=$(date +%s%N)
 rep=$(cat "$mnt/$ns/pull")
 diag "$rep" "pull: $(( (t1 - t0) / 1000000 )) ms"
 is "$(field result "$rep")" ok "cat pull: result ok"
+ok "[ '$(field skipped "$rep")' -ge 1 ]" "blobs containerd had (the base image's) not fetched ($(field skipped "$rep"))"
+is "$(( $(field fetched "$rep") + $(field skipped "$rep") ))" "$(field blobs "$rep")" "the others fetched"
 is "$(image_digest "$pname")" "$idx" "the pulled image has the same index digest"
 like "$(tenv_ctr images ls | awk -v n="$pname" '$1 == n')" "containerd.io/checkpoint=true" "the pulled image has the checkpoint label"
 ok "[ -f '$BLOBS/${criu#sha256:}' ]" "the CRIU tar is back in the content store"
@@ -139,6 +143,10 @@ like "$msg" "No such file|Input/output" "pull of an absent tag fails ($msg)"
 # ------------------------------------------------------------ a corrupt blob in the registry
 data=$(find "$regdir/storage" -path "*/blobs/sha256/*/${criu#sha256:}/data")
 ok "[ -f '$data' ]" "the CRIU tar's file in the registry's storage"
+cp "$data" "$TENV_DIR/criu.saved"
+# pull fetches only what containerd lacks: make it lack the CRIU tar
+tenv_ctr content rm "$criu" >/dev/null 2>&1
+ok "! in_store '$criu'" "the CRIU tar removed from the content store (ctr content ls)"
 python3 -c '
 import sys
 with open(sys.argv[1], "r+b") as f:
@@ -159,6 +167,10 @@ like "$msg" "Input/output error" "pull of an index that does not match the tag's
 like "$(cat "$mnt/$ns/pull")" "the index from the registry does not match its digest" "cat pull: the index mismatch"
 is "$(image_digest corrupt/index:v1)" "" "no image created"
 cp "$TENV_DIR/index.saved" "$idata"
+cp "$TENV_DIR/criu.saved" "$data"
+echo "$reg/ck/test:v1 name=again/pull:v1" > "$mnt/$ns/pull"
+ok $? "the registry's storage repaired: the next pull works"
+ok "in_store '$criu'" "the CRIU tar is back (ctr content ls)"
 
 # ------------------------------------------------------------ the registry frozen: the deadline
 kill -STOP "$REG_PID"
