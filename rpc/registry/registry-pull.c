@@ -2,7 +2,6 @@
 #include "registry.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,8 +24,6 @@ void pull_clear(pull_state *p) {
                 free(p->v[i].mt);
                 free(p->v[i].bytes);
                 strv_free(p->v[i].children);
-                if (p->v[i].fd >= 0)
-                        close(p->v[i].fd);
         }
         free(p->v);
         pthread_mutex_destroy(&p->lock);
@@ -51,7 +48,7 @@ static int add(pull_state *p, const char *digest, const char *mt, uint64_t size)
                 p->cap = cap;
         }
         pull_item *it = &p->v[p->n];
-        *it = (pull_item) { .size = size, .fd = -1 };
+        *it = (pull_item) { .size = size };
         snprintf(it->digest, sizeof(it->digest), "%s", digest);
         if (!(it->mt = strdup(mt ? mt : "")))
                 return -ENOMEM;
@@ -128,24 +125,6 @@ static int fetch_manifest(pull_state *p, size_t i) {
         return check_bytes(p, i, len);
 }
 
-/* An unnamed file for one blob: gone when closed, whatever happens. */
-static int open_spool(void) {
-        const char *dir = getenv("TMPDIR");
-        if (!dir || !*dir)
-                dir = "/var/tmp";
-        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-                return fd < 0 ? -errno : fd;
-        /* a file system without O_TMPFILE: a named one, unlinked at once */
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/ckptfs-pull-XXXXXX", dir);
-        fd = mkostemp(path, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        (void) unlink(path);
-        return fd;
-}
-
 static int fetch_blob(void *ud, size_t i) {
         pull_state *p = ud;
         pull_item *it = &p->v[i];
@@ -159,19 +138,11 @@ static int fetch_blob(void *ud, size_t i) {
                 return 0;
         }
         registry_error e = { { 0 } };
-        int fd = open_spool();
-        if (fd < 0) {
-                snprintf(e.message, sizeof(e.message), "cannot make a spool file: %s", strerror(-fd));
-                pull_note_error(p, &e);
-                return fd;
-        }
-        int r = registry_blob_fetch_fd(p->c, it->digest, it->size, fd, &e);
+        int r = pull_stream_blob(p, i, &e);
         if (r < 0) {
-                close(fd);
                 pull_note_error(p, &e);
                 return r;
         }
-        it->fd = fd;
         registry_memo_note(registry_client_ref(p->c)->host, registry_client_ref(p->c)->repo, it->digest);
         pthread_mutex_lock(&p->lock);
         p->bytes += it->size;

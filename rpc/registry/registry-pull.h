@@ -11,7 +11,6 @@ typedef struct pull_item {
         char *mt;               /* "" when unknown */
         uint64_t size;
         uint8_t *bytes;         /* manifests: the checked bytes */
-        int fd;                 /* blobs: the checked spool file, -1 if none */
         bool local;             /* blobs: in containerd already (and in our lease) */
         char **children;        /* manifests: the digests they name */
 } pull_item;
@@ -37,6 +36,10 @@ int pull_lease_begin(pull_state *p);
 void pull_lease_end(pull_state *p);
 /* 1 (and in the lease) when containerd has blob i already, 0 when not. */
 int pull_have_local(pull_state *p, size_t i);
-/* Writes every item not local into the content store under the lease and
+/* Streams blob i from the registry into containerd (a fetching thread, a
+ * pipe, Content.Write): checked while it streams; a mismatch is -EIO and
+ * leaves nothing but what the lease holds. Thread-safe for distinct i. */
+int pull_stream_blob(pull_state *p, size_t i, registry_error *err);
+/* Writes the manifests into the content store under the lease and
  * creates image `name`. */
 int pull_store(pull_state *p, const char *name);

@@ -3,6 +3,9 @@
 #include "registry-pull.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "registry-api.h"
 #include "strv.h"
 #include "containerd.h"
 #include "vocab.h"
@@ -18,6 +22,7 @@
 
 typedef struct item_reader {
         const pull_item *it;
+        int fd;                 /* without bytes: the pipe the blob comes through */
         uint64_t off;
 } item_reader;
 
@@ -32,16 +37,19 @@ static ssize_t read_item(void *ud, uint8_t *buf, size_t cap) {
                 ir->off += n;
                 return (ssize_t) n;
         }
-        ssize_t k = pread(ir->it->fd, buf, n, (off_t) ir->off);
+        ssize_t k;
+        while ((k = read(ir->fd, buf, n)) < 0 && errno == EINTR)
+                ;
         if (k < 0)
                 return -errno;
         if (k == 0)
-                return -EIO;
+                return -EIO;   /* the fetch ended early: its error says why */
         ir->off += (uint64_t) k;
         return k;
 }
 
-static int ingest(pull_state *p, rpc_client *rpc, const rpc_opts *lo, const char *lease, size_t i) {
+/* Content.Write of item i (its bytes, or what comes through fd). */
+static int ingest(pull_state *p, size_t i, int fd, registry_error *err) {
         const pull_item *it = &p->v[i];
         size_t nc = strv_length(it->children);
         _cleanup_free_ const char **labels = calloc(2 * nc + 1, sizeof(char *));
@@ -55,23 +63,69 @@ static int ingest(pull_state *p, rpc_client *rpc, const rpc_opts *lo, const char
                 labels[2 * k + 1] = it->children[k];
         }
         char ref[200], got[DIGEST_MAX];
-        snprintf(ref, sizeof(ref), "%s-%.24s", lease, it->digest + strlen(DIGEST_PREFIX));
-        item_reader ir = { .it = it };
-        rpc_opts o = *lo;
-        o.timeout_ms = 60000 + (int64_t) (it->size / 10000);
+        snprintf(ref, sizeof(ref), "%s-%.24s", p->lease, it->digest + strlen(DIGEST_PREFIX));
+        item_reader ir = { .it = it, .fd = fd };
+        rpc_opts o = { .ns = p->ns, .lease = p->lease, .timeout_ms = 60000 + (int64_t) (it->size / 10000) };
         rpc_error e = { 0 };
-        int r = rpc_content_ingest(rpc, &o, ref, it->size, read_item, &ir, labels, nc, got, &e);
+        int r = rpc_content_ingest(p->rpc, &o, ref, it->size, read_item, &ir, labels, nc, got, &e);
         if (r < 0) {
-                snprintf(p->err->message, sizeof(p->err->message), "writing %s into containerd failed: %.700s", it->digest,
+                snprintf(err->message, sizeof(err->message), "writing %s into containerd failed: %.700s", it->digest,
                          e.message);
                 return r;
         }
         if (strcmp(got, it->digest) != 0) {
-                snprintf(p->err->message, sizeof(p->err->message), "blob %s changed on its way into containerd (%s)",
+                snprintf(err->message, sizeof(err->message), "blob %s changed on its way into containerd (%s)",
                          it->digest, got);
                 return -EIO;
         }
         return 0;
+}
+
+typedef struct fetcher {
+        pull_state *p;
+        size_t i;
+        int fd;
+        int r;
+        registry_error err;
+} fetcher;
+
+static void *fetch_thread(void *arg) {
+        fetcher *f = arg;
+        /* a write to a pipe whose reader gave up: EPIPE, not a signal */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        f->r = registry_blob_fetch_fd(f->p->c, f->p->v[f->i].digest, f->p->v[f->i].size, f->fd, &f->err);
+        close(f->fd);
+        return NULL;
+}
+
+int pull_stream_blob(pull_state *p, size_t i, registry_error *err) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        (void) fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+        fetcher f = { .p = p, .i = i, .fd = fds[1] };
+        pthread_t t;
+        int r = -pthread_create(&t, NULL, fetch_thread, &f);
+        if (r < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        registry_error ie = { { 0 } };
+        r = ingest(p, i, fds[0], &ie);
+        close(fds[0]);
+        pthread_join(t, NULL);
+        /* the fetch's error first: it is the cause (a mismatch, the registry gone) */
+        if (f.r < 0 && !(r < 0 && f.r == -EPIPE)) {
+                *err = f.err;
+                return f.r;
+        }
+        if (r < 0)
+                *err = ie;
+        return r;
 }
 
 static int make_lease(rpc_client *rpc, const char *ns, char lease[96]) {
@@ -131,10 +185,10 @@ int pull_store(pull_state *p, const char *name) {
         rpc_client *rpc = p->rpc;
         rpc_opts lo = { .ns = p->ns, .lease = p->lease };
         int r = 0;
-        /* leaves first, the index last */
+        /* the blobs are in (pull_stream_blob); the manifests deepest first, the index last */
         for (size_t i = p->n; r >= 0 && i-- > 0;)
-                if (!p->v[i].local)
-                        r = ingest(p, rpc, &lo, p->lease, i);
+                if (p->v[i].bytes)
+                        r = ingest(p, i, -1, p->err);
         if (r >= 0) {
                 Containerd__Types__Descriptor target = CONTAINERD__TYPES__DESCRIPTOR__INIT;
                 target.media_type = p->v[0].mt;
