@@ -1,5 +1,5 @@
-/* rpc/registry's pure parts: references, control lines, challenges and
- * config.json credentials. */
+/* rpc/registry's pure parts: references, control lines, challenges,
+ * config.json credentials, the thread pool, reports and the blob memo. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,12 +151,77 @@ static void test_is_manifest(void **state) {
         assert_false(registry_is_manifest(NULL));
 }
 
+static int count_or_fail(void *ud, size_t i) {
+        int *seen = ud;
+        __atomic_add_fetch(&seen[i], 1, __ATOMIC_SEQ_CST);
+        return i == 37 ? -EIO : 0;
+}
+
+static int just_count(void *ud, size_t i) {
+        int *seen = ud;
+        __atomic_add_fetch(&seen[i], 1, __ATOMIC_SEQ_CST);
+        return 0;
+}
+
+static void test_pool(void **state) {
+        int seen[100] = { 0 };
+        assert_int_equal(registry_pool_run(100, REGISTRY_THREADS, just_count, seen), 0);
+        for (size_t i = 0; i < 100; i++)
+                assert_int_equal(seen[i], 1);
+        memset(seen, 0, sizeof(seen));
+        assert_int_equal(registry_pool_run(100, REGISTRY_THREADS, count_or_fail, seen), -EIO);
+        assert_int_equal(seen[37], 1);
+        for (size_t i = 0; i < 100; i++)
+                assert_true(seen[i] <= 1);
+        assert_int_equal(registry_pool_run(0, 4, just_count, seen), 0);
+}
+
+static void test_reports(void **state) {
+        registry_reports *rep;
+        assert_int_equal(registry_reports_new(&rep), 0);
+        char *t;
+        assert_int_equal(registry_reports_get(rep, "ns/a", &t), 0);
+        assert_string_equal(t, "");
+        free(t);
+        registry_result res = { .digest = "sha256:abc", .blobs = 7, .uploaded = 5, .skipped = 2, .bytes = 99 };
+        assert_int_equal(registry_reports_note(rep, "ns/a", "push", "r.io/x:1", 0, &res, NULL), 0);
+        assert_int_equal(registry_reports_get(rep, "ns/a", &t), 0);
+        assert_non_null(strstr(t, "result: ok\n"));
+        assert_non_null(strstr(t, "uploaded: 5\nskipped: 2\n"));
+        assert_non_null(strstr(t, "digest: sha256:abc\n"));
+        free(t);
+        registry_error err = { "HEAD blob: HTTP 401" };
+        assert_int_equal(registry_reports_note(rep, "ns/a", "push", "r.io/x:1", -EACCES, NULL, &err), 0);
+        assert_int_equal(registry_reports_note(rep, "ns", "pull", "r.io/x:1", 0, &res, NULL), 0);
+        assert_int_equal(registry_reports_get(rep, "ns/a", &t), 0);
+        assert_non_null(strstr(t, "result: error\n"));
+        assert_non_null(strstr(t, "errno: EACCES\n"));
+        assert_non_null(strstr(t, "error: HEAD blob: HTTP 401\n"));
+        free(t);
+        assert_int_equal(registry_reports_get(rep, "ns", &t), 0);
+        assert_non_null(strstr(t, "fetched: 5\n"));
+        free(t);
+        registry_reports_free(rep);
+}
+
+static void test_memo(void **state) {
+        char repo[REGISTRY_REPO_MAX];
+        const char *d = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        assert_false(registry_memo_find("h:1", "a", d, repo));
+        registry_memo_note("h:1", "a", d);
+        assert_false(registry_memo_find("h:1", "a", d, repo));   /* not from itself */
+        assert_false(registry_memo_find("h:2", "b", d, repo));   /* another registry */
+        assert_true(registry_memo_find("h:1", "b", d, repo));
+        assert_string_equal(repo, "a");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ref_parse), cmocka_unit_test(test_ref_errors),
                 cmocka_unit_test(test_loopback),  cmocka_unit_test(test_line),
                 cmocka_unit_test(test_challenge), cmocka_unit_test(test_auth_lookup),
-                cmocka_unit_test(test_is_manifest),
+                cmocka_unit_test(test_is_manifest), cmocka_unit_test(test_pool),
+                cmocka_unit_test(test_reports),   cmocka_unit_test(test_memo),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
