@@ -21,7 +21,37 @@ struct registry_client {
         pthread_mutex_t lock;                /* guards token and basic */
         char *token;                         /* secret: the Bearer token of scope */
         bool basic;                          /* the registry asked for Basic */
+        /* idle curl handles, each with its open connections: a handle is
+         * used by one thread at a time (curl shares no connection between
+         * concurrent threads), and its connection is reused by the next
+         * request that takes it. Guarded by lock. */
+        CURL *idle[REGISTRY_IDLE_MAX];
+        size_t n_idle;
 };
+
+static CURL *take_handle(registry_client *c) {
+        CURL *h = NULL;
+        pthread_mutex_lock(&c->lock);
+        if (c->n_idle > 0)
+                h = c->idle[--c->n_idle];
+        pthread_mutex_unlock(&c->lock);
+        if (h) {
+                curl_easy_reset(h);
+                return h;
+        }
+        return curl_easy_init();
+}
+
+static void give_handle(registry_client *c, CURL *h) {
+        pthread_mutex_lock(&c->lock);
+        if (c->n_idle < REGISTRY_IDLE_MAX) {
+                c->idle[c->n_idle++] = h;
+                h = NULL;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (h)
+                curl_easy_cleanup(h);
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_setup(void) {
@@ -57,6 +87,8 @@ static void free_secret(char *s) {
 registry_client *registry_client_free(registry_client *c) {
         if (!c)
                 return NULL;
+        for (size_t i = 0; i < c->n_idle; i++)
+                curl_easy_cleanup(c->idle[i]);
         free_secret(c->auth);
         free_secret(c->token);
         pthread_mutex_destroy(&c->lock);
@@ -210,7 +242,7 @@ static int transport_errno(CURLcode rc, const char *method, registry_error *err)
 /* One attempt. Returns the status or -errno; *ret_www the challenge of a 401. */
 static int perform(registry_client *c, const registry_req *q, registry_resp *resp, char *www, size_t wsize,
                    registry_error *err) {
-        CURL *h = curl_easy_init();
+        CURL *h = take_handle(c);
         if (!h)
                 return -ENOMEM;
         xfer x = { .h = h, .q = q, .resp = resp };
@@ -264,8 +296,13 @@ static int perform(registry_client *c, const registry_req *q, registry_resp *res
         CURLcode rc = curl_easy_perform(h);
         long code = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
         curl_slist_free_all(hdrs);
-        curl_easy_cleanup(h);
+        /* a handle whose transfer failed may hold a broken connection: drop it */
+        if (rc == CURLE_OK)
+                give_handle(c, h);
+        else
+                curl_easy_cleanup(h);
         if (x.sink_err < 0) {
                 snprintf(err->message, sizeof(err->message), "%s %s: %s", q->method, q->path, strerror(-x.sink_err));
                 return x.sink_err;

@@ -23,6 +23,9 @@
 
 typedef struct registry_client registry_client;
 
+/* Idle connections kept per client (one per worker thread and then some). */
+#define REGISTRY_IDLE_MAX 8
+
 typedef struct registry_error {
         char message[1024];
 } registry_error;
