@@ -31,6 +31,7 @@ REG_PID=
 _reg_exit() {
   local st=$?
   [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+  [ -n "${REG2_PID:-}" ] && kill "$REG2_PID" 2>/dev/null
   (exit $st)
   _lib_on_exit
 }
@@ -98,6 +99,28 @@ ok $? "push from containers/<id>/checkpoints/<tag>/ to another repository"
 is "$(reg_header_digest ck/other v2)" "$idx" "ck/other:v2 has the same index digest"
 rep=$(cat "$c/$id/checkpoints/$tag/push")
 is "$(field mounted "$rep")/$(field uploaded "$rep")" "$blobs/0" "every blob mounted from ck/test, none uploaded"
+
+# ------------------------------------------------------------ plain HTTP only on loopback or when asked
+hostip=$(ip -4 -o addr show scope global 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')
+if [ -n "$hostip" ]; then
+  mkdir -p "$regdir/ext"
+  port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  sed -e "s|$regdir/storage|$regdir/ext|" -e "s|127.0.0.1:$port|$hostip:$port2|" "$regdir/config.yml" > "$regdir/ext.yml"
+  "$REGISTRY_BIN" serve "$regdir/ext.yml" >>"$regdir/ext.log" 2>&1 &
+  REG2_PID=$!
+  wait_for 20 curl -sf -o /dev/null "http://$hostip:$port2/v2/"
+  ok $? "a second registry on $hostip:$port2 (not loopback)"
+  msg=$(write_err "$ck/push" "$hostip:$port2/ck/ext:v1")
+  like "$msg" "Input/output error" "push to a non-loopback registry without insecure: HTTPS, which it does not speak: EIO"
+  like "$(cat "$ck/push")" "SSL|TLS|ssl" "cat push: the TLS failure"
+  echo "$hostip:$port2/ck/ext:v1 insecure" > "$ck/push"
+  ok $? "with insecure: plain HTTP"
+  is "$(curl -sf -I -H "$IDX_ACCEPT" "http://$hostip:$port2/v2/ck/ext/manifests/v1" | tr -d '\r' |
+    sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')" "$idx" "the non-loopback registry has the index"
+  kill "$REG2_PID"; wait "$REG2_PID" 2>/dev/null
+else
+  for _ in 1 2 3 4 5; do skip "no global IPv4 address here: the insecure test"; done
+fi
 
 msg=$(write_err "$ck/push" "not-a-ref")
 like "$msg" "Invalid argument" "a bad reference: EINVAL"
