@@ -395,11 +395,14 @@ static int answer_challenge(registry_client *c, const char *www, registry_error 
         if (!www[0] || registry_challenge_parse(www, &ch) < 0)
                 return 0;
         if (ch.scheme == REGISTRY_AUTH_BASIC) {
+                /* once more with the credential (another thread may have
+                 * turned it on meanwhile: retry all the same) */
+                if (!c->auth)
+                        return 0;
                 pthread_mutex_lock(&c->lock);
-                bool again = !c->basic && c->auth;
                 c->basic = true;
                 pthread_mutex_unlock(&c->lock);
-                return again ? 1 : 0;
+                return 1;
         }
         int r = fetch_token(c, &ch, err);
         return r < 0 ? r : 1;

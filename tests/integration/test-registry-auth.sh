@@ -27,6 +27,7 @@ _reg_exit() {
   local st=$?
   [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
   kill "$TOK_PID" 2>/dev/null && wait "$TOK_PID" 2>/dev/null
+  [ -n "${REG3_PID:-}" ] && kill "$REG3_PID" 2>/dev/null
   (exit $st)
   _lib_on_exit
 }
@@ -98,6 +99,43 @@ auth_json other.example.com "$user:$pass"
 msg=$(write_err "$mnt/$ns/pull" "$reg/ck/auth:v1 name=pulled/noauth:v1")
 like "$msg" "Permission denied" "pull without credentials: EACCES"
 is "$(image_digest pulled/noauth:v1)" "" "no image created"
+
+# ------------------------------------------------------------ Basic auth (htpasswd, bcrypt)
+python3 -W ignore -c 'import crypt, sys; print("%s:%s" % (sys.argv[1], crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH))))' \
+  "$user" "$pass" > "$d/htpasswd"
+port3=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$d/basic"
+cat > "$d/basic.yml" <<CFG
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $d/basic
+http:
+  addr: 127.0.0.1:$port3
+auth:
+  htpasswd:
+    realm: ckptfs-basic
+    path: $d/htpasswd
+CFG
+"$REGISTRY_BIN" serve "$d/basic.yml" >>"$d/basic.log" 2>&1 &
+REG3_PID=$!
+wait_for 20 sh -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port3/v2/ | grep -q 401"
+ok $? "a registry with Basic auth (htpasswd)"
+breg=127.0.0.1:$port3
+msg=$(write_err "$ck/push" "$breg/ck/basic:v1")
+like "$msg" "Permission denied" "Basic: push without credentials: EACCES"
+auth_json "$breg" "$user:$pass"
+echo "$breg/ck/basic:v1" > "$ck/push"
+ok $? "Basic: push with the credentials" || diag "$(cat "$ck/push")"
+is "$(curl -sf -I -u "$user:$pass" -H 'Accept: application/vnd.oci.image.index.v1+json' \
+  "http://$breg/v2/ck/basic/manifests/v1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')" "$idx" \
+  "Basic: the registry has the index"
+echo "$breg/ck/basic:v1 name=pulled/basic:v1" > "$mnt/$ns/pull"
+ok $? "Basic: pull with the credentials"
+is "$(image_digest pulled/basic:v1)" "$idx" "Basic: the pulled image has the index digest"
+kill "$REG3_PID"; wait "$REG3_PID" 2>/dev/null; REG3_PID=
 
 ok "[ \$(wc -l < '$d/tokens') -ge 2 ]" "the token server issued tokens ($(wc -l < "$d/tokens"))"
 all_cat="$(cat "$ck/push" "$mnt/$ns/pull")"
