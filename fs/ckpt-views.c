@@ -124,6 +124,13 @@ int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 r = fs_dirents_add(out, FS_CK_PROC, "proc", ns, name, parts.criu->digest);
         if (r >= 0 && parts.criu)
                 r = fs_dirents_add(out, FS_CK_CRI_TAR, "cri.tar", ns, name, NULL);
+        if (r >= 0 && CKPTFS_CRIU_IMAGES && parts.criu)
+                r = fs_dirents_add(out, FS_CK_INSPECT_JSON, "inspect.json", ns, name, parts.criu->digest);
+        /* Also without a CRIU dump: it says what is missing. */
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_SUMMARY, "summary", ns, name, NULL);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CK_CTL_RESTORE, "restore", ns, name, NULL);
         if (r >= 0)
                 r = fs_dirents_add(out, FS_CTL_PUSH, "push", ns, name, NULL);
         store_descs_clear(&kids);

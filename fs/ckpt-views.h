@@ -15,6 +15,7 @@
  * Behaviours only: state lives in store/ (catalog, blobs, views). */
 #pragma once
 
+#include "catalog.h"
 #include "fs.h"
 
 /* fs/ckpt-views.c */
@@ -40,6 +41,14 @@ int views_content_cachedir_tag(fs_ctx *ctx, const fs_node *n, char **ret, size_t
 int views_content_config(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 int views_content_options(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
 
+/* fs/views-summary.c: summary (store/containerd's ckpt-summary.h), in every
+ * checkpoint dir; views_ckpt_facts gathers what it says of n's checkpoint
+ * (also for inspect.json), with check_images the damaged images (each
+ * record image read through); clear it with store_ckpt_facts_clear(). */
+struct store_ckpt_facts;
+int views_ckpt_facts(fs_ctx *ctx, const fs_node *n, bool check_images, struct store_ckpt_facts *ret);
+int views_content_summary(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+
 /* fs/views-tar.c: task/ and rw/ */
 int views_list_tar_dir(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 /* One child by name: O(1) (a directory index of the member tree). */
@@ -47,6 +56,14 @@ int views_lookup_tar(fs_ctx *ctx, const fs_node *dir, const char *name, fs_diren
 int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
 int views_tar_readlink(fs_ctx *ctx, const fs_node *n, char **ret);
+/* The one opener of a tar member's data for task/, rw/, decoded/ and
+ * proc/: a reader (the caller's) of the file `path` of tar blob `desc` of
+ * namespace ns, whose index is `tar`; a hard link reads as its target.
+ * -ENOENT when the tar has no regular file (or hard link) there. */
+struct store_desc;
+struct tar_index;
+int views_criu_member(fs_ctx *ctx, const char *ns, const struct store_desc *desc, const struct tar_index *tar,
+                      const char *path, struct store_reader **ret);
 
 /* fs/views-decoded.c: decoded/, the record images of task/ as JSON in the
  * shape of `crit decode --pretty` (store/criu); only when built with the
@@ -61,6 +78,24 @@ struct tar_index;
 int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc, const struct tar_index **ret_tar,
                       const char **ret_member, int64_t *ret_created);
 
+/* fs/views-dump.c: the CRIU dump behind a node of decoded/, proc/ or a
+ * checkpoint dir's summary/inspect.json, as the views of store/criu take
+ * it: views_dump_open is a criu_open_fn (criu-open.h) over d, members by
+ * name through views_criu_member. views_dump_of fills *ret (clear it with
+ * views_dump_clear) from views_criu_tar_of. */
+typedef struct views_dump {
+        fs_ctx *ctx;
+        const char *ns;
+        store_desc desc;
+        const struct tar_index *tar;
+        const char *rest;   /* n's key after "<digest>/"; NULL for none */
+} views_dump;
+int views_dump_of(fs_ctx *ctx, const fs_node *n, views_dump *ret);
+void views_dump_clear(views_dump *d);
+int views_dump_open(void *userdata, const char *name, struct store_reader **ret_reader);
+/* A decoder's -EBADMSG/-EOPNOTSUPP is a damaged checkpoint: -EIO. */
+int views_dump_errno(int r);
+
 /* fs/views-proc.c: proc/, the processes of the CRIU dump (store/criu's
  * criu-proc.h): ps, ps.json and <pid>/{comm,status}. Keys: the directory
  * "<digest>", a pid dir "<digest>/<pid>", a file "<digest>/<file>" or
@@ -68,6 +103,10 @@ int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, struct store_desc *ret_desc
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* The processes of n's dump (clear them with criu_procs_clear()); -EIO
+ * for damaged images. */
+struct criu_procs;
+int views_proc_procs(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret);
 /* fs/views-proc-core.c: proc/<pid>/core, the ELF core file (store/criu's
  * criu-coredump.h) served by offset; views_add_proc_core adds it to the
  * listing of pid dir `dir`. */
@@ -78,7 +117,41 @@ int views_add_proc_core(fs_dirents *out, const fs_node *dir);
  * <pid>/fds, fds.json (store/criu's criu-fds.h); rest is the key after
  * "<digest>/". views_content_proc hands these files over. */
 bool views_proc_fds_handles(const char *rest);
+/* The files of n's dump and the fds of every process of p (tasks[i] is
+ * p->v[i]'s); freed with views_proc_open_files_clear(files, tasks, p->n).
+ * Damaged images: -EIO. */
+struct criu_procs;
+struct criu_files;
+struct criu_task_fds;
+int views_proc_open_files(fs_ctx *ctx, const fs_node *n, const struct criu_procs *p, struct criu_files *ret_files,
+                          struct criu_task_fds **ret_tasks);
+void views_proc_open_files_clear(struct criu_files *files, struct criu_task_fds *tasks, size_t n);
 int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+/* fs/views-proc-stats.c: proc/stats and stats.json (`file`), CRIU's dump
+ * statistics (store/criu's criu-stats.h); for a dump without them, stats
+ * says so and stats.json is {}. */
+bool views_proc_stats_file(const char *file);
+int views_proc_stats(fs_ctx *ctx, const fs_node *n, const char *file, char **ret, size_t *ret_len);
+/* The statistics of n's dump: 0, -ENOENT when it has none, -EIO when they
+ * do not decode. */
+struct criu_dump_stats;
+int views_proc_stats_of(fs_ctx *ctx, const fs_node *n, struct criu_dump_stats *ret);
+
+/* fs/views-inspect.c: inspect.json (0400: it holds the environment), the
+ * shape of `checkpointctl inspect --all --format json` from the parts of
+ * store/criu's criu-inspect.h and ckpt-summary.h. Key: the CRIU tar's
+ * digest, as proc/. */
+int views_content_inspect(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+
+/* fs/views-proc-mem.c: proc/<pid>/{cmdline,environ,maps,mem,vmas/} of a
+ * process with memory (criu-mem.h, criu-vma.h); views_list_proc_pid adds
+ * them through views_list_proc_mem. */
+int views_list_proc_mem(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_content_proc_mem(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len);
+int views_proc_mem_attr(fs_ctx *ctx, const fs_node *n, struct stat *st);
+int views_proc_mem_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest);
+int views_list_proc_vmas(fs_ctx *ctx, const fs_node *dir, fs_dirents *out);
+int views_proc_mem_seek(const struct store_reader *rd, uint64_t off, bool hole, uint64_t *ret_off);
 
 /* fs/views-cri.c: cri.tar (store/containerd's cri-tar.h), served by
  * offset; its stat size is exact. */
@@ -156,6 +229,7 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_CONFIG_JSON] = { .mode = FS_REG_RO, .content = views_content_config, .attr = views_ckpt_attr }, \
         [FS_CK_OPTIONS_JSON] = { .mode = FS_REG_RO, .content = views_content_options,                          \
                                  .attr = views_ckpt_attr },                                                    \
+        [FS_CK_SUMMARY] = { .mode = FS_REG_RO, .content = views_content_summary, .attr = views_ckpt_attr },   \
         [FS_CK_TAR_DIR] = { .mode = FS_DIR_RO, .list = views_list_tar_dir, .lookup = views_lookup_tar,        \
                             .attr = views_tar_attr },                                                  \
         [FS_CK_TAR_FILE] = { .mode = FS_REG_RO, .attr = views_tar_attr, .open_reader = views_tar_open },      \
@@ -174,10 +248,26 @@ int views_find_blob(fs_ctx *ctx, const fs_node *n, const char *digest, struct st
         [FS_CK_PROC_PID] = { .mode = FS_DIR_RO, .list = views_list_proc_pid, .attr = views_ckpt_attr },       \
         [FS_CK_PROC_FILE] = { .mode = FS_REG_RO, .content = views_content_proc, .attr = views_ckpt_attr },    \
         [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET, .open_reader = views_proc_core_open,                      \
-                              .attr = views_proc_core_attr }
+                              .attr = views_proc_core_attr },                                                  \
+        [FS_CK_INSPECT_JSON] = { .mode = FS_REG_SECRET, .content = views_content_inspect,                      \
+                                 .attr = views_ckpt_attr },                                                    \
+        FS_PROC_MEM_KINDS
+#define FS_PROC_MEM_KINDS                                                                                      \
+        [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO, .content = views_content_proc_mem, .attr = views_ckpt_attr }, \
+        [FS_CK_PROC_SECRET] = { .mode = FS_REG_SECRET, .content = views_content_proc_mem,                     \
+                                .attr = views_ckpt_attr },                                                     \
+        [FS_CK_PROC_MEM] = { .mode = FS_REG_SECRET, .open_reader = views_proc_mem_open,                       \
+                             .attr = views_proc_mem_attr, .seek = views_proc_mem_seek },                       \
+        [FS_CK_PROC_VMAS] = { .mode = FS_DIR_SECRET, .list = views_list_proc_vmas, .attr = views_ckpt_attr },  \
+        [FS_CK_PROC_VMA] = { .mode = FS_REG_SECRET, .open_reader = views_proc_mem_open,                       \
+                             .attr = views_proc_mem_attr, .seek = views_proc_mem_seek }
 #else
 #define FS_DECODED_KINDS                                                                                       \
         [FS_CK_DECODED] = { .mode = FS_DIR_RO }, [FS_CK_DECODED_FILE] = { .mode = FS_REG_RO },                \
         [FS_CK_PROC] = { .mode = FS_DIR_RO }, [FS_CK_PROC_PID] = { .mode = FS_DIR_RO },                       \
-        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET }
+        [FS_CK_PROC_FILE] = { .mode = FS_REG_RO }, [FS_CK_PROC_CORE] = { .mode = FS_REG_SECRET },             \
+        [FS_CK_INSPECT_JSON] = { .mode = FS_REG_SECRET },                                                      \
+        [FS_CK_PROC_MEMTEXT] = { .mode = FS_REG_RO },                                                          \
+        [FS_CK_PROC_SECRET] = { .mode = FS_REG_SECRET }, [FS_CK_PROC_MEM] = { .mode = FS_REG_SECRET },         \
+        [FS_CK_PROC_VMAS] = { .mode = FS_DIR_SECRET }, [FS_CK_PROC_VMA] = { .mode = FS_REG_SECRET }
 #endif

@@ -16,6 +16,7 @@
 #include "rpc.h"
 
 typedef struct ckpt_registry ckpt_registry;
+struct restore_registry;
 struct store_db;
 struct store_blobs;
 struct store_catalog;
@@ -29,6 +30,7 @@ typedef struct fs_ctx {
         store_live *live;
         rpc_client *rpc;
         ckpt_registry *ckpt;
+        struct restore_registry *restore;   /* the `restore` files' last results */
         /* Checkpoint images: the sqlite cache, blob reader, catalog of
          * images, derived views. NULL when not set up. */
         struct store_db *db;
@@ -143,7 +145,8 @@ typedef struct fs_kind_ops {
         int (*mkdir)(fs_ctx *ctx, const fs_node *dir, const char *name, fs_dirents *out);
         int (*rmdir)(fs_ctx *ctx, const fs_node *dir, const char *name);
         /* Optional: adjusts the default attributes (mode, size, times,
-         * owner) of a node whose kind does not fix them. */
+         * owner; st_blocks for a sparse file, else they follow the size)
+         * of a node whose kind does not fix them. */
         int (*attr)(fs_ctx *ctx, const fs_node *n, struct stat *st);
         /* Optional, regular files too big to snapshot: a reader served by
          * offset (owned by the caller). *ret_digest: the digest of the
@@ -154,6 +157,10 @@ typedef struct fs_kind_ops {
         int (*readlink)(fs_ctx *ctx, const fs_node *n, char **ret);
         /* Optional: extended attributes. */
         int (*xattrs)(fs_ctx *ctx, const fs_node *n, fs_xattrs *out);
+        /* Optional, with open_reader: SEEK_DATA (hole false) or SEEK_HOLE
+         * from off < size on the reader it made; -ENXIO when no data
+         * follows. Without it lseek answers as for a file without holes. */
+        int (*seek)(const struct store_reader *rd, uint64_t off, bool hole, uint64_t *ret_off);
 } fs_kind_ops;
 
 /* The table, indexed by fs_kind (tree.c). */

@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "log.h"
 #include "path.h"
+#include "restore.h"
 #include "registry.h"
 #include "views.h"
 #include "passthrough.h"
@@ -205,7 +206,7 @@ static int open_store(ckptfs_daemon *d, const options *o) {
         fs_ctx *ctx = &d->ctx;
         int r;
         if ((r = store_live_new(ctx->rpc, o->ns, &ctx->live)) < 0 || (r = inode_table_new(&ctx->inodes)) < 0 ||
-            (r = ckpt_registry_new(&ctx->ckpt)) < 0)
+            (r = ckpt_registry_new(&ctx->ckpt)) < 0 || (r = restore_registry_new(&ctx->restore)) < 0)
                 return log_error_errno(r, "cannot set up");
         settings_from_env(d);
         (void) ckpt_registry_set_keep(ctx->ckpt, o->keep);
@@ -221,6 +222,7 @@ static int open_store(ckptfs_daemon *d, const options *o) {
         if (!o->content_root)
                 (void) store_blobs_discover_root(ctx->blobs);
         (void) ckpt_registry_set_content_root(ctx->ckpt, store_blobs_root(ctx->blobs));
+        (void) restore_registry_set_content_root(ctx->restore, store_blobs_root(ctx->blobs));
         if ((r = store_catalog_new(ctx->rpc, ctx->db, ctx->blobs, o->ns, &ctx->catalog)) < 0)
                 return log_error_errno(r, "cannot set up the catalog");
         if ((r = registry_reports_new(&ctx->reports)) < 0)
@@ -291,6 +293,7 @@ static void teardown(ckptfs_daemon *d) {
                 fuse_session_destroy(ctx->se);
         fs_passthrough_free(ctx->pt);
         ckpt_registry_free(ctx->ckpt);
+        restore_registry_free(ctx->restore);
         registry_reports_free(ctx->reports);
         free(d->registry_auth);
         inode_table_free(ctx->inodes);

@@ -28,6 +28,7 @@ typedef enum fs_kind {
          * (ns, image name, kind-specific key). */
         FS_NS_CKPTS,           /* <ns>/checkpoints/ */
         FS_BY_DIGEST,          /* <ns>/by-digest/: its entries are FS_CKPT dirs named by the index's hex */
+        FS_CTL_IMPORT,         /* <ns>/import: the control file importing an OCI layout */
         FS_CKPT_PREFIX,        /* <ns>/checkpoints/<a>/<b>/: key1 = "a/b" */
         FS_CKPT,               /* <ns>/checkpoints/<name...:tag>/: key1 = image name */
         FS_CK_BLOB,            /* a whole blob (index.json, layout blob, manifests entry): key2 = digest */
@@ -50,7 +51,15 @@ typedef enum fs_kind {
         FS_CK_PROC_PID,        /* proc/<pid>/: key2 = "<digest>/<pid>" */
         FS_CK_PROC_CORE,       /* proc/<pid>/core: key2 = "<digest>/<pid>/core" */
         FS_CK_PROC_FILE,       /* proc/{ps,sockets,mounts}[.json], <pid>/{comm,status,fds[.json]}: key2 "<digest>/<f>" */
+        FS_CK_PROC_MEMTEXT,    /* proc/<pid>/cmdline, maps: key2 = "<digest>/<pid>/<file>" */
+        FS_CK_PROC_SECRET,     /* proc/<pid>/environ (0400), key2 as above */
+        FS_CK_PROC_MEM,        /* proc/<pid>/mem (0400, sparse), key2 as above */
+        FS_CK_PROC_VMAS,       /* proc/<pid>/vmas/: key2 = "<digest>/<pid>/vmas" */
+        FS_CK_PROC_VMA,        /* proc/<pid>/vmas/<start>-<end> (0400): key2 = "<digest>/<pid>/vmas/<name>" */
         FS_CK_CRI_TAR,         /* cri.tar: the checkpoint as containerd's CRI plugin archives it */
+        FS_CK_SUMMARY,         /* summary of a checkpoint dir (keys as FS_CKPT) */
+        FS_CK_INSPECT_JSON,    /* inspect.json of a checkpoint dir with a CRIU dump: key2 = the CRIU tar's digest */
+        FS_CK_CTL_RESTORE,     /* restore in a checkpoint dir (both trees): keys (ns, image name) */
         FS_CTL_PUSH,           /* push in a checkpoint dir (fs/ctl-registry.c): keys (ns, image name) */
         FS_KIND_MAX,
 } fs_kind;

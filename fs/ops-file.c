@@ -3,6 +3,7 @@
 #include "ops-internal.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 
@@ -150,6 +151,31 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
         memcpy(copy, h->data + off, n);
         fuse_reply_buf(req, copy, n);
         free(copy);
+}
+
+/* SEEK_DATA/SEEK_HOLE (the kernel does the other whences itself): the
+ * kind's seek hook, else the answers for a file without holes. Never
+ * ENOSYS, which would turn lseek off for the whole mount. */
+void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, struct fuse_file_info *fi) {
+        GET_NODE(req, ino, n);
+        const fs_handle *h = (const fs_handle *) (uintptr_t) fi->fh;
+        uint64_t size = h->blob ? store_opened_blob_size(h->blob) : h->len, at;
+        if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
+        if (off < 0 || (uint64_t) off >= size) {
+                fuse_reply_err(req, ENXIO);
+                return;
+        }
+        at = whence == SEEK_DATA ? (uint64_t) off : size;
+        int r = 0;
+        if (h->blob && fs_kinds[n->kind].seek)
+                r = fs_kinds[n->kind].seek(store_opened_blob_reader(h->blob), (uint64_t) off, whence == SEEK_HOLE, &at);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_lseek(req, (off_t) at);
 }
 
 void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,

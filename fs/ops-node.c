@@ -80,7 +80,9 @@ int node_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
                 clock_gettime(CLOCK_REALTIME, &st->st_mtim);
         if (k->attr && (r = k->attr(ctx, n, st)) < 0)
                 return r;
-        st->st_blocks = (blkcnt_t) ((st->st_size + 511) / 512);   /* from the size a kind may set */
+        /* From the size a kind may set, unless it said the blocks (a sparse file). */
+        if (!st->st_blocks)
+                st->st_blocks = (blkcnt_t) ((st->st_size + 511) / 512);
         return 0;
 }
 

@@ -194,6 +194,7 @@ const struct fuse_lowlevel_ops fs_ops = {
         .releasedir = op_releasedir,
         .open = op_open,
         .read = op_read,
+        .lseek = op_lseek,
         .write = op_write,
         .release = op_release,
         .mkdir = op_mkdir,

@@ -19,6 +19,7 @@ static const char *const entry_names[FS_KIND_MAX] = {
         [FS_CONTAINER_CKPTS] = "checkpoints",
         [FS_NS_CKPTS] = "checkpoints",
         [FS_BY_DIGEST] = "by-digest",
+        [FS_CTL_IMPORT] = "import",
         [FS_CTL_PULL] = "pull",
 };
 
@@ -36,6 +37,7 @@ int fs_path_of(char *buf, size_t size, fs_kind kind, const char *ns, const char 
         case FS_CONTAINERS:
         case FS_NS_CKPTS:
         case FS_BY_DIGEST:
+        case FS_CTL_IMPORT:
         case FS_CTL_PULL:
                 return ns ? path_join(buf, size, ns, entry_names[kind], NULL) : -EINVAL;
         case FS_CONTAINER:
@@ -74,13 +76,20 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_CACHEDIR_TAG:
         case FS_CK_CONFIG_JSON:
         case FS_CK_OPTIONS_JSON:
+        case FS_CK_SUMMARY:
+        case FS_CK_INSPECT_JSON:
         case FS_CK_TAR_FILE:
         case FS_CK_TAR_SYMLINK:
         case FS_CK_TAR_SPECIAL:
         case FS_CK_DECODED_FILE:
         case FS_CK_PROC_FILE:
+        case FS_CK_PROC_MEMTEXT:
+        case FS_CK_PROC_SECRET:
+        case FS_CK_PROC_MEM:
+        case FS_CK_PROC_VMA:
         case FS_CK_PROC_CORE:
         case FS_CK_CRI_TAR:
+        case FS_CK_CTL_RESTORE:
         case FS_CTL_PUSH:
                 return true;
         default:

@@ -37,12 +37,12 @@ int views_criu_tar_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const
         return 0;
 }
 
-/* The kind of record image member m is; NULL (and 0) when it is none. */
-static int member_kind(fs_ctx *ctx, const char *ns, const store_desc *d, const struct tar_member *m,
-                       const struct criu_kind **ret_kind) {
+/* The kind of record image member `name` is; NULL (and 0) when it is none. */
+static int member_kind(fs_ctx *ctx, const char *ns, const store_desc *d, const struct tar_index *tar,
+                       const char *name, const struct criu_kind **ret_kind) {
         _cleanup_store_reader_ struct store_reader *r = NULL;
         _cleanup_criu_image_ struct criu_image *img = NULL;
-        int k = store_views_member_reader(ctx->views, ns, d, m, &r);
+        int k = views_criu_member(ctx, ns, d, tar, name, &r);
         if (k < 0)
                 return k;
         k = criu_image_open(r, &img);
@@ -65,6 +65,7 @@ typedef struct decoded_lister {
         fs_ctx *ctx;
         const fs_node *dir;
         store_desc desc;
+        const struct tar_index *tar;
         fs_dirents *out;
 } decoded_lister;
 
@@ -73,7 +74,7 @@ static int add_image(const char *name, const struct tar_member *m, void *userdat
         const struct criu_kind *kind;
         if (!m || m->type != TAR_TYPE_REG)
                 return 0;
-        int r = member_kind(l->ctx, NODE_NS(l->dir), &l->desc, m, &kind);
+        int r = member_kind(l->ctx, NODE_NS(l->dir), &l->desc, l->tar, name, &kind);
         if (r < 0 || !kind)
                 return r;
         _cleanup_free_ char *key = NULL, *file = json_name(name);
@@ -84,44 +85,43 @@ static int add_image(const char *name, const struct tar_member *m, void *userdat
 
 int views_list_decoded(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         decoded_lister l = { .ctx = ctx, .dir = dir, .out = out };
-        const struct tar_index *tar;
         const char *member;
-        int r = views_criu_tar_of(ctx, dir, &l.desc, &tar, &member, NULL);
+        int r = views_criu_tar_of(ctx, dir, &l.desc, &l.tar, &member, NULL);
         if (r < 0)
                 return r;
-        r = tar_index_foreach_child(tar, "", add_image, &l);
+        r = tar_index_foreach_child(l.tar, "", add_image, &l);
         store_desc_clear(&l.desc);
         return r;
 }
 
-/* The member of a decoded file and its image kind. */
-static int image_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const struct tar_member **ret_member,
-                    const struct criu_kind **ret_kind, int64_t *ret_created) {
-        const struct tar_index *tar;
+/* The tar, member name and image kind of a decoded file. */
+static int image_of(fs_ctx *ctx, const fs_node *n, store_desc *ret_desc, const struct tar_index **ret_tar,
+                    const char **ret_member, const struct criu_kind **ret_kind, int64_t *ret_created) {
         const char *member;
-        int r = views_criu_tar_of(ctx, n, ret_desc, &tar, &member, ret_created);
+        int r = views_criu_tar_of(ctx, n, ret_desc, ret_tar, &member, ret_created);
         if (r < 0)
                 return r;
-        const struct tar_member *m = member ? tar_index_find(tar, member) : NULL;
+        const struct tar_member *m = member ? tar_index_find(*ret_tar, member) : NULL;
         const struct criu_kind *kind = NULL;
-        r = !m || m->type != TAR_TYPE_REG ? -ENOENT : member_kind(ctx, NODE_NS(n), ret_desc, m, &kind);
+        r = !m || m->type != TAR_TYPE_REG ? -ENOENT : member_kind(ctx, NODE_NS(n), ret_desc, *ret_tar, member, &kind);
         if (r >= 0 && !kind)
                 r = -ENOENT;
         if (r < 0) {
                 store_desc_clear(ret_desc);
                 return r;
         }
-        *ret_member = m;
+        *ret_member = member;
         *ret_kind = kind;
         return 0;
 }
 
 int views_decoded_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         store_desc d;
-        const struct tar_member *m;
+        const struct tar_index *tar;
+        const char *member;
         const struct criu_kind *kind;
         int64_t created;
-        int r = image_of(ctx, n, &d, &m, &kind, &created);
+        int r = image_of(ctx, n, &d, &tar, &member, &kind, &created);
         if (r < 0)
                 return r;
         store_desc_clear(&d);
@@ -133,14 +133,15 @@ int views_decoded_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
 
 int views_content_decoded(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
         store_desc d;
-        const struct tar_member *m;
+        const struct tar_index *tar;
+        const char *member;
         const struct criu_kind *kind;
-        int r = image_of(ctx, n, &d, &m, &kind, NULL);
+        int r = image_of(ctx, n, &d, &tar, &member, &kind, NULL);
         if (r < 0)
                 return r;
         _cleanup_store_reader_ struct store_reader *reader = NULL;
         _cleanup_json_ json_t *j = NULL;
-        r = store_views_member_reader(ctx->views, NODE_NS(n), &d, m, &reader);
+        r = views_criu_member(ctx, NODE_NS(n), &d, tar, member, &reader);
         store_desc_clear(&d);
         if (r >= 0)
                 r = criu_image_json(reader, &j);

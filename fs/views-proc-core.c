@@ -14,21 +14,6 @@
 #include "criu-coredump.h"
 #include "views.h"
 
-typedef struct member_opener {
-        fs_ctx *ctx;
-        const char *ns;
-        const store_desc *desc;
-        const struct tar_index *tar;
-} member_opener;
-
-static int open_member(void *userdata, const char *name, struct store_reader **ret) {
-        const member_opener *o = userdata;
-        const struct tar_member *m = tar_index_find(o->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
-}
-
 /* The pid of a key rest "<pid>/core". */
 static int pid_of(const char *rest, uint32_t *ret) {
         char *end;
@@ -42,21 +27,16 @@ static int pid_of(const char *rest, uint32_t *ret) {
 }
 
 static int core_reader(fs_ctx *ctx, const fs_node *n, struct store_reader **ret) {
-        store_desc d;
-        const struct tar_index *tar;
-        const char *rest;
+        views_dump d;
         uint32_t pid;
-        int r = views_criu_tar_of(ctx, n, &d, &tar, &rest, NULL);
+        int r = views_dump_of(ctx, n, &d);
         if (r < 0)
                 return r;
-        r = pid_of(rest, &pid);
-        if (r >= 0) {
-                member_opener o = { .ctx = ctx, .ns = NODE_NS(n), .desc = &d, .tar = tar };
-                r = criu_coredump_open(open_member, &o, pid, ret);
-        }
-        store_desc_clear(&d);
-        /* Images that do not decode are a damaged checkpoint. */
-        return r == -EBADMSG || r == -EOPNOTSUPP ? -EIO : r;
+        r = pid_of(d.rest, &pid);
+        if (r >= 0)
+                r = criu_coredump_open(views_dump_open, &d, pid, ret);
+        views_dump_clear(&d);
+        return views_dump_errno(r);
 }
 
 int views_proc_core_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {

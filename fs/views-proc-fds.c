@@ -15,36 +15,15 @@
 #include "json.h"
 #include "views.h"
 
-typedef struct dump_opener {
-        fs_ctx *ctx;
-        const char *ns;
-        const store_desc *desc;
-        const struct tar_index *tar;
-} dump_opener;
-
-static int open_member(void *userdata, const char *name, struct store_reader **ret) {
-        const dump_opener *o = userdata;
-        const struct tar_member *m = tar_index_find(o->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
-}
-
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
-        char name[32];
-        snprintf(name, sizeof(name), "core-%u.img", pid);
-        return open_member(userdata, name, ret);
-}
-
-static int add_image(dump_opener *o, const char *name, struct criu_files *f) {
+static int add_image(views_dump *o, const char *name, struct criu_files *f) {
         _cleanup_store_reader_ struct store_reader *rd = NULL;
-        int r = open_member(o, name, &rd);
+        int r = views_dump_open(o, name, &rd);
         return r == -ENOENT ? 0 : r < 0 ? r : criu_files_add(f, rd);
 }
 
 /* files.img, or the separate images of older dumps; then memfd.img's
  * names of the memfds. */
-static int load_files(dump_opener *o, struct criu_files *ret) {
+static int load_files(views_dump *o, struct criu_files *ret) {
         static const char *const legacy[] = { "reg-files.img", "pipes.img", "unixsk.img", "inetsk.img" };
         struct criu_files f = { 0 };
         bool old = !tar_index_find(o->tar, "files.img");
@@ -67,22 +46,56 @@ static void clear_tasks(struct criu_task_fds *t, size_t n) {
         free(t);
 }
 
-static int sockets(dump_opener *o, const struct criu_procs *p, bool json, char **ret, size_t *ret_len) {
+/* The files of the dump and the fds of every process of p. */
+static int load_all(views_dump *o, const struct criu_procs *p, struct criu_files *ret_files,
+                    struct criu_task_fds **ret_tasks) {
         struct criu_files files = { 0 };
         struct criu_task_fds *t = calloc(p->n ? p->n : 1, sizeof(*t));
         size_t n = 0;
         int r = t ? load_files(o, &files) : -ENOMEM;
         for (; r >= 0 && n < p->n; n++)
-                r = criu_task_fds_load(p->v[n].pid, open_member, o, &t[n]);
-        if (r >= 0 && json) {
+                r = criu_task_fds_load(p->v[n].pid, views_dump_open, o, &t[n]);
+        if (r < 0) {
+                clear_tasks(t, n); /* a failed load left its entry zeroed */
+                criu_files_clear(&files);
+                return r;
+        }
+        *ret_files = files;
+        *ret_tasks = t;
+        return 0;
+}
+
+int views_proc_open_files(fs_ctx *ctx, const fs_node *n, const struct criu_procs *p, struct criu_files *ret_files,
+                          struct criu_task_fds **ret_tasks) {
+        views_dump d;
+        int r = views_dump_of(ctx, n, &d);
+        if (r < 0)
+                return r;
+        r = load_all(&d, p, ret_files, ret_tasks);
+        views_dump_clear(&d);
+        return views_dump_errno(r);
+}
+
+void views_proc_open_files_clear(struct criu_files *files, struct criu_task_fds *tasks, size_t n) {
+        clear_tasks(tasks, n);
+        criu_files_clear(files);
+}
+
+static int sockets(views_dump *o, const struct criu_procs *p, bool json, char **ret, size_t *ret_len) {
+        struct criu_files files;
+        struct criu_task_fds *t;
+        size_t n = p->n;
+        int r = load_all(o, p, &files, &t);
+        if (r < 0)
+                return r;
+        if (json) {
                 _cleanup_json_ json_t *j = NULL;
                 r = criu_sockets_json(t, n, &files, &j);
                 if (r >= 0)
                         r = json_dump_text(j, JSON_INDENT(4), ret, ret_len);
-        } else if (r >= 0)
+        } else
                 r = criu_sockets_text(t, n, &files, ret, ret_len);
-        clear_tasks(t, n); /* a failed load left its entry zeroed */
-        criu_files_clear(&files);
+        views_proc_open_files_clear(&files, t, n);
         return r;
 }
 
@@ -96,9 +109,9 @@ static int first_mountpoints(const char *name, const struct tar_member *m, void 
 
 /* The mountpoints image of the first process's mount namespace, or the
  * first in the tar when its ids name none. */
-static int mounts(dump_opener *o, const struct criu_procs *p, bool json, char **ret, size_t *ret_len) {
+static int mounts(views_dump *o, const struct criu_procs *p, bool json, char **ret, size_t *ret_len) {
         uint32_t mnt_ns = 0;
-        int r = p->n ? criu_task_mnt_ns(p->v[0].pid, open_member, o, &mnt_ns) : -ENOENT;
+        int r = p->n ? criu_task_mnt_ns(p->v[0].pid, views_dump_open, o, &mnt_ns) : -ENOENT;
         char name[48] = "";
         if (r >= 0)
                 snprintf(name, sizeof(name), "mountpoints-%u.img", mnt_ns);
@@ -106,7 +119,7 @@ static int mounts(dump_opener *o, const struct criu_procs *p, bool json, char **
                 r = 0;
         _cleanup_store_reader_ struct store_reader *rd = NULL;
         if (r >= 0)
-                r = open_member(o, name, &rd);
+                r = views_dump_open(o, name, &rd);
         struct criu_mounts m;
         if (r >= 0)
                 r = criu_mounts_load(rd, &m);
@@ -123,12 +136,12 @@ static int mounts(dump_opener *o, const struct criu_procs *p, bool json, char **
         return r;
 }
 
-static int fds(dump_opener *o, uint32_t pid, bool json, char **ret, size_t *ret_len) {
+static int fds(views_dump *o, uint32_t pid, bool json, char **ret, size_t *ret_len) {
         struct criu_files files = { 0 };
         struct criu_task_fds t;
         int r = load_files(o, &files);
         if (r >= 0)
-                r = criu_task_fds_load(pid, open_member, o, &t);
+                r = criu_task_fds_load(pid, views_dump_open, o, &t);
         if (r < 0) {
                 criu_files_clear(&files);
                 return r;
@@ -163,7 +176,7 @@ bool views_proc_fds_handles(const char *rest) {
                         !strcmp(rest, "mounts.json") || fds_pid(rest, &json));
 }
 
-static int render(dump_opener *o, const struct criu_procs *p, const char *rest, char **ret, size_t *ret_len) {
+static int render(views_dump *o, const struct criu_procs *p, const char *rest, char **ret, size_t *ret_len) {
         bool json = false;
         uint32_t pid = fds_pid(rest, &json);
         if (pid)
@@ -174,22 +187,15 @@ static int render(dump_opener *o, const struct criu_procs *p, const char *rest, 
 }
 
 int views_content_proc_fds(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
-        store_desc d;
-        const struct tar_index *tar;
-        const char *rest;
-        int r = views_criu_tar_of(ctx, n, &d, &tar, &rest, NULL);
+        views_dump d;
+        int r = views_dump_of(ctx, n, &d);
         if (r < 0)
                 return r;
-        dump_opener o = { .ctx = ctx, .ns = NODE_NS(n), .desc = &d, .tar = tar };
-        _cleanup_store_reader_ struct store_reader *pstree = NULL;
         struct criu_procs p = { 0 };
-        r = views_proc_fds_handles(rest) ? open_member(&o, "pstree.img", &pstree) : -ENOENT;
+        r = views_proc_fds_handles(d.rest) ? criu_procs_load(views_dump_open, &d, &p) : -ENOENT;
         if (r >= 0)
-                r = criu_procs_load(pstree, open_core, &o, &p);
-        if (r >= 0)
-                r = render(&o, &p, rest, ret, ret_len);
+                r = render(&d, &p, d.rest, ret, ret_len);
         criu_procs_clear(&p);
-        store_desc_clear(&d);
-        /* Images that do not decode are a damaged checkpoint. */
-        return r == -EBADMSG || r == -EOPNOTSUPP ? -EIO : r;
+        views_dump_clear(&d);
+        return views_dump_errno(r);
 }

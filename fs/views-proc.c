@@ -15,46 +15,22 @@
 #include "json.h"
 #include "views.h"
 
-typedef struct core_opener {
-        fs_ctx *ctx;
-        const char *ns;
-        const store_desc *desc;
-        const struct tar_index *tar;
-} core_opener;
-
-static int member_reader(const core_opener *o, const char *name, struct store_reader **ret) {
-        const struct tar_member *m = tar_index_find(o->tar, name);
-        if (!m || m->type != TAR_TYPE_REG)
-                return -ENOENT;
-        return store_views_member_reader(o->ctx->views, o->ns, o->desc, m, ret);
-}
-
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
-        char name[32];
-        snprintf(name, sizeof(name), "core-%u.img", pid);
-        return member_reader(userdata, name, ret);
-}
-
 /* The processes of n's dump and the rest of n's key. */
 static int procs_of(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret, const char **ret_rest) {
-        store_desc d;
-        const struct tar_index *tar;
-        const char *rest;
-        int r = views_criu_tar_of(ctx, n, &d, &tar, &rest, NULL);
+        views_dump d;
+        int r = views_dump_of(ctx, n, &d);
         if (r < 0)
                 return r;
-        core_opener o = { .ctx = ctx, .ns = NODE_NS(n), .desc = &d, .tar = tar };
-        _cleanup_store_reader_ struct store_reader *pstree = NULL;
-        r = member_reader(&o, "pstree.img", &pstree);
+        r = views_dump_errno(criu_procs_load(views_dump_open, &d, ret));
+        views_dump_clear(&d);
         if (r >= 0)
-                r = criu_procs_load(pstree, open_core, &o, ret);
-        store_desc_clear(&d);
-        /* Images that do not decode are a damaged checkpoint. */
-        if (r == -EBADMSG || r == -EOPNOTSUPP)
-                return -EIO;
-        if (r >= 0)
-                *ret_rest = rest;
+                *ret_rest = d.rest;   /* in n's key, not in d */
         return r;
+}
+
+int views_proc_procs(fs_ctx *ctx, const fs_node *n, struct criu_procs *ret) {
+        const char *rest;
+        return procs_of(ctx, n, ret, &rest);
 }
 
 static int add_file(fs_dirents *out, const fs_node *dir, const char *base, const char *name) {
@@ -65,18 +41,18 @@ static int add_file(fs_dirents *out, const fs_node *dir, const char *base, const
 }
 
 int views_list_proc(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        struct criu_procs p;
+        struct criu_procs p = { 0 };
         const char *rest;
         int r = procs_of(ctx, dir, &p, &rest);
-        if (r < 0)
+        /* Damaged process images: ps says EIO, the other files still read. */
+        if (r < 0 && r != -EIO)
                 return r;
         const char *digest = NODE_KEY3(dir);
-        r = add_file(out, dir, digest, "ps");
-        if (r >= 0)
-                r = add_file(out, dir, digest, "ps.json");
-        static const char *const fds_files[] = { "sockets", "sockets.json", "mounts", "mounts.json" };
-        for (size_t i = 0; r >= 0 && i < sizeof(fds_files) / sizeof(*fds_files); i++)
-                r = add_file(out, dir, digest, fds_files[i]);
+        r = 0;
+        static const char *const files[] = { "ps", "ps.json", "stats", "stats.json", "sockets", "sockets.json",
+                                             "mounts", "mounts.json" };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++)
+                r = add_file(out, dir, digest, files[i]);
         for (size_t i = 0; r >= 0 && i < p.n; i++) {
                 char pid[16];
                 _cleanup_free_ char *key = NULL;
@@ -123,6 +99,8 @@ int views_list_proc_pid(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
         if (r >= 0)
                 r = add_file(out, dir, NODE_KEY3(dir), "fds.json");
         criu_procs_clear(&p);
+        if (r >= 0)
+                r = views_list_proc_mem(ctx, dir, out);
         return r;
 }
 
@@ -155,6 +133,8 @@ static int render(const struct criu_procs *p, const char *rest, char **ret, size
 
 int views_content_proc(fs_ctx *ctx, const fs_node *n, char **ret, size_t *ret_len) {
         const char *key = NODE_KEY3(n), *slash = key ? strchr(key, '/') : NULL;
+        if (slash && views_proc_stats_file(slash + 1))
+                return views_proc_stats(ctx, n, slash + 1, ret, ret_len);
         if (slash && views_proc_fds_handles(slash + 1))
                 return views_content_proc_fds(ctx, n, ret, ret_len);
         struct criu_procs p;

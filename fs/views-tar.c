@@ -166,6 +166,14 @@ int views_tar_attr(fs_ctx *ctx, const fs_node *n, struct stat *st) {
         return views_shared_nlink(ctx, n, st);
 }
 
+int views_criu_member(fs_ctx *ctx, const char *ns, const struct store_desc *desc, const struct tar_index *tar,
+                      const char *path, struct store_reader **ret) {
+        const struct tar_member *m = tar_link_resolve(tar, tar_index_find(tar, path));
+        if (!m || (m->type != TAR_TYPE_REG && m->type != TAR_TYPE_HARDLINK))
+                return -ENOENT;
+        return store_views_member_reader(ctx->views, ns, desc, m, ret);
+}
+
 int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, char **ret_digest) {
         store_desc d;
         const struct tar_index *tar;
@@ -173,11 +181,7 @@ int views_tar_open(fs_ctx *ctx, const fs_node *n, struct store_reader **ret, cha
         int r = tar_of(ctx, n, &d, &tar, &path, NULL);
         if (r < 0)
                 return r;
-        const struct tar_member *m = tar_link_resolve(tar, tar_index_find(tar, path));
-        if (!m)
-                r = -ENOENT;
-        else
-                r = store_views_member_reader(ctx->views, NODE_NS(n), &d, m, ret);
+        r = views_criu_member(ctx, NODE_NS(n), &d, tar, path, ret);
         store_desc_clear(&d);
         return r;
 }

@@ -19,6 +19,8 @@ PKGS=(
   systemd man-db # tests/integration/test-service.sh: systemd-analyze verify, man -l
   libcurl4-openssl-dev docker-registry # rpc/registry; tests/integration/test-registry.sh
   gdb elfutils   # tests/integration/test-proc-core.sh: gdb -c, eu-readelf and eu-stack on proc/<pid>/core
+  restic         # tests/integration/test-import.sh: a restic backup/restore of layout/, imported
+  podman         # tests/integration/test-convert.sh: a Podman checkpoint export converted for containerd
   # CRIU build dependencies
   libnl-3-dev libnet1-dev libcap-dev libbsd-dev libaio-dev libgnutls28-dev
   libnftables-dev uuid-dev

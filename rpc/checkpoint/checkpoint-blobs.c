@@ -4,6 +4,7 @@
 #include "checkpoint-tar.h"
 #include "cleanup.h"
 #include "digest.h"
+#include "log.h"
 #include "vocab.h"
 
 #include <errno.h>
@@ -144,7 +145,11 @@ int run_upload_dump(ckpt_run *t) {
         size_t i = t->n_descs;
         int64_t size = 0;
         rpc_error err = { 0 };
-        int r = -EAGAIN;
+        /* The statistics are worth having, not worth failing for. */
+        int r = ckpt_dump_add_stats(&t->dirs);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "checkpoint of %s/%s: CRIU's stats-dump not put into the dump", t->ns, t->id);
+        r = -EAGAIN;
         if (ckpt_registry_upload_mode(t->reg) == CKPT_UPLOAD_DIFF) {
                 r = upload_by_diff(t, i, &size, &err);
                 if (r < 0)

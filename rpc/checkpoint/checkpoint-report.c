@@ -1,29 +1,12 @@
 /* The words the user reads: `cat checkpoint`, the status line, the log. */
 #include "checkpoint-report.h"
+#include "errname.h"
 #include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *ckpt_errno_name(int e) {
-        switch (e) {
-        case 0: return "ok";
-        case EINVAL: return "EINVAL";
-        case EBUSY: return "EBUSY";
-        case ENOENT: return "ENOENT";
-        case ESRCH: return "ESRCH";
-        case EEXIST: return "EEXIST";
-        case EIO: return "EIO";
-        case ETIMEDOUT: return "ETIMEDOUT";
-        case ENOTCONN: return "ENOTCONN";
-        case ENOMEM: return "ENOMEM";
-        case EOPNOTSUPP: return "EOPNOTSUPP";
-        case EDEADLK: return "EDEADLK";
-        default: return "error";
-        }
-}
 
 static void parts_text(unsigned parts, char out[64]) {
         snprintf(out, 64, "%s%s%s%s", parts & CKPT_PART_TASK ? " task" : "", parts & CKPT_PART_RW ? " rw" : "",
@@ -58,7 +41,7 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
                 }
                 fprintf(f, "parts:%s\n", parts);
         } else {
-                fprintf(f, "result: failed\nerror: %s (%s)\nstage: %s\nmessage: %s\n", ckpt_errno_name(-r),
+                fprintf(f, "result: failed\nerror: %s (%s)\nstage: %s\nmessage: %s\n", errno_name(-r),
                         strerror(-r), failed_stage(t), t->msg);
                 if (*t->criu) {
                         fprintf(f, "criu:");
@@ -110,7 +93,7 @@ void run_report(ckpt_run *t, int r, char **ret_report, char **ret_status) {
                 /* One line: the first line of the message, bounded. */
                 size_t n = strcspn(t->msg, "\n");
                 w = asprintf(&status, "last_checkpoint: failed (%s, %s): %.*s\n",
-                             t->failed_stage >= 0 ? ckpt_stage_names[t->failed_stage] : "?", ckpt_errno_name(-r),
+                             t->failed_stage >= 0 ? ckpt_stage_names[t->failed_stage] : "?", errno_name(-r),
                              (int) (n > 300 ? 300 : n), t->msg);
         }
         *ret_status = w < 0 ? NULL : status;
@@ -134,7 +117,7 @@ void run_log(const ckpt_run *t, int r) {
                 }
                 criu[k] = 0;
                 log_error("checkpoint of %s/%s failed in stage %s: %s: %s%s%s", t->ns, t->id, failed_stage(t),
-                          ckpt_errno_name(-r), t->msg, *criu ? "; CRIU: " : "", criu);
+                          errno_name(-r), t->msg, *criu ? "; CRIU: " : "", criu);
         }
         if (t->left_paused)
                 log_error("the task of %s/%s is left %s", t->ns, t->id, t->after);

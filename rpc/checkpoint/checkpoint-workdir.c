@@ -6,6 +6,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,41 @@ int ckpt_dirs_make(const char *root, const char *id, const char *work_path, ckpt
         }
         *ret = d;
         return 0;
+}
+
+/* Copies the small regular file `from` to the new file `to`. */
+static int copy_small(const char *from, const char *to) {
+        char buf[64 << 10];
+        _cleanup_close_ int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (in < 0)
+                return -errno;
+        _cleanup_close_ int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (out < 0)
+                return -errno;
+        int r = 0;
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+                if (n <= 0) {
+                        r = n < 0 ? -errno : 0;
+                        break;
+                }
+                if (write(out, buf, (size_t) n) != n) {
+                        r = -EIO;
+                        break;
+                }
+        }
+        if (r < 0)
+                (void) unlink(to);
+        return r;
+}
+
+int ckpt_dump_add_stats(const ckpt_dirs *d) {
+        if (!*d->work || !*d->dump)
+                return -ENOENT;
+        char from[PATH_MAX + 16], to[PATH_MAX + 16];
+        snprintf(from, sizeof(from), "%s/stats-dump", d->work);
+        snprintf(to, sizeof(to), "%s/stats-dump", d->dump);
+        return copy_small(from, to);
 }
 
 void ckpt_criu_errors(const char *work_dir, char *out, size_t n) {

@@ -40,6 +40,14 @@ typedef struct ckpt_dirs {
  * -errno of mkdtemp() or mkdir(); on failure nothing is left behind. */
 int ckpt_dirs_make(const char *root, const char *id, const char *work_path, ckpt_dirs *ret);
 
+/* CRIU writes its dump statistics (stats-dump) into its work dir, not
+ * among the images; kubelet's and CRI-O's archives carry them beside the
+ * images. Copies WORK/stats-dump to DUMP/stats-dump so that the CRIU tar
+ * has them. -ENOENT when CRIU wrote none (or there is no work dir of
+ * ours), -EEXIST when the dump has one already, else 0 or -errno (nothing
+ * half-written left). */
+int ckpt_dump_add_stats(const ckpt_dirs *d);
+
 /* The lines of CRIU's log (WORK/dump.log) that say what went wrong, their
  * location dropped, joined by '\n' into out (n bytes, "" if none); the
  * first errors are the telling ones, so later ones that do not fit are

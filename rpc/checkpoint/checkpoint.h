@@ -151,10 +151,6 @@ int ckpt_registry_note_error(ckpt_registry *reg, const char *ns, const char *id,
  * or one runs now. */
 int ckpt_registry_last_index(ckpt_registry *reg, const char *ns, const char *id, char ret_digest[DIGEST_MAX]);
 
-/* The name of an errno a checkpoint can fail with ("EBUSY"), "ok" for 0,
- * "error" for others: the words of the report. */
-const char *ckpt_errno_name(int e);
-
 /* rmdir checkpoints/<tag>: Images.Delete of `name` (containerd's garbage
  * collector then frees the blobs). -ENOENT if absent. */
 int ckpt_delete_image(rpc_client *c, const char *ns, const char *name, rpc_error *err);

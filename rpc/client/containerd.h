@@ -61,6 +61,12 @@ int rpc_containers_list(rpc_client *c, const rpc_opts *o, const char *const *fil
 int rpc_containers_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_container_get **ret,
                        rpc_error *err);
 
+/* Containers.Create of `container` (its id, image, runtime, spec,
+ * snapshotter and snapshot key as given); -EEXIST when the id is taken.
+ * Containers.Delete; -ENOENT when absent. */
+int rpc_containers_create(rpc_client *c, const rpc_opts *o, const rpc_container *container, rpc_error *err);
+int rpc_containers_delete(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
+
 /* Tasks.Get (the init process of container `id`); -ENOENT without a task. */
 int rpc_tasks_get(rpc_client *c, const rpc_opts *o, const char *id, rpc_task_get **ret, rpc_error *err);
 /* Tasks.Get: 1 when the task of `id` is paused or pausing (frozen), 0 when
@@ -91,6 +97,20 @@ int rpc_tasks_resume(rpc_client *c, const rpc_opts *o, const char *id, rpc_error
  * spec into the content store (under o->lease) and lists them. */
 int rpc_tasks_checkpoint(rpc_client *c, const rpc_opts *o, const char *id, const char *parent,
                          const Google__Protobuf__Any *options, rpc_task_checkpoint **ret, rpc_error *err);
+
+/* Tasks.Create of container `id`'s task on `rootfs` (may be NULL), from
+ * the CRIU dump `checkpoint` (a descriptor in the content store; NULL: a
+ * fresh task), with runtime `options` (NULL: none), without stdio (the
+ * shim gives the process /dev/null). *ret_pid (may be NULL): the init
+ * process. Tasks.Start: runs it (a restore from a dump happens here, in
+ * runc restore), *ret_pid its pid. Tasks.Kill of every process with
+ * `signal`; Tasks.Delete of a stopped (or created) task. */
+int rpc_tasks_create(rpc_client *c, const rpc_opts *o, const char *id, const rpc_mounts *rootfs,
+                     const Containerd__Types__Descriptor *checkpoint, const Google__Protobuf__Any *options,
+                     uint32_t *ret_pid, rpc_error *err);
+int rpc_tasks_start(rpc_client *c, const rpc_opts *o, const char *id, uint32_t *ret_pid, rpc_error *err);
+int rpc_tasks_kill(rpc_client *c, const rpc_opts *o, const char *id, uint32_t signal, rpc_error *err);
+int rpc_tasks_delete(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err);
 
 /* Images.Get; -ENOENT when there is no image of that name. */
 int rpc_images_get(rpc_client *c, const rpc_opts *o, const char *name, rpc_image **ret, rpc_error *err);
@@ -127,6 +147,11 @@ int rpc_snapshots_view(rpc_client *c, const rpc_opts *o, const char *snapshotter
                        const char *parent, rpc_mounts **ret, rpc_error *err);
 int rpc_snapshots_mounts(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
                          rpc_mounts **ret, rpc_error *err);
+/* Prepare -> an active snapshot `key` on `parent` (a committed snapshot,
+ * e.g. an image's chain id; NULL/"": empty) and its mounts (ret may be
+ * NULL); -EEXIST when the key exists, -ENOENT without the parent. */
+int rpc_snapshots_prepare(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
+                          const char *parent, rpc_mounts **ret, rpc_error *err);
 int rpc_snapshots_remove(rpc_client *c, const rpc_opts *o, const char *snapshotter, const char *key,
                          rpc_error *err);
 
@@ -136,6 +161,11 @@ int rpc_snapshots_remove(rpc_client *c, const rpc_opts *o, const char *snapshott
  * *ret is the layer's descriptor (labelled containerd.io/uncompressed). */
 int rpc_diff_diff(rpc_client *c, const rpc_opts *o, const rpc_mounts *left, const rpc_mounts *right,
                   const char *media_type, const char *ref, Containerd__Types__Descriptor **ret, rpc_error *err);
+
+/* Diff.Apply: unpacks layer `diff` (a descriptor in the content store)
+ * onto the mounts of an active snapshot. */
+int rpc_diff_apply(rpc_client *c, const rpc_opts *o, const Containerd__Types__Descriptor *diff,
+                   const rpc_mounts *mounts, rpc_error *err);
 
 /* Content.Info of a blob; -ENOENT when absent. */
 int rpc_content_info(rpc_client *c, const rpc_opts *o, const char *digest, rpc_blob_info **ret,

@@ -75,3 +75,53 @@ int rpc_tasks_metrics(rpc_client *c, const rpc_opts *o, const char *id, rpc_task
                          &containerd__services__tasks__v1__metrics_response__descriptor,
                          (ProtobufCMessage **) ret, err);
 }
+
+int rpc_tasks_create(rpc_client *c, const rpc_opts *o, const char *id, const rpc_mounts *rootfs,
+                     const Containerd__Types__Descriptor *checkpoint, const Google__Protobuf__Any *options,
+                     uint32_t *ret_pid, rpc_error *err) {
+        Containerd__Services__Tasks__V1__CreateTaskRequest req =
+                CONTAINERD__SERVICES__TASKS__V1__CREATE_TASK_REQUEST__INIT;
+        req.container_id = (char *) id;
+        if (rootfs) {
+                req.n_rootfs = rootfs->n_mounts;
+                req.rootfs = rootfs->mounts;
+        }
+        req.checkpoint = (Containerd__Types__Descriptor *) checkpoint;
+        req.options = (Google__Protobuf__Any *) options;
+        _cleanup_pb_msg_ Containerd__Services__Tasks__V1__CreateTaskResponse *resp = NULL;
+        int r = rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Create", &req.base,
+                          &containerd__services__tasks__v1__create_task_response__descriptor,
+                          (ProtobufCMessage **) &resp, err);
+        if (r >= 0 && ret_pid)
+                *ret_pid = resp->pid;
+        return r;
+}
+
+int rpc_tasks_start(rpc_client *c, const rpc_opts *o, const char *id, uint32_t *ret_pid, rpc_error *err) {
+        Containerd__Services__Tasks__V1__StartRequest req = CONTAINERD__SERVICES__TASKS__V1__START_REQUEST__INIT;
+        req.container_id = (char *) id;
+        _cleanup_pb_msg_ Containerd__Services__Tasks__V1__StartResponse *resp = NULL;
+        int r = rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Start", &req.base,
+                          &containerd__services__tasks__v1__start_response__descriptor, (ProtobufCMessage **) &resp,
+                          err);
+        if (r >= 0 && ret_pid)
+                *ret_pid = resp->pid;
+        return r;
+}
+
+int rpc_tasks_kill(rpc_client *c, const rpc_opts *o, const char *id, uint32_t signal, rpc_error *err) {
+        Containerd__Services__Tasks__V1__KillRequest req = CONTAINERD__SERVICES__TASKS__V1__KILL_REQUEST__INIT;
+        req.container_id = (char *) id;
+        req.signal = signal;
+        req.all = true;
+        return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Kill", &req.base,
+                         &google__protobuf__empty__descriptor, NULL, err);
+}
+
+int rpc_tasks_delete(rpc_client *c, const rpc_opts *o, const char *id, rpc_error *err) {
+        Containerd__Services__Tasks__V1__DeleteTaskRequest req =
+                CONTAINERD__SERVICES__TASKS__V1__DELETE_TASK_REQUEST__INIT;
+        req.container_id = (char *) id;
+        return rpc_unary(c, o, "/containerd.services.tasks.v1.Tasks/Delete", &req.base,
+                         &containerd__services__tasks__v1__delete_response__descriptor, NULL, err);
+}

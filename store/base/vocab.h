@@ -13,6 +13,9 @@
 #define MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* The blobs of a containerd checkpoint index. */
+/* The prefix of every media type containerd writes only in a checkpoint
+ * (the CRIU dump, the checkpoint config and options, the runtime options). */
+#define MT_CKPT_PREFIX "application/vnd.containerd.container."
 #define MT_CRIU "application/vnd.containerd.container.criu.checkpoint.criu.tar"
 #define MT_CKPT_CONFIG "application/vnd.containerd.container.checkpoint.config.v1+proto"
 #define MT_CKPT_OPTIONS "application/vnd.containerd.container.checkpoint.options.v1+proto"

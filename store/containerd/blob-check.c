@@ -62,6 +62,10 @@ uint64_t store_opened_blob_size(const store_opened_blob *o) {
         return o->rd->size;
 }
 
+const struct store_reader *store_opened_blob_reader(const store_opened_blob *o) {
+        return o->rd;
+}
+
 ssize_t store_opened_blob_read(store_opened_blob *o, void *buf, size_t len, uint64_t off) {
         ssize_t got = store_reader_pread(o->rd, buf, len, off);
         int r = got < 0 ? (int) got : 0;

@@ -36,6 +36,8 @@ int store_opened_blob_open(store_blobs *blobs, struct store_reader *rd, const ch
 store_opened_blob *store_opened_blob_close(store_opened_blob *o);
 
 uint64_t store_opened_blob_size(const store_opened_blob *o);
+/* The reader it serves (borrowed: lives as long as o). */
+const struct store_reader *store_opened_blob_reader(const store_opened_blob *o);
 
 /* Reads up to len bytes at off (clamped to the size) into buf, feeding the
  * verifier if one is attached. Returns the byte count or -errno (-EIO for

@@ -222,9 +222,12 @@ int store_catalog_reach(store_catalog *c, const char *ns, const store_desc *root
 
 /* ---- classification ------------------------------------------------------ */
 
-static bool has_criu(const store_descs *d) {
+/* A descriptor only a checkpoint has: the CRIU dump, or (an rw-only `ctr
+ * c checkpoint --rw` index: the runtime options and the rw layer) the
+ * other checkpoint media types. */
+static bool holds_checkpoint(const store_descs *d) {
         for (size_t i = 0; i < d->n; i++)
-                if (strcmp(d->v[i].mediatype, MT_CRIU) == 0)
+                if (strncmp(d->v[i].mediatype, MT_CKPT_PREFIX, strlen(MT_CKPT_PREFIX)) == 0)
                         return true;
         return false;
 }
@@ -278,7 +281,7 @@ int catalog_classify(store_catalog *c, const char *ns, const store_desc *target,
                 return r;
         /* catalog_children_db() says 0 for "never read": not a verdict to keep. */
         bool sure = !db_only || kids.n > 0;
-        r = has_criu(&kids);
+        r = holds_checkpoint(&kids);
         store_descs_clear(&kids);
         if (sure)
                 remember_known(c, target->digest, r);

@@ -2,8 +2,10 @@
  * cache and in memory.
  *
  * A checkpoint image is one labelled `containerd.io/checkpoint=true`, or
- * whose target is an OCI index holding a CRIU checkpoint descriptor (so
- * `ctr c checkpoint` images count too). For each, the catalog knows the
+ * whose target is an OCI index holding a descriptor of containerd's
+ * checkpoint media types (MT_CKPT_PREFIX: the CRIU dump, the checkpoint
+ * config, options, runtime options; so `ctr c checkpoint` images count
+ * too, rw-only ones included). For each, the catalog knows the
  * image record, the index's descriptors, and every blob the index reaches
  * (recursively through indexes and manifests, where present in the content
  * store). Everything keyed by digest is immutable; what the cache computed

@@ -198,7 +198,7 @@ static int fetch_namespaces(store_live *l, const char *ns, char ***ret) {
         int r = rpc_namespaces_list(l->client, NULL, &list, NULL);
         if (r < 0)
                 return r;
-        char **v = calloc(list->n_namespaces + 1, sizeof(*v));
+        char **v = calloc(list->n_namespaces + 2, sizeof(*v)); /* + only_ns, + NULL */
         size_t n = 0;
         for (size_t i = 0; v && i < list->n_namespaces; i++) {
                 const char *name = list->namespaces[i]->name;
@@ -207,6 +207,10 @@ static int fetch_namespaces(store_live *l, const char *ns, char ***ret) {
                 if (!(v[n++] = strdup(name)))
                         v = strv_free(v);
         }
+        /* The one namespace of a --namespace mount shows even before it
+         * exists (a fresh containerd): its import file makes it. */
+        if (v && l->only_ns && n == 0 && !(v[n++] = strdup(l->only_ns)))
+                v = strv_free(v);
         if (!v)
                 return -ENOMEM;
         *ret = v;

@@ -4,18 +4,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "rpc.h"
 
 /* RFC 3339 UTC with nanoseconds, as containerd prints times, into buf
  * (size >= 40); "invalid" for a time gmtime_r() cannot take. */
 void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size);
-
-/* Closes `f`, an open_memstream() over *buf and *len, and hands the text over:
- * *ret = *buf, *ret_len = *len. -ENOMEM (and *buf freed) when the stream
- * failed. open_memstream() sets its buffer and length only at fclose. */
-int render_finish_text(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len);
 
 /* For a call that said -ENOENT about container `id`'s task: -ESRCH if the
  * container exists (it has no task), else Containers.Get's -errno

@@ -12,6 +12,7 @@
 #include "cgroups_v2_stats_metrics.pb-c.h"
 #include "cleanup.h"
 #include "json.h"
+#include "memtext.h"
 #include "pbjson.h"
 #include "render-internal.h"
 
@@ -43,18 +44,17 @@ int render_pids_text(const rpc_task_pids *p, char **ret, size_t *ret_len) {
                         width = w;
         }
         width += PIDS_PADDING;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
+        FILE *f = t.f;
         fprintf(f, "%-*s%s\n", width, "PID", "INFO");
         for (size_t i = 0; i < p->n_processes; i++) {
                 fprintf(f, "%-*u", width, p->processes[i]->pid);
                 print_info(f, p->processes[i]->info);
                 fputc('\n', f);
         }
-        return render_finish_text(f, &buf, &len, ret, ret_len);
+        return memtext_finish(&t, ret, ret_len);
 }
 
 int render_pids(rpc_client *c, const char *ns, const char *id, char **ret, size_t *ret_len) {

@@ -10,6 +10,7 @@
 
 #include "containerd.h"
 #include "json.h"
+#include "memtext.h"
 #include "render-internal.h"
 
 /* Containerd__V1__Types__Status -> "running" */
@@ -42,16 +43,6 @@ void render_time(int64_t seconds, int32_t nanos, char *buf, size_t size) {
         snprintf(buf, size, "%s.%09dZ", date, nanos >= 0 && nanos < 1000000000 ? nanos : 0);
 }
 
-int render_finish_text(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len) {
-        if (fclose(f) != 0 || !*buf) {
-                free(*buf);
-                return -ENOMEM;
-        }
-        *ret = *buf;
-        *ret_len = *len;
-        return 0;
-}
-
 int render_no_task_errno(rpc_client *c, const char *ns, const char *id) {
         _cleanup_pb_msg_ rpc_container_get *ct = NULL;
         int r = rpc_containers_get(c, &(rpc_opts) { .ns = ns }, id, &ct, NULL);
@@ -59,11 +50,10 @@ int render_no_task_errno(rpc_client *c, const char *ns, const char *id) {
 }
 
 static int render_status_text(const rpc_process *p, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
+        FILE *f = t.f;
         if (!p) {
                 fputs("state: none\n", f);
         } else {
@@ -71,13 +61,13 @@ static int render_status_text(const rpc_process *p, char **ret, size_t *ret_len)
                 if (p->status == CONTAINERD__V1__TYPES__STATUS__STOPPED) {
                         fprintf(f, "exit_status: %u\n", p->exit_status);
                         if (p->exited_at) {
-                                char t[48];
-                                render_time(p->exited_at->seconds, p->exited_at->nanos, t, sizeof(t));
-                                fprintf(f, "exited_at: %s\n", t);
+                                char at[48];
+                                render_time(p->exited_at->seconds, p->exited_at->nanos, at, sizeof(at));
+                                fprintf(f, "exited_at: %s\n", at);
                         }
                 }
         }
-        return render_finish_text(f, &buf, &len, ret, ret_len);
+        return memtext_finish(&t, ret, ret_len);
 }
 
 int render_status(rpc_client *c, const char *ns, const char *id, char **ret, size_t *ret_len) {

@@ -9,7 +9,7 @@
 
 int store_db_delete_blob(struct store_db *db, const char *digest) {
         static const enum db_stmt derived[] = {
-                DB_TAR_MEMBERS_DELETE, DB_TAR_INDEX_DELETE, DB_GZ_DELETE, DB_GZ_WINDOWS_DELETE, DB_DESCS_DELETE,
+                DB_TAR_MEMBERS_DELETE, DB_TAR_INDEX_DELETE, DB_GZ_DELETE, DB_GZ_WINDOWS_DELETE, DB_DESCS_DELETE, DB_EXTRAS_DELETE,
         };
         int k;
         DB_LOCK_OR_RETURN(db);

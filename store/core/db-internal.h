@@ -54,6 +54,9 @@ enum db_stmt {
         DB_GZ_WINDOW_PUT,
         DB_GZ_WINDOW_GET,
         DB_GZ_WINDOWS_DELETE,
+        DB_EXTRA_PUT,
+        DB_EXTRA_GET,
+        DB_EXTRAS_DELETE,
         DB_UNREACHED,
         _DB_STMT_MAX,
 };

@@ -46,6 +46,9 @@ static const char *const sql[_DB_STMT_MAX] = {
         [DB_GZ_WINDOW_PUT] = "INSERT INTO gz_windows (blob_digest, point, window) VALUES (?,?,?)",
         [DB_GZ_WINDOW_GET] = "SELECT window FROM gz_windows WHERE blob_digest = ? AND point = ?",
         [DB_GZ_WINDOWS_DELETE] = "DELETE FROM gz_windows WHERE blob_digest = ?",
+        [DB_EXTRA_PUT] = "INSERT OR REPLACE INTO blob_extras (blob_digest, name, data) VALUES (?,?,?)",
+        [DB_EXTRA_GET] = "SELECT data FROM blob_extras WHERE blob_digest = ? AND name = ?",
+        [DB_EXTRAS_DELETE] = "DELETE FROM blob_extras WHERE blob_digest = ?",
         /* Reached: image targets, then the children recorded for what is
          * reached. Candidates: every digest some row is about. */
         [DB_UNREACHED] =
@@ -56,7 +59,8 @@ static const char *const sql[_DB_STMT_MAX] = {
                 "  SELECT digest FROM blobs"
                 "  UNION SELECT parent_digest FROM descriptors"
                 "  UNION SELECT blob_digest FROM tar_indexes"
-                "  UNION SELECT blob_digest FROM gz_indexes)"
+                "  UNION SELECT blob_digest FROM gz_indexes"
+                "  UNION SELECT blob_digest FROM blob_extras)"
                 " WHERE digest NOT IN (SELECT digest FROM reached) ORDER BY digest",
 };
 

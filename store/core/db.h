@@ -139,6 +139,17 @@ int store_db_put_tar_members(struct store_db *db, const char *blob_digest,
 int store_db_get_tar_members(struct store_db *db, const char *blob_digest,
                              struct tar_index **ret_index);
 
+/* ---- data derived from a blob by other libraries ------------------------ */
+
+/* Stores len bytes at data as `name` of blob_digest, replacing any (the
+ * bytes are opaque here; their owner checks them when it reads them). They
+ * go with the blob (store_db_delete_blob). */
+int store_db_put_extra(struct store_db *db, const char *blob_digest, const char *name, const void *data,
+                       size_t len);
+/* The bytes (malloc'ed) stored as `name` of blob_digest; -ENOENT if none. */
+int store_db_get_extra(struct store_db *db, const char *blob_digest, const char *name, void **ret_data,
+                       size_t *ret_len);
+
 /* ---- gzip indexes ------------------------------------------------------ */
 
 /* Stores idx as the gzip index of blob_digest, replacing any: its access

@@ -104,12 +104,25 @@ static const char migration_3[] =
         "  PRIMARY KEY (blob_digest, point)"
         ");";
 
+static const char migration_4[] =
+        /* v4: data other libraries derive from a blob, opaque here (store/criu's
+         * memory index of one process of a CRIU tar: "criu-mem/<pid>"), kept
+         * so that it is computed once per blob. A rowid table: values may be
+         * large. */
+        "CREATE TABLE blob_extras ("
+        "  blob_digest TEXT NOT NULL,"
+        "  name TEXT NOT NULL,"
+        "  data BLOB NOT NULL,"
+        "  PRIMARY KEY (blob_digest, name)"
+        ");";
+
 /* Index i holds the migration to version i + 1. Append only; never edit a
  * migration that has shipped. */
 static const char *const migrations[] = {
         migration_1,
         migration_2,
         migration_3,
+        migration_4,
 };
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_LATEST, "one migration per version");
 

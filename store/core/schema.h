@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_LATEST 3
+#define STORE_SCHEMA_LATEST 4
 #define STORE_APPLICATION_ID 0x636b7074 /* "ckpt" */
 
 /* Reads user_version. Returns 0 or -errno (-EBADMSG for a corrupt file). */

@@ -157,6 +157,8 @@ static int member_path(const struct ustar_header *h, const struct tar_pending *p
         k = tar_path_normalize(raw, &m->path);
         if (k < 0)
                 return k;
+        if (raw[0] == '/')
+                m->flags |= TAR_MEMBER_ABSOLUTE;
         if (!m->path[0] && type != TAR_TYPE_DIR)
                 return -EINVAL; /* "." must be the root directory */
         m->type = type;

@@ -55,6 +55,7 @@ enum tar_type {
 /* Flags (bit values are stored in the database). */
 #define TAR_MEMBER_WHITEOUT 0x1u /* basename ".wh.NAME": NAME was deleted in this layer */
 #define TAR_MEMBER_OPAQUE   0x2u /* basename ".wh..wh..opq": the directory is opaque */
+#define TAR_MEMBER_ABSOLUTE 0x4u /* the archive named it with a leading "/" (untrusted input refuses it) */
 
 struct tar_member {
         char *path;         /* normalised; "" is the archive root */

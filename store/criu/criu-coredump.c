@@ -66,37 +66,20 @@ static void clear(struct parts *p) {
 }
 
 struct opener {
-        criu_mem_open_fn open;
+        criu_open_fn open;
         void *ctx;
 };
-
-/* Opens "<prefix>-<n>.img". */
-static int open_named(const struct opener *o, const char *prefix, uint32_t n, struct store_reader **ret) {
-        char name[64];
-        snprintf(name, sizeof(name), "%s-%u.img", prefix, n);
-        return o->open(o->ctx, name, ret);
-}
-
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
-        return open_named(userdata, "core", pid, ret);
-}
 
 /* The first record of image "<prefix>-<n>.img", which must be a `desc`, handed to take. */
 static int first_record(const struct opener *o, const char *prefix, uint32_t n, const ProtobufCMessageDescriptor *desc,
                         int (*take)(const ProtobufCMessage *m, void *out), void *out) {
-        _cleanup_store_reader_ struct store_reader *r = NULL;
-        _cleanup_criu_image_ struct criu_image *img = NULL;
+        char name[64];
         struct criu_record rec;
-        int k = open_named(o, prefix, n, &r);
-        if (k >= 0)
-                k = criu_image_open(r, &img);
-        if (k >= 0)
-                k = criu_image_next(img, &rec);
-        if (k == 0)
-                return -EBADMSG;
+        snprintf(name, sizeof(name), "%s-%u.img", prefix, n);
+        int k = criu_image_first_of(o->open, o->ctx, name, desc, &rec);
         if (k < 0)
                 return k;
-        k = rec.msg->descriptor == desc ? take(rec.msg, out) : -EBADMSG;
+        k = take(rec.msg, out);
         criu_record_done(&rec);
         return k;
 }
@@ -238,12 +221,9 @@ static int build_segs(struct parts *p) {
 }
 
 static int load_proc(const struct opener *o, uint32_t pid, struct parts *p) {
-        _cleanup_store_reader_ struct store_reader *pstree = NULL;
-        int k = o->open(o->ctx, "pstree.img", &pstree);
-        if (k >= 0)
-                k = criu_procs_load(pstree, open_core, (void *) o, &p->procs);
+        int k = criu_procs_load(o->open, o->ctx, &p->procs);
         if (k < 0)
-                return k == -ENOENT ? -EBADMSG : k;
+                return k;
         p->proc = criu_procs_find(&p->procs, pid);
         return p->proc ? 0 : -ENOENT;
 }
@@ -293,7 +273,7 @@ static struct elfcore_input input_of(const struct parts *p) {
         };
 }
 
-int criu_coredump_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct store_reader **ret_reader) {
+int criu_coredump_open(criu_open_fn open, void *ctx, uint32_t pid, struct store_reader **ret_reader) {
         struct opener o = { open, ctx };
         struct parts p = { 0 };
         struct elfcore *core = NULL;

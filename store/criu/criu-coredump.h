@@ -27,4 +27,4 @@
 /* A reader of the core file of process pid (its size is exact); the
  * reader owns everything it needs and frees it, readers opened by `open`
  * included. */
-int criu_coredump_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct store_reader **ret_reader);
+int criu_coredump_open(criu_open_fn open, void *ctx, uint32_t pid, struct store_reader **ret_reader);

@@ -1,6 +1,7 @@
 /* The texts of proc/<pid>/fds and fds.json: names of fd types, socket
  * states and open flags, and one description per fd. */
 #include "criu-fds.h"
+#include "memtext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,7 +106,7 @@ static const char *inet_proto_name(const struct criu_file *f, char buf[static 16
         return p;
 }
 
-static void put_endpoint(FILE *o, const char *addr, uint32_t port) {
+void criu_put_endpoint(FILE *o, const char *addr, uint32_t port) {
         const char *a = *addr ? addr : "*";
         if (strchr(a, ':'))
                 fprintf(o, "[%s]:%" PRIu32, a, port);
@@ -130,10 +131,10 @@ static void describe(FILE *o, const struct criu_file *f, const struct criu_files
         }
         case FD_TYPES__INETSK:
                 fprintf(o, "%s ", inet_proto_name(f, b));
-                put_endpoint(o, f->src, f->src_port);
+                criu_put_endpoint(o, f->src, f->src_port);
                 if (f->dst_port) {
                         fputs(" -> ", o);
-                        put_endpoint(o, f->dst, f->dst_port);
+                        criu_put_endpoint(o, f->dst, f->dst_port);
                 }
                 fprintf(o, " %s", criu_sock_state_name(f->state));
                 return;
@@ -169,27 +170,15 @@ static const char *reg_path(const struct criu_files *files, uint32_t id) {
         return f && f->type == FD_TYPES__REG ? f->path : "?";
 }
 
-static int close_memstream(FILE *f, char **buf, size_t *len, char **ret, size_t *ret_len) {
-        if (fclose(f) != 0) {
-                free(*buf);
-                return -ENOMEM;
-        }
-        *ret = *buf;
-        *ret_len = *len;
-        return 0;
-}
-
 int criu_fds_text(const struct criu_task_fds *t, const struct criu_files *files, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *o = open_memstream(&buf, &len);
-        if (!o)
+        struct memtext t_;
+        if (memtext_open(&t_) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < t->n; i++)
-                put_fd_line(o, &t->v[i], files);
+                put_fd_line(t_.f, &t->v[i], files);
         if (t->has_fs)
-                fprintf(o, "cwd %s\nroot %s\n", reg_path(files, t->cwd_id), reg_path(files, t->root_id));
-        return close_memstream(o, &buf, &len, ret, ret_len);
+                fprintf(t_.f, "cwd %s\nroot %s\n", reg_path(files, t->cwd_id), reg_path(files, t->root_id));
+        return memtext_finish(&t_, ret, ret_len);
 }
 
 /* Sets key to a new value, which may be NULL (ENOMEM): -ENOMEM then. */

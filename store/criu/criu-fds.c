@@ -194,29 +194,7 @@ int criu_files_add(struct criu_files *f, struct store_reader *image) {
         }
 }
 
-/* The first record of the image called name, which must be of desc: 0 and
- * *ret_rec (release with criu_record_done()), or -errno. */
-static int first_record(const char *name, criu_dump_open_fn opener, void *ud, const ProtobufCMessageDescriptor *desc,
-                        struct criu_record *ret_rec) {
-        _cleanup_store_reader_ struct store_reader *r = NULL;
-        _cleanup_criu_image_ struct criu_image *img = NULL;
-        int k = opener(ud, name, &r);
-        if (k >= 0)
-                k = criu_image_open(r, &img);
-        if (k >= 0)
-                k = criu_image_next(img, ret_rec);
-        if (k == 0)
-                return -EBADMSG;
-        if (k < 0)
-                return k;
-        if (ret_rec->msg->descriptor != desc) {
-                criu_record_done(ret_rec);
-                return -EBADMSG;
-        }
-        return 0;
-}
-
-static int load_fdinfo(struct criu_task_fds *t, uint32_t files_id, criu_dump_open_fn opener, void *ud) {
+static int load_fdinfo(struct criu_task_fds *t, uint32_t files_id, criu_open_fn opener, void *ud) {
         char name[40];
         snprintf(name, sizeof(name), "fdinfo-%u.img", files_id);
         _cleanup_store_reader_ struct store_reader *r = NULL;
@@ -250,12 +228,12 @@ void criu_task_fds_clear(struct criu_task_fds *t) {
         *t = (struct criu_task_fds) { 0 };
 }
 
-int criu_task_fds_load(uint32_t pid, criu_dump_open_fn opener, void *userdata, struct criu_task_fds *ret) {
+int criu_task_fds_load(uint32_t pid, criu_open_fn opener, void *userdata, struct criu_task_fds *ret) {
         struct criu_task_fds t = { .pid = pid };
         struct criu_record rec;
         char name[40];
         snprintf(name, sizeof(name), "ids-%u.img", pid);
-        int k = first_record(name, opener, userdata, &task_kobj_ids_entry__descriptor, &rec);
+        int k = criu_image_first_of(opener, userdata, name, &task_kobj_ids_entry__descriptor, &rec);
         if (k == -ENOENT) { /* a zombie */
                 *ret = t;
                 return 0;
@@ -266,7 +244,7 @@ int criu_task_fds_load(uint32_t pid, criu_dump_open_fn opener, void *userdata, s
         criu_record_done(&rec);
         k = load_fdinfo(&t, files_id, opener, userdata);
         snprintf(name, sizeof(name), "fs-%u.img", pid);
-        if (k >= 0 && (k = first_record(name, opener, userdata, &fs_entry__descriptor, &rec)) >= 0) {
+        if (k >= 0 && (k = criu_image_first_of(opener, userdata, name, &fs_entry__descriptor, &rec)) >= 0) {
                 t.has_fs = true;
                 t.cwd_id = ((const FsEntry *) rec.msg)->cwd_id;
                 t.root_id = ((const FsEntry *) rec.msg)->root_id;
@@ -281,11 +259,11 @@ int criu_task_fds_load(uint32_t pid, criu_dump_open_fn opener, void *userdata, s
         return 0;
 }
 
-int criu_task_mnt_ns(uint32_t pid, criu_dump_open_fn opener, void *userdata, uint32_t *ret_mnt_ns_id) {
+int criu_task_mnt_ns(uint32_t pid, criu_open_fn opener, void *userdata, uint32_t *ret_mnt_ns_id) {
         struct criu_record rec;
         char name[40];
         snprintf(name, sizeof(name), "ids-%u.img", pid);
-        int k = first_record(name, opener, userdata, &task_kobj_ids_entry__descriptor, &rec);
+        int k = criu_image_first_of(opener, userdata, name, &task_kobj_ids_entry__descriptor, &rec);
         if (k < 0)
                 return k;
         const TaskKobjIdsEntry *e = (const TaskKobjIdsEntry *) rec.msg;

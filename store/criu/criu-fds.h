@@ -14,7 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "criu-open.h"
 #include "reader.h"
 
 /* One file_entry (or legacy entry): what an fd can point to. */
@@ -65,23 +67,21 @@ struct criu_task_fds {
         uint32_t cwd_id, root_id;
 };
 
-/* Opens the image called name (e.g. "ids-1.img") of the dump: a reader the
- * caller frees, or -errno (-ENOENT when there is none). */
-typedef int (*criu_dump_open_fn)(void *userdata, const char *name, struct store_reader **ret_reader);
-
 /* The fds of pid: ids-<pid>.img's files_id, fdinfo-<files_id>.img and
  * fs-<pid>.img. No ids image (a zombie) is an empty table, not an error. */
-int criu_task_fds_load(uint32_t pid, criu_dump_open_fn opener, void *userdata, struct criu_task_fds *ret);
+int criu_task_fds_load(uint32_t pid, criu_open_fn opener, void *userdata, struct criu_task_fds *ret);
 void criu_task_fds_clear(struct criu_task_fds *t);
 
 /* mnt_ns_id of ids-<pid>.img: -ENOENT when the image or the field is absent. */
-int criu_task_mnt_ns(uint32_t pid, criu_dump_open_fn opener, void *userdata, uint32_t *ret_mnt_ns_id);
+int criu_task_mnt_ns(uint32_t pid, criu_open_fn opener, void *userdata, uint32_t *ret_mnt_ns_id);
 
 /* criu-fds-render.c. The names of fd_types ("REG", "INETSK"; "TYPE<n>"
  * for unknown ones), socket states ("ESTABLISHED", "LISTEN"), open flags
  * ("O_RDWR|O_LARGEFILE"). */
 const char *criu_fd_type_name(uint32_t type, char buf[static 16]);
 const char *criu_sock_state_name(uint32_t state);
+/* "addr:port" ("[addr]:port" for IPv6, "*" for no address) onto o. */
+void criu_put_endpoint(FILE *o, const char *addr, uint32_t port);
 /* open flags as text; buf holds at least 160 bytes. */
 const char *criu_open_flags(uint32_t flags, char *buf, size_t size);
 

@@ -152,3 +152,28 @@ void criu_record_done(struct criu_record *rec) {
         pb_msg_free(rec->msg);
         rec->msg = NULL;
 }
+
+int criu_image_first(struct store_reader *r, const ProtobufCMessageDescriptor *desc, struct criu_record *ret_record) {
+        _cleanup_criu_image_ struct criu_image *img = NULL;
+        struct criu_record rec;
+        int k = criu_image_open(r, &img);
+        if (k >= 0)
+                k = criu_image_next(img, &rec);
+        if (k == 0)
+                return -EBADMSG;
+        if (k < 0)
+                return k;
+        if (rec.msg->descriptor != desc) {
+                criu_record_done(&rec);
+                return -EBADMSG;
+        }
+        *ret_record = rec;
+        return 0;
+}
+
+int criu_image_first_of(criu_open_fn open, void *userdata, const char *name, const ProtobufCMessageDescriptor *desc,
+                        struct criu_record *ret_record) {
+        _cleanup_store_reader_ struct store_reader *r = NULL;
+        int k = open(userdata, name, &r);
+        return k < 0 ? k : criu_image_first(r, desc, ret_record);
+}

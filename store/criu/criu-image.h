@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "criu-kinds.h"
+#include "criu-open.h"
 #include "reader.h"
 
 /* A record larger than this is taken as corruption (CRIU's largest records,
@@ -53,6 +54,14 @@ const struct criu_kind *criu_image_kind(const struct criu_image *img);
  * and messages, ghost files), or the reader's error. */
 int criu_image_next(struct criu_image *img, struct criu_record *ret_record);
 void criu_record_done(struct criu_record *rec);
+/* The first record of r's image, which must be a `desc` (images of one
+ * message, as core, mm, ids, stats): 0 and *ret_record (release it with
+ * criu_record_done(); it outlives the image), -EBADMSG when the image holds
+ * no record or another message, or the reader's error. criu_image_first_of
+ * opens image `name` of a dump first (-ENOENT passes through). */
+int criu_image_first(struct store_reader *r, const ProtobufCMessageDescriptor *desc, struct criu_record *ret_record);
+int criu_image_first_of(criu_open_fn open, void *userdata, const char *name, const ProtobufCMessageDescriptor *desc,
+                        struct criu_record *ret_record);
 
 /* The whole image as `crit decode --pretty` prints it:
  * {"magic": "PSTREE", "entries": [...]}, with crit's value formats

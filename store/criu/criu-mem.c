@@ -20,6 +20,7 @@ struct criu_mem {
         struct criu_mem_range *ranges;
         size_t n;
         uint64_t arg_start, arg_end, env_start, env_end;
+        uint32_t pages_id;
 };
 
 void criu_mem_free(struct criu_mem *m) {
@@ -29,46 +30,31 @@ void criu_mem_free(struct criu_mem *m) {
         free(m);
 }
 
-static int load_mm(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem *m) {
+static int load_mm(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem *m) {
         char name[64];
-        struct store_reader *r = NULL;
+        struct criu_record rec;
         snprintf(name, sizeof name, "mm-%u.img", pid);
-        int rc = open(ctx, name, &r);
+        int rc = criu_image_first_of(open, ctx, name, &mm_entry__descriptor, &rec);
         if (rc < 0)
                 return rc;
-        struct criu_image *img = NULL;
-        rc = criu_image_open(r, &img);
-        if (rc == 0) {
-                struct criu_record rec;
-                rc = criu_image_next(img, &rec);
-                if (rc == 1 && rec.msg->descriptor != &mm_entry__descriptor) {
-                        criu_record_done(&rec);
-                        rc = -EBADMSG;
-                }
-                if (rc == 1) {
-                        const MmEntry *mm = (const MmEntry *)rec.msg;
-                        m->arg_start = mm->mm_arg_start, m->arg_end = mm->mm_arg_end;
-                        m->env_start = mm->mm_env_start, m->env_end = mm->mm_env_end;
-                        criu_record_done(&rec);
-                        rc = 0;
-                } else if (rc == 0)
-                        rc = -EBADMSG;
-                criu_image_free(img);
-        }
-        store_reader_free(r);
-        return rc;
+        const MmEntry *mm = (const MmEntry *)rec.msg;
+        m->arg_start = mm->mm_arg_start, m->arg_end = mm->mm_arg_end;
+        m->env_start = mm->mm_env_start, m->env_end = mm->mm_env_end;
+        criu_record_done(&rec);
+        return 0;
 }
 
 /* Appends one entry's range when present; *off is the running offset. */
-static int add_entry(struct criu_mem *m, size_t *cap, const PagemapEntry *e, uint64_t *off) {
+static int add_entry(struct criu_mem *m, size_t *cap, const PagemapEntry *e, uint64_t *off, uint64_t *last_end) {
         uint64_t np = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
-        uint32_t flags = e->has_flags ? e->flags : PE_PRESENT;
-        if (e->has_in_parent && e->in_parent)
-                flags = PE_PARENT;
+        /* Without flags (older CRIU), in_parent says where the page is. */
+        uint32_t flags = e->has_flags ? e->flags : (e->has_in_parent && e->in_parent) ? PE_PARENT : PE_PRESENT;
         if (np == 0 || np > MAX_PAGES || e->vaddr % PAGE || e->vaddr + np * PAGE < e->vaddr)
                 return -EBADMSG;
-        if (m->n && e->vaddr < m->ranges[m->n - 1].vaddr + m->ranges[m->n - 1].nr_pages * PAGE)
+        if (e->vaddr < *last_end)
                 return -EBADMSG; /* unsorted or overlapping */
+        *last_end = e->vaddr + np * PAGE;
+        /* PE_LAZY alone (lazy pages) and PE_PARENT have no data here. */
         if (!(flags & PE_PRESENT))
                 return 0;
         if (m->n == *cap) {
@@ -95,12 +81,12 @@ static int load_pagemap(struct criu_image *img, struct criu_mem *m, uint32_t *re
         uint32_t id = ((const PagemapHead *)rec.msg)->pages_id;
         criu_record_done(&rec);
         size_t cap = 0;
-        uint64_t off = 0;
+        uint64_t off = 0, last_end = 0;
         while ((rc = criu_image_next(img, &rec)) == 1) {
                 if (rec.msg->descriptor != &pagemap_entry__descriptor)
                         rc = -EBADMSG;
                 else
-                        rc = add_entry(m, &cap, (const PagemapEntry *)rec.msg, &off);
+                        rc = add_entry(m, &cap, (const PagemapEntry *)rec.msg, &off, &last_end);
                 criu_record_done(&rec);
                 if (rc < 0)
                         return rc;
@@ -111,7 +97,7 @@ static int load_pagemap(struct criu_image *img, struct criu_mem *m, uint32_t *re
         return 0;
 }
 
-int criu_mem_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem) {
+int criu_mem_open(criu_open_fn open, void *ctx, uint32_t pid, struct criu_mem **ret_mem) {
         struct criu_mem *m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
@@ -131,6 +117,7 @@ int criu_mem_open(criu_mem_open_fn open, void *ctx, uint32_t pid, struct criu_me
                 }
                 store_reader_free(r);
         }
+        m->pages_id = pages_id;
         snprintf(name, sizeof name, "pages-%u.img", pages_id);
         if (rc == 0)
                 rc = open(ctx, name, &m->pages);
@@ -169,8 +156,36 @@ int criu_mem_next_data(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_s
         return 0;
 }
 
+uint64_t criu_mem_data_bytes(const struct criu_mem *m, uint64_t start, uint64_t end) {
+        uint64_t sum = 0;
+        for (size_t i = find(m, start); i < m->n && m->ranges[i].vaddr < end; i++) {
+                uint64_t s = m->ranges[i].vaddr, e = s + m->ranges[i].nr_pages * PAGE;
+                sum += (e < end ? e : end) - (s > start ? s : start);
+        }
+        return sum;
+}
+
+bool criu_mem_has_data(const struct criu_mem *m, uint64_t start, uint64_t end) {
+        size_t i = find(m, start);
+        return i < m->n && m->ranges[i].vaddr < end;
+}
+
+int criu_mem_next_hole(const struct criu_mem *m, uint64_t vaddr, uint64_t *ret_hole) {
+        size_t i = find(m, vaddr);
+        uint64_t a = vaddr;
+        /* Touching ranges are one data run. */
+        while (i < m->n && m->ranges[i].vaddr <= a) {
+                a = m->ranges[i].vaddr + m->ranges[i].nr_pages * PAGE;
+                i++;
+        }
+        *ret_hole = a;
+        return 0;
+}
+
 int criu_mem_read(struct criu_mem *m, uint64_t vaddr, void *buf, size_t len, size_t *ret_n) {
         uint8_t *out = buf;
+        if (len > UINT64_MAX - vaddr)
+                len = (size_t)(UINT64_MAX - vaddr); /* the address space ends */
         size_t done = 0;
         size_t i = find(m, vaddr);
         while (done < len) {
@@ -222,4 +237,79 @@ int criu_mem_cmdline(struct criu_mem *m, char **ret_buf, size_t *ret_len) {
 
 int criu_mem_environ(struct criu_mem *m, char **ret_buf, size_t *ret_len) {
         return read_span(m, m->env_start, m->env_end, ret_buf, ret_len);
+}
+
+/* The stored index: a header of INDEX_WORDS u64 (magic, pages_id, the
+ * arg/env bounds, the count), then three u64 per range, host order (the
+ * cache is this machine's). */
+#define INDEX_MAGIC 0x314d454d55495243ull /* "CRIUMEM1" */
+#define INDEX_WORDS 7
+
+int criu_mem_index_bytes(const struct criu_mem *m, void **ret, size_t *ret_len) {
+        size_t len = (INDEX_WORDS + 3 * m->n) * sizeof(uint64_t);
+        uint64_t *w = malloc(len);
+        if (!w)
+                return -ENOMEM;
+        uint64_t head[INDEX_WORDS] = { INDEX_MAGIC, m->pages_id, m->arg_start, m->arg_end,
+                                       m->env_start, m->env_end, m->n };
+        memcpy(w, head, sizeof head);
+        for (size_t i = 0; i < m->n; i++) {
+                w[INDEX_WORDS + 3 * i] = m->ranges[i].vaddr;
+                w[INDEX_WORDS + 3 * i + 1] = m->ranges[i].nr_pages;
+                w[INDEX_WORDS + 3 * i + 2] = m->ranges[i].pages_off;
+        }
+        *ret = w;
+        *ret_len = len;
+        return 0;
+}
+
+/* The ranges of a stored index, checked as load_pagemap checks entries. */
+static int index_ranges(const uint64_t *w, size_t n, struct criu_mem *m) {
+        m->ranges = malloc((n ? n : 1) * sizeof *m->ranges);
+        if (!m->ranges)
+                return -ENOMEM;
+        uint64_t off = 0, last_end = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct criu_mem_range r = { w[3 * i], w[3 * i + 1], w[3 * i + 2] };
+                if (!r.nr_pages || r.nr_pages > MAX_PAGES || r.vaddr % PAGE || r.vaddr + r.nr_pages * PAGE < r.vaddr ||
+                    r.vaddr < last_end || r.pages_off != off)
+                        return -EBADMSG;
+                last_end = r.vaddr + r.nr_pages * PAGE;
+                off += r.nr_pages * PAGE;
+                m->ranges[m->n++] = r;
+        }
+        return 0;
+}
+
+int criu_mem_open_index(const void *data, size_t len, criu_open_fn open, void *ctx, struct criu_mem **ret_mem) {
+        uint64_t head[INDEX_WORDS];
+        if (len < sizeof head)
+                return -EBADMSG;
+        memcpy(head, data, sizeof head);
+        size_t n = (size_t)head[6];
+        if (head[0] != INDEX_MAGIC || head[1] > UINT32_MAX || head[6] > (len / sizeof(uint64_t)) ||
+            len != (INDEX_WORDS + 3 * n) * sizeof(uint64_t))
+                return -EBADMSG;
+        struct criu_mem *m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->pages_id = (uint32_t)head[1];
+        m->arg_start = head[2], m->arg_end = head[3], m->env_start = head[4], m->env_end = head[5];
+        uint64_t *w = malloc(len);
+        int rc = w ? 0 : -ENOMEM;
+        if (rc == 0) {
+                memcpy(w, data, len); /* aligned copy */
+                rc = index_ranges(w + INDEX_WORDS, n, m);
+                free(w);
+        }
+        char name[32];
+        snprintf(name, sizeof name, "pages-%u.img", m->pages_id);
+        if (rc == 0)
+                rc = open(ctx, name, &m->pages);
+        if (rc < 0) {
+                criu_mem_free(m);
+                return rc;
+        }
+        *ret_mem = m;
+        return 0;
 }

@@ -1,5 +1,6 @@
 /* proc/mounts and mounts.json: the mount tree of mountpoints-<id>.img. */
 #include "criu-fds.h"
+#include "memtext.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -100,26 +101,18 @@ int criu_mounts_load(struct store_reader *image, struct criu_mounts *ret) {
 }
 
 int criu_mounts_text(const struct criu_mounts *m, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *o = open_memstream(&buf, &len);
-        if (!o)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
-        fputs("MNT_ID PARENT MOUNTPOINT ROOT FSTYPE FLAGS SOURCE OPTIONS\n", o);
+        fputs("MNT_ID PARENT MOUNTPOINT ROOT FSTYPE FLAGS SOURCE OPTIONS\n", t.f);
         for (size_t i = 0; i < m->n; i++) {
                 const struct criu_mount *c = &m->v[i];
                 char f[96];
-                fprintf(o, "%" PRIu32 " %" PRIu32 " %s %s %s %s %s %s\n", c->mnt_id, c->parent_mnt_id, c->mountpoint,
-                        c->root, c->fstype, criu_mount_flags(c->flags, f, sizeof(f)), *c->source ? c->source : "-",
-                        *c->options ? c->options : "-");
+                fprintf(t.f, "%" PRIu32 " %" PRIu32 " %s %s %s %s %s %s\n", c->mnt_id, c->parent_mnt_id,
+                        c->mountpoint, c->root, c->fstype, criu_mount_flags(c->flags, f, sizeof(f)),
+                        *c->source ? c->source : "-", *c->options ? c->options : "-");
         }
-        if (fclose(o) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return memtext_finish(&t, ret, ret_len);
 }
 
 static json_t *mount_json(const struct criu_mount *c) {

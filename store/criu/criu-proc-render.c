@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cleanup.h"
+#include "memtext.h"
 
 /* Depth of proc i below the first ancestor not in the dump; bounded by the
  * number of processes, so a cycle in a damaged pstree cannot loop. */
@@ -20,11 +21,10 @@ static size_t depth_of(const struct criu_procs *p, const struct criu_proc *c) {
 }
 
 int criu_procs_ps_text(const struct criu_procs *p, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
+        FILE *f = t.f;
         fprintf(f, "%7s %7s %7s %7s %-7s %7s %s\n", "PID", "PPID", "PGID", "SID", "STATE", "THREADS", "COMMAND");
         for (size_t i = 0; i < p->n; i++) {
                 const struct criu_proc *c = &p->v[i];
@@ -35,13 +35,7 @@ int criu_procs_ps_text(const struct criu_procs *p, char **ret, size_t *ret_len) 
                         fputs("    ", f);
                 fprintf(f, "%s%s\n", d ? " \\_ " : "", c->comm);
         }
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return memtext_finish(&t, ret, ret_len);
 }
 
 static json_t *proc_json(const struct criu_proc *c) {
@@ -54,7 +48,10 @@ static json_t *proc_json(const struct criu_proc *c) {
         json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:o?, s:s}", "pid", (json_int_t) c->pid, "ppid",
                               (json_int_t) c->ppid, "pgid", (json_int_t) c->pgid, "sid", (json_int_t) c->sid,
                               "state", criu_proc_state_name(c->state), "threads", tids, "comm", c->comm);
-        if (o && c->state == CRIU_TASK_DEAD && json_object_set_new(o, "exit_code", json_integer(c->exit_code)) < 0) {
+        /* The core holds the wait status (exit(7) is 0x700), as waitpid() gives it. */
+        uint32_t sig = c->exit_code & 0x7f, status = (c->exit_code >> 8) & 0xff;
+        if (o && c->state == CRIU_TASK_DEAD &&
+            json_object_set_new(o, sig ? "exit_signal" : "exit_code", json_integer(sig ? sig : status)) < 0) {
                 json_decref(o);
                 return NULL;
         }
@@ -75,11 +72,10 @@ int criu_procs_ps_json(const struct criu_procs *p, json_t **ret_json) {
 }
 
 int criu_proc_status(const struct criu_proc *c, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
+        FILE *f = t.f;
         fprintf(f, "Name:\t%s\nState:\t%c (%s)\nTgid:\t%" PRIu32 "\nPid:\t%" PRIu32 "\nPPid:\t%" PRIu32 "\n", c->comm,
                 criu_proc_state_char(c->state), criu_proc_state_name(c->state), c->pid, c->pid, c->ppid);
         if (c->has_creds)
@@ -87,11 +83,5 @@ int criu_proc_status(const struct criu_proc *c, char **ret, size_t *ret_len) {
                            "\t%" PRIu32 "\t%" PRIu32 "\n",
                         c->uid[0], c->uid[1], c->uid[2], c->uid[3], c->gid[0], c->gid[1], c->gid[2], c->gid[3]);
         fprintf(f, "Threads:\t%zu\nSigBlk:\t%016" PRIx64 "\n", c->n_tids, c->sigblk);
-        if (fclose(f) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return memtext_finish(&t, ret, ret_len);
 }

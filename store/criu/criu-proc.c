@@ -100,6 +100,12 @@ static void take_core(struct criu_proc *c, const CoreEntry *e) {
                 c->exit_code = e->tc->exit_code;
                 c->sigblk = e->tc->blk_sigset;
         }
+        /* A zombie's pstree entry lists no real thread (0 in the test's
+         * image, junk in CRIU 4.2.1's): its pid is its one thread. */
+        if (c->state == CRIU_TASK_DEAD) {
+                c->tids[0] = c->pid;
+                c->n_tids = 1;
+        }
         const CredsEntry *cr = e->thread_core ? e->thread_core->creds : NULL;
         if (cr) {
                 c->has_creds = true;
@@ -108,23 +114,14 @@ static void take_core(struct criu_proc *c, const CoreEntry *e) {
         }
 }
 
-static int load_core(struct criu_proc *c, criu_core_open_fn open_core, void *userdata) {
-        _cleanup_store_reader_ struct store_reader *r = NULL;
-        _cleanup_criu_image_ struct criu_image *img = NULL;
+static int load_core(struct criu_proc *c, criu_open_fn open, void *userdata) {
         struct criu_record rec;
-        int k = open_core(userdata, c->pid, &r);
-        if (k >= 0)
-                k = criu_image_open(r, &img);
-        if (k >= 0)
-                k = criu_image_next(img, &rec);
-        if (k == 0)
-                return -EBADMSG;
+        char name[32];
+        snprintf(name, sizeof(name), "core-%u.img", c->pid);
+        int k = criu_image_first_of(open, userdata, name, &core_entry__descriptor, &rec);
         if (k < 0)
                 return k;
-        if (rec.msg->descriptor != &core_entry__descriptor)
-                k = -EBADMSG;
-        else
-                take_core(c, (const CoreEntry *) rec.msg);
+        take_core(c, (const CoreEntry *) rec.msg);
         const char *comm = k >= 0 && ((const CoreEntry *) rec.msg)->tc ? ((const CoreEntry *) rec.msg)->tc->comm : "";
         if (k >= 0 && !(c->comm = strdup(comm ? comm : "")))
                 k = -ENOMEM;
@@ -132,12 +129,16 @@ static int load_core(struct criu_proc *c, criu_core_open_fn open_core, void *use
         return k;
 }
 
-int criu_procs_load(struct store_reader *pstree, criu_core_open_fn open_core, void *userdata,
-                    struct criu_procs *ret_procs) {
+int criu_procs_load(criu_open_fn open, void *userdata, struct criu_procs *ret_procs) {
         struct criu_procs p = { 0 };
-        int k = load_pstree(pstree, &p);
+        _cleanup_store_reader_ struct store_reader *pstree = NULL;
+        int k = open(userdata, "pstree.img", &pstree);
+        if (k == -ENOENT)
+                k = -EBADMSG;
+        if (k >= 0)
+                k = load_pstree(pstree, &p);
         for (size_t i = 0; k >= 0 && i < p.n; i++)
-                k = load_core(&p.v[i], open_core, userdata);
+                k = load_core(&p.v[i], open, userdata);
         if (k < 0) {
                 criu_procs_clear(&p);
                 return k;

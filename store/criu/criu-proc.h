@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "criu-open.h"
 #include "reader.h"
 
 /* CRIU's task_state values (criu/include/pstree.h's TASK_*). */
@@ -22,7 +23,7 @@ struct criu_proc {
         size_t n_tids;
         char *comm;
         uint32_t state;      /* CRIU_TASK_*; 0 when the core has no tc */
-        uint32_t exit_code;
+        uint32_t exit_code;  /* a zombie's wait status (exit(7): 0x700) */
         uint64_t sigblk;
         bool has_creds;      /* the main thread's thread_core.creds */
         uint32_t uid[4];     /* uid euid suid fsuid */
@@ -34,14 +35,10 @@ struct criu_procs {
         size_t n;
 };
 
-/* Opens core-<pid>.img of the dump: a reader the caller frees, or -errno
- * (-ENOENT when there is none). */
-typedef int (*criu_core_open_fn)(void *userdata, uint32_t pid, struct store_reader **ret_reader);
-
-/* The processes of pstree (in its order, parents before children), each
- * with its core through open_core. */
-int criu_procs_load(struct store_reader *pstree, criu_core_open_fn open_core, void *userdata,
-                    struct criu_procs *ret_procs);
+/* The processes of the dump's pstree.img (in its order, parents before
+ * children), each with its core-<pid>.img. No pstree.img: -EBADMSG (a
+ * damaged dump). */
+int criu_procs_load(criu_open_fn open, void *userdata, struct criu_procs *ret_procs);
 void criu_procs_clear(struct criu_procs *p);
 const struct criu_proc *criu_procs_find(const struct criu_procs *p, uint32_t pid);
 
@@ -55,7 +52,8 @@ char criu_proc_state_char(uint32_t state);
  * COMMAND indented as `ps --forest` does. */
 int criu_procs_ps_text(const struct criu_procs *p, char **ret, size_t *ret_len);
 /* ps.json: [{"pid", "ppid", "pgid", "sid", "state", "threads": [tids],
- * "comm", "exit_code" (zombies only)}]. */
+ * "comm"}], and for zombies "exit_code" (the status it exited with, 7 for
+ * exit(7)) or "exit_signal" (the signal that ended it). */
 int criu_procs_ps_json(const struct criu_procs *p, json_t **ret_json);
 /* /proc/<pid>/status-like: Name, State, Tgid, Pid, PPid, Uid, Gid (when
  * the core has creds), Threads, SigBlk. */

@@ -2,6 +2,7 @@
  * each with the process and fd that hold its other end when the dump has
  * it (a unix peer by inode; a TCP/UDP peer by the swapped addresses). */
 #include "criu-fds.h"
+#include "memtext.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,11 +51,6 @@ static int find_peer(const sock_set *s, const struct criu_file *f, uint32_t *ret
         return 0;
 }
 
-static void put_endpoint(FILE *o, const char *addr, uint32_t port) {
-        const char *a = *addr ? addr : "*";
-        fprintf(o, strchr(a, ':') ? " [%s]:%" PRIu32 : " %s:%" PRIu32, a, port);
-}
-
 static void put_line(FILE *o, const sock_set *s, uint32_t pid, uint32_t fd, const struct criu_file *f) {
         static const char *const types[] = { [1] = "stream", [2] = "dgram", [3] = "raw", [5] = "seqpacket" };
         const char *t = f->sotype < 6 && types[f->sotype] ? types[f->sotype] : "unknown";
@@ -68,11 +64,13 @@ static void put_line(FILE *o, const sock_set *s, uint32_t pid, uint32_t fd, cons
                 else
                         fputs(" -", o);
         } else {
-                put_endpoint(o, f->src, f->src_port);
+                fputc(' ', o);
+                criu_put_endpoint(o, f->src, f->src_port);
+                fputc(' ', o);
                 if (f->dst_port)
-                        put_endpoint(o, f->dst, f->dst_port);
+                        criu_put_endpoint(o, f->dst, f->dst_port);
                 else
-                        fputs(" -", o);
+                        fputc('-', o);
         }
         uint32_t ppid, pfd;
         if (find_peer(s, f, &ppid, &pfd))
@@ -84,25 +82,17 @@ static void put_line(FILE *o, const sock_set *s, uint32_t pid, uint32_t fd, cons
 int criu_sockets_text(const struct criu_task_fds *tasks, size_t n_tasks, const struct criu_files *files, char **ret,
                       size_t *ret_len) {
         sock_set s = { .tasks = tasks, .n_tasks = n_tasks, .files = files };
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *o = open_memstream(&buf, &len);
-        if (!o)
+        struct memtext t;
+        if (memtext_open(&t) < 0)
                 return -ENOMEM;
-        fputs("PID FD FAMILY TYPE STATE INO LOCAL REMOTE PEER\n", o);
+        fputs("PID FD FAMILY TYPE STATE INO LOCAL REMOTE PEER\n", t.f);
         for (size_t i = 0; i < n_tasks; i++)
                 for (size_t k = 0; k < tasks[i].n; k++) {
                         const struct criu_file *f = socket_of(&tasks[i].v[k], files);
                         if (f)
-                                put_line(o, &s, tasks[i].pid, tasks[i].v[k].fd, f);
+                                put_line(t.f, &s, tasks[i].pid, tasks[i].v[k].fd, f);
                 }
-        if (fclose(o) != 0) {
-                free(buf);
-                return -ENOMEM;
-        }
-        *ret = buf;
-        *ret_len = len;
-        return 0;
+        return memtext_finish(&t, ret, ret_len);
 }
 
 static json_t *socket_json(const sock_set *s, uint32_t pid, uint32_t fd, const struct criu_file *f) {

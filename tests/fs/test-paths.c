@@ -37,6 +37,7 @@ static void test_paths(void **state) {
                     "default/checkpoints/containerd.io/checkpoint");
         assert_path(FS_CKPT, "default", "a/b:c", NULL, "default/checkpoints/a/b:c");
         assert_path(FS_BY_DIGEST, "default", NULL, NULL, "default/by-digest");
+        assert_path(FS_CTL_IMPORT, "default", NULL, NULL, "default/import");
 }
 
 /* Below by-digest/<hex>/ the files take the canonical name's path, the

@@ -83,12 +83,6 @@ static int open_member(void *userdata, const char *name, struct store_reader **r
         return -ENOENT;
 }
 
-static int open_core(void *userdata, uint32_t pid, struct store_reader **ret) {
-        char name[32];
-        snprintf(name, sizeof(name), "core-%u.img", pid);
-        return open_member(userdata, name, ret);
-}
-
 static void memory(struct dump *d, uint32_t pid) {
         struct criu_mem *m = NULL;
         if (criu_mem_open(open_member, d, pid, &m) < 0)
@@ -132,13 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct dump d;
         parse(data, size, &d);
-        struct store_reader *pstree = NULL;
-        if (open_member(&d, "pstree.img", &pstree) < 0)
-                return 0;
         struct criu_procs procs;
-        int r = criu_procs_load(pstree, open_core, &d, &procs);
-        store_reader_free(pstree);
-        if (r < 0)
+        if (criu_procs_load(open_member, &d, &procs) < 0)
                 return 0;
         char *s = NULL;
         size_t len;

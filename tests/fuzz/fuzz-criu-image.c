@@ -1,7 +1,11 @@
 /* libFuzzer target of the CRIU image decoder: the input as a CRIU image in a
  * memory store_reader, through criu_image_json() and the record iterator.
  * Corrupt data must give an error, never a crash or a sanitizer report
- * (criu-image.h); the same for the fds/sockets/mounts views (criu-fds.h).
+ * (criu-image.h); the same for the fds/sockets/mounts views (criu-fds.h)
+ * and for the memory, stats, check and proc views (criu-mem.h,
+ * criu-vma.h, criu-stats.h, criu-check.h, criu-proc.h, criu-inspect.h: the
+ * input as every member of a dump). tests/fuzz/fuzz-criu-dump.c feeds a
+ * whole dump.
  * Built and run by tests/fuzz/run-fuzz.sh. */
 #include <errno.h>
 #include <stdint.h>
@@ -9,8 +13,14 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "criu-check.h"
 #include "criu-fds.h"
 #include "criu-image.h"
+#include "criu-inspect.h"
+#include "criu-mem.h"
+#include "criu-proc.h"
+#include "criu-stats.h"
+#include "criu-vma.h"
 #include "reader.h"
 
 struct mem {
@@ -74,6 +84,73 @@ static void fds_views(struct store_reader *r) {
         criu_mounts_clear(&mounts);
 }
 
+/* Every member of the dump is the input (mm-1.img, pagemap-1.img,
+ * pages-N.img, files.img): criu-mem.h and criu-vma.h over it. */
+static int open_input(void *ctx, const char *name, struct store_reader **ret) {
+        (void)name;
+        return store_reader_new(mem_pread, NULL, ctx, ((struct mem *)ctx)->size, ret);
+}
+
+static void mem_use(struct criu_mem *m) {
+        char buf[64], *s = NULL;
+        size_t n, len;
+        uint64_t a, b;
+        if (criu_mem_next_data(m, 0, &a, &b) == 0) {
+                (void)criu_mem_read(m, a, buf, sizeof(buf), &n);
+                (void)criu_mem_read(m, b - 8, buf, sizeof(buf), &n);
+                (void)criu_mem_next_hole(m, a, &b);
+        }
+        if (criu_mem_cmdline(m, &s, &len) == 0)
+                free(s);
+        if (criu_mem_environ(m, &s, &len) == 0)
+                free(s);
+}
+
+static void mem_views(struct mem *in) {
+        struct criu_mem *m = NULL;
+        struct criu_vmas v;
+        char *s = NULL;
+        size_t len;
+        if (criu_mem_open(open_input, in, 1, &m) == 0) {
+                mem_use(m);
+                criu_mem_free(m);
+        }
+        if (criu_mem_open_index(in->data, in->size, open_input, in, &m) == 0) {
+                mem_use(m);
+                criu_mem_free(m);
+        }
+        if (criu_vmas_load(open_input, in, 1, &v) < 0)
+                return;
+        if (criu_vmas_maps_text(&v, &s, &len) == 0)
+                free(s);
+        criu_vmas_clear(&v);
+}
+
+/* The input as the pstree and every core of the tree (open_input). */
+static void proc_views(struct store_reader *r, struct mem *m) {
+        struct criu_dump_stats st;
+        struct criu_procs p;
+        char *s = NULL;
+        size_t len;
+        json_t *j = NULL;
+
+        (void)criu_image_check(r);
+        if (criu_stats_load(r, &st) == 0 && criu_stats_text(&st, &s, &len) == 0)
+                free(s);
+        if (criu_procs_load(open_input, m, &p) < 0)
+                return;
+        if (criu_procs_ps_text(&p, &s, &len) == 0)
+                free(s);
+        if (criu_procs_ps_json(&p, &j) == 0)
+                json_decref(j);
+        for (size_t i = 0; i < p.n; i++)
+                if (criu_proc_status(&p.v[i], &s, &len) == 0)
+                        free(s);
+        if (criu_inspect_process_tree(&p, open_input, m, &j) == 0)
+                json_decref(j);
+        criu_procs_clear(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct mem m = { data, size };
@@ -86,6 +163,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 json_decref(j);
         iterate(r);
         fds_views(r);
+        mem_views(&m);
+        proc_views(r, &m);
         store_reader_free(r);
         return 0;
 }

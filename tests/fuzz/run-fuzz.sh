@@ -79,6 +79,7 @@ else
   echo "no crit at $crit: no dump seeds"
 fi
 cd "$work"
+# libFuzzer exits 77 on a finding by default: meson would call that a skip
 half=$(((secs + 1) / 2))
-"$work/fuzz-criu-image" -max_total_time="$half" -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art/image-" "$work/corpus"
-"$work/fuzz-criu-dump" -max_total_time="$half" -rss_limit_mb=1024 -max_len=131072 -print_final_stats=1 -artifact_prefix="$art/dump-" "$work/dump-corpus"
+"$work/fuzz-criu-image" -error_exitcode=1 -max_total_time="$half" -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art/image-" "$work/corpus"
+"$work/fuzz-criu-dump" -error_exitcode=1 -max_total_time="$half" -rss_limit_mb=1024 -max_len=131072 -print_final_stats=1 -artifact_prefix="$art/dump-" "$work/dump-corpus"

@@ -160,6 +160,13 @@ is "$(tenv_cat "$id" /rw-marker)" "rw-of-$id" "the rw-layer file is back"
 
 msg=$(write_err "$mnt/$ns/pull" "$reg/ck/test:v1 name=$pname")
 like "$msg" "File exists" "pull onto an existing name: EEXIST"
+if [ -e "$mnt/$ns/import" ]; then
+  echo "pull $reg/ck/test:v1 name=via/import:v1" > "$mnt/$ns/import"
+  ok $? "echo 'pull REGISTRY/REPO:TAG name=REF' > <ns>/import"
+  is "$(image_digest via/import:v1)" "$idx" "the image pulled through import has the index digest"
+else
+  for _ in 1 2; do skip "no <ns>/import in this build"; done
+fi
 msg=$(write_err "$mnt/$ns/pull" "$reg/ck/nothing:here name=x/none:v1")
 like "$msg" "No such file|Input/output" "pull of an absent tag fails ($msg)"
 

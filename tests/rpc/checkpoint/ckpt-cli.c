@@ -21,6 +21,7 @@
  *       while it holds the tasks stopped under ptrace, and freezes it again
  *       before it lets go, so the task never runs in between.
  */
+#include "errname.h"
 #include "checkpoint.h"
 #include "checkpoint-request.h"
 
@@ -163,7 +164,7 @@ int main(int argc, char **argv) {
                 ckpt_request *req = NULL;
                 int r = ckpt_request_parse(line, strlen(line), id, &req, &msg);
                 if (r < 0)
-                        printf("%s: %s\n", ckpt_errno_name(-r), msg ? msg : "?");
+                        printf("%s: %s\n", errno_name(-r), msg ? msg : "?");
                 else
                         printf("parts=%u explicit=%d name=%s\n", req->parts, req->parts_explicit,
                                req->name ? req->name : "(none)");
@@ -195,7 +196,7 @@ int main(int argc, char **argv) {
                 run_job(&j);
                 print_report(reg, ns, j.id);
                 if (j.r < 0) {
-                        fprintf(stderr, "error: %s\n", ckpt_errno_name(-j.r));
+                        fprintf(stderr, "error: %s\n", errno_name(-j.r));
                         status = 1;
                 } else
                         printf("created: %s\n", j.name ? j.name : "(no image)");
@@ -215,7 +216,7 @@ int main(int argc, char **argv) {
                 }
                 for (int k = 0; k < n; k++) {
                         pthread_join(th[k], NULL);
-                        printf("%s %s %s\n", jobs[k].id, ckpt_errno_name(-jobs[k].r), jobs[k].name ? jobs[k].name : "");
+                        printf("%s %s %s\n", jobs[k].id, errno_name(-jobs[k].r), jobs[k].name ? jobs[k].name : "");
                         if (jobs[k].r < 0) {
                                 print_report(reg, ns, jobs[k].id);
                                 status = 1;
@@ -243,7 +244,7 @@ int main(int argc, char **argv) {
                 }
                 run_job(&b);
                 pthread_join(ta, NULL);
-                printf("first %s\nsecond %s\n", ckpt_errno_name(-a.r), ckpt_errno_name(-b.r));
+                printf("first %s\nsecond %s\n", errno_name(-a.r), errno_name(-b.r));
                 free(a.name);
                 free(a.msg);
                 free(b.name);
@@ -252,7 +253,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(cmd, "delete") == 0) {
                 rpc_error err = { 0 };
                 int r = ckpt_delete_image(c, ns, argv[i], &err);
-                printf("%s%s%s\n", ckpt_errno_name(-r), r < 0 ? ": " : "", r < 0 ? err.message : "");
+                printf("%s%s%s\n", errno_name(-r), r < 0 ? ": " : "", r < 0 ? err.message : "");
                 status = r < 0;
         } else {
                 fprintf(stderr, "ckpt-cli: unknown command %s\n", cmd);

@@ -668,6 +668,23 @@ static void test_workdir_dirs(void **state) {
         assert_string_equal(criu, "Connected TCP socket\nDumping FAILED.");
         ckpt_criu_errors(d.dump, criu, sizeof(criu));   /* no log */
         assert_string_equal(criu, "");
+
+        /* CRIU's stats-dump goes from the work dir into the dump, once */
+        assert_int_equal(ckpt_dump_add_stats(&d), -ENOENT);
+        snprintf(log, sizeof(log), "%s/stats-dump", d.work);
+        f = fopen(log, "w");
+        assert_non_null(f);
+        fputs("STATS\x01\x02", f);
+        fclose(f);
+        assert_int_equal(ckpt_dump_add_stats(&d), 0);
+        snprintf(log, sizeof(log), "%s/stats-dump", d.dump);
+        f = fopen(log, "r");
+        assert_non_null(f);
+        char got[16] = { 0 };
+        assert_int_equal(fread(got, 1, sizeof(got), f), 7);
+        fclose(f);
+        assert_string_equal(got, "STATS\x01\x02");
+        assert_int_equal(ckpt_dump_add_stats(&d), -EEXIST);
         assert_int_equal(ckpt_rm_rf(d.top), 0);
         assert_false(is_dir(d.top));
 

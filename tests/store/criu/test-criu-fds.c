@@ -25,40 +25,12 @@
 #include "criu_sk_inet.pb-c.h"
 #include "criu_sk_unix.pb-c.h"
 #include "helpers.h"
+#include "image-builder.h"
 #include "json.h"
 #include "pbmsg.h"
 
-struct img {
-        const char *name;
-        uint8_t buf[4096];
-        size_t len;
-};
-
-static void put(struct img *i, const void *p, size_t n) {
-        assert_true(i->len + n <= sizeof(i->buf));
-        memcpy(i->buf + i->len, p, n);
-        i->len += n;
-}
-
-static void put_record(struct img *i, const ProtobufCMessage *m) {
-        uint8_t *b = NULL;
-        size_t n = 0;
-        assert_int_equal(pb_msg_pack(m, &b, &n), 0);
-        uint32_t len = (uint32_t) n;
-        put(i, &len, sizeof(len));
-        put(i, b, n);
-        free(b);
-}
-
-static void start(struct img *i, const char *name, uint32_t magic) {
-        uint32_t m[2] = { IMG_COMMON_MAGIC, magic };
-        i->name = name;
-        i->len = 0;
-        put(i, m, sizeof(m));
-}
-
 /* The dump: a few images by name. */
-static struct img dump[6];
+static struct th_img dump[6];
 static size_t n_dump;
 
 static int open_image(void *userdata, const char *name, struct store_reader **ret) {
@@ -72,23 +44,23 @@ static int open_image(void *userdata, const char *name, struct store_reader **re
 static FownEntry fown = FOWN_ENTRY__INIT;
 static SkOptsEntry opts = SK_OPTS_ENTRY__INIT;
 
-static void add_reg(struct img *i, uint32_t id, const char *name, uint64_t pos, uint32_t flags) {
+static void add_reg(struct th_img *i, uint32_t id, const char *name, uint64_t pos, uint32_t flags) {
         RegFileEntry r = REG_FILE_ENTRY__INIT;
         FileEntry f = FILE_ENTRY__INIT;
         r.id = id, r.name = (char *) name, r.pos = pos, r.flags = flags, r.fown = &fown;
         f.type = FD_TYPES__REG, f.id = id, f.reg = &r;
-        put_record(i, &f.base);
+        th_put_record(i, &f.base);
 }
 
-static void add_pipe(struct img *i, uint32_t id, uint32_t pipe_id, uint32_t flags) {
+static void add_pipe(struct th_img *i, uint32_t id, uint32_t pipe_id, uint32_t flags) {
         PipeEntry p = PIPE_ENTRY__INIT;
         FileEntry f = FILE_ENTRY__INIT;
         p.id = id, p.pipe_id = pipe_id, p.flags = flags, p.fown = &fown;
         f.type = FD_TYPES__PIPE, f.id = id, f.pipe = &p;
-        put_record(i, &f.base);
+        th_put_record(i, &f.base);
 }
 
-static void add_inet(struct img *i, uint32_t id, uint32_t state, uint32_t sport, uint32_t dport) {
+static void add_inet(struct th_img *i, uint32_t id, uint32_t state, uint32_t sport, uint32_t dport) {
         uint32_t lo = 0x0100007f; /* 127.0.0.1 in memory order */
         InetSkEntry s = INET_SK_ENTRY__INIT;
         FileEntry f = FILE_ENTRY__INIT;
@@ -96,22 +68,22 @@ static void add_inet(struct img *i, uint32_t id, uint32_t state, uint32_t sport,
         s.src_port = sport, s.dst_port = dport, s.n_src_addr = 1, s.src_addr = &lo;
         s.n_dst_addr = 1, s.dst_addr = &lo, s.fown = &fown, s.opts = &opts;
         f.type = FD_TYPES__INETSK, f.id = id, f.isk = &s;
-        put_record(i, &f.base);
+        th_put_record(i, &f.base);
 }
 
-static void add_unix(struct img *i, uint32_t id, uint32_t ino, uint32_t peer, const char *name, size_t name_len) {
+static void add_unix(struct th_img *i, uint32_t id, uint32_t ino, uint32_t peer, const char *name, size_t name_len) {
         UnixSkEntry u = UNIX_SK_ENTRY__INIT;
         FileEntry f = FILE_ENTRY__INIT;
         u.id = id, u.ino = ino, u.type = 1, u.state = 1, u.peer = peer, u.fown = &fown, u.opts = &opts;
         u.name.data = (uint8_t *) name, u.name.len = name_len;
         f.type = FD_TYPES__UNIXSK, f.id = id, f.usk = &u;
-        put_record(i, &f.base);
+        th_put_record(i, &f.base);
 }
 
-static void add_fd(struct img *i, uint32_t fd, uint32_t id, uint32_t type, uint32_t flags) {
+static void add_fd(struct th_img *i, uint32_t fd, uint32_t id, uint32_t type, uint32_t flags) {
         FdinfoEntry e = FDINFO_ENTRY__INIT;
         e.fd = fd, e.id = id, e.type = type, e.flags = flags;
-        put_record(i, &e.base);
+        th_put_record(i, &e.base);
 }
 
 /* pid 5: fd 3 a file at 8, fds 4/5 a pipe, 6/7 a unix pair, 8 a listener,
@@ -119,8 +91,8 @@ static void add_fd(struct img *i, uint32_t fd, uint32_t id, uint32_t type, uint3
 static void make_dump(void) {
         TaskKobjIdsEntry ids = TASK_KOBJ_IDS_ENTRY__INIT;
         FsEntry fs = FS_ENTRY__INIT;
-        struct img *f = &dump[0];
-        start(f, "files.img", FILES_MAGIC);
+        struct th_img *f = &dump[0];
+        th_start_named(f, "files.img", FILES_MAGIC);
         add_reg(f, 1, "/tmp/wl-file", 8, 02 | 0100000);
         add_pipe(f, 2, 777, 0);
         add_pipe(f, 3, 777, 1);
@@ -131,11 +103,11 @@ static void make_dump(void) {
         add_inet(f, 10, 1, 5555, 40000);
         add_reg(f, 8, "/tmp", 0, 0200000);
         add_reg(f, 9, "/", 0, 0200000);
-        start(&dump[1], "ids-5.img", IDS_MAGIC);
+        th_start_named(&dump[1], "ids-5.img", IDS_MAGIC);
         ids.files_id = 42, ids.has_mnt_ns_id = 1, ids.mnt_ns_id = 13;
-        put_record(&dump[1], &ids.base);
-        struct img *d = &dump[2];
-        start(d, "fdinfo-42.img", FDINFO_MAGIC);
+        th_put_record(&dump[1], &ids.base);
+        struct th_img *d = &dump[2];
+        th_start_named(d, "fdinfo-42.img", FDINFO_MAGIC);
         add_fd(d, 3, 1, FD_TYPES__REG, 1);
         add_fd(d, 4, 2, FD_TYPES__PIPE, 1);
         add_fd(d, 5, 3, FD_TYPES__PIPE, 0);
@@ -145,9 +117,9 @@ static void make_dump(void) {
         add_fd(d, 9, 7, FD_TYPES__INETSK, 0);
         add_fd(d, 10, 99, FD_TYPES__EVENTFD, 0);
         add_fd(d, 11, 10, FD_TYPES__INETSK, 0);
-        start(&dump[3], "fs-5.img", FS_MAGIC);
+        th_start_named(&dump[3], "fs-5.img", FS_MAGIC);
         fs.cwd_id = 8, fs.root_id = 9;
-        put_record(&dump[3], &fs.base);
+        th_put_record(&dump[3], &fs.base);
         n_dump = 4;
 }
 
@@ -237,15 +209,15 @@ static void test_zombie_and_legacy(void **state) {
         assert_int_equal(len, 0);
         free(s);
 
-        struct img *r = &dump[0];
+        struct th_img *r = &dump[0];
         RegFileEntry reg = REG_FILE_ENTRY__INIT;
         reg.id = 1, reg.name = "/old", reg.pos = 3, reg.fown = &fown;
-        start(r, "reg-files.img", REG_FILES_MAGIC);
-        put_record(r, &reg.base);
+        th_start_named(r, "reg-files.img", REG_FILES_MAGIC);
+        th_put_record(r, &reg.base);
         PipeEntry p = PIPE_ENTRY__INIT;
         p.id = 2, p.pipe_id = 9, p.fown = &fown;
-        start(&dump[4], "pipes.img", PIPES_MAGIC);
-        put_record(&dump[4], &p.base);
+        th_start_named(&dump[4], "pipes.img", PIPES_MAGIC);
+        th_put_record(&dump[4], &p.base);
         n_dump = 5;
         struct criu_files files = { 0 };
         struct store_reader *rd = NULL;
@@ -277,8 +249,8 @@ static void test_corrupt(void **state) {
         }
         FileEntry f = FILE_ENTRY__INIT;
         f.type = FD_TYPES__REG, f.id = 1;
-        start(&dump[0], "files.img", FILES_MAGIC);
-        put_record(&dump[0], &f.base);
+        th_start_named(&dump[0], "files.img", FILES_MAGIC);
+        th_put_record(&dump[0], &f.base);
         struct criu_files files = { 0 };
         struct store_reader *r = NULL;
         assert_int_equal(open_image(NULL, "files.img", &r), 0);
@@ -303,10 +275,10 @@ static void test_mounts(void **state) {
         b.fstype = 16, b.fsname = "nsfs", b.mnt_id = 101, b.parent_mnt_id = 100, b.root = "/";
         b.flags = 2 | 4 | 8, b.mountpoint = "/proc", b.source = "proc", b.options = "";
         b.has_shared_id = 1, b.shared_id = 4;
-        struct img *m = &dump[5];
-        start(m, "mountpoints-13.img", MNTS_MAGIC);
-        put_record(m, &a.base);
-        put_record(m, &b.base);
+        struct th_img *m = &dump[5];
+        th_start_named(m, "mountpoints-13.img", MNTS_MAGIC);
+        th_put_record(m, &a.base);
+        th_put_record(m, &b.base);
         struct store_reader *r = NULL;
         struct criu_mounts mounts;
         assert_int_equal(th_reader_from_memory(m->buf, m->len, NULL, &r), 0);
@@ -349,13 +321,13 @@ static void test_memfd(void **state) {
         FileEntry f = FILE_ENTRY__INIT;
         m.id = 3, m.pos = 16, m.fown = &fown, m.inode_id = 7;
         f.type = FD_TYPES__MEMFD, f.id = 3, f.memfd = &m;
-        struct img *i = &dump[0];
-        start(i, "files.img", FILES_MAGIC);
-        put_record(i, &f.base);
+        struct th_img *i = &dump[0];
+        th_start_named(i, "files.img", FILES_MAGIC);
+        th_put_record(i, &f.base);
         MemfdInodeEntry n = MEMFD_INODE_ENTRY__INIT;
         n.name = "shm-area", n.inode_id = 7, n.shmid = 9;
-        start(&dump[1], "memfd.img", MEMFD_INODE_MAGIC);
-        put_record(&dump[1], &n.base);
+        th_start_named(&dump[1], "memfd.img", MEMFD_INODE_MAGIC);
+        th_put_record(&dump[1], &n.base);
         n_dump = 2;
         struct criu_files files = { 0 };
         struct store_reader *r = NULL;

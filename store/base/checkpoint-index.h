@@ -1,4 +1,5 @@
-/* The checkpoint's OCI image index (checkpoint-index.c). Pure functions,
+/* The checkpoint's OCI image index (checkpoint-index.c): used by rpc/checkpoint
+ * and by store/core's archive converter. Pure functions,
  * thread-safe. */
 #pragma once
 
