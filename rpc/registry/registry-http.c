@@ -17,6 +17,9 @@ struct registry_client {
         char base[REGISTRY_HOST_MAX + 16];   /* "http://host" */
         char *auth;                          /* secret: base64 user:password */
         char scope[REGISTRY_REPO_MAX + 64];
+        /* more scopes the token asks for (pull on the sources of mounts),
+         * each "&scope=<escaped>"; set before the client is shared */
+        char more_scopes[2048];
         long timeout_ms;
         pthread_mutex_t lock;                /* guards token and basic */
         char *token;                         /* secret: the Bearer token of scope */
@@ -94,6 +97,23 @@ registry_client *registry_client_free(registry_client *c) {
         pthread_mutex_destroy(&c->lock);
         free(c);
         return NULL;
+}
+
+int registry_client_add_pull_scope(registry_client *c, const char *repo) {
+        char s[REGISTRY_REPO_MAX + 32], *e;
+        snprintf(s, sizeof(s), "repository:%s:pull", repo);
+        if (!(e = curl_escape(s, 0)))
+                return -ENOMEM;
+        char item[1024];
+        snprintf(item, sizeof(item), "&scope=%s", e);
+        curl_free(e);
+        if (strstr(c->more_scopes, item))
+                return 0;
+        size_t have = strlen(c->more_scopes);
+        if (have + strlen(item) >= sizeof(c->more_scopes))
+                return -E2BIG;
+        memcpy(c->more_scopes + have, item, strlen(item) + 1);
+        return 0;
 }
 
 const registry_ref *registry_client_ref(const registry_client *c) {
@@ -323,11 +343,15 @@ static int fetch_token(registry_client *c, const registry_challenge *ch, registr
         if (!h)
                 return -ENOMEM;
         char *svc = curl_easy_escape(h, ch->service, 0), *scope = curl_easy_escape(h, c->scope, 0);
-        char url[2048];
-        snprintf(url, sizeof(url), "%s%sservice=%s&scope=%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
-                 svc ? svc : "", scope ? scope : "");
+        _cleanup_free_ char *url = NULL;
+        int k = asprintf(&url, "%s%sservice=%s&scope=%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?",
+                         svc ? svc : "", scope ? scope : "", c->more_scopes);
         curl_free(svc);
         curl_free(scope);
+        if (k < 0) {
+                curl_easy_cleanup(h);
+                return -ENOMEM;
+        }
         registry_req q = { .method = "GET", .path = url };
         registry_membuf m = { .max = 1 << 20 };
         xfer x = { .h = h, .q = &q };

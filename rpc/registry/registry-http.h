@@ -38,6 +38,10 @@ int registry_client_new(const registry_ref *ref, bool insecure, const char *auth
                         registry_client **ret);
 registry_client *registry_client_free(registry_client *c);
 const registry_ref *registry_client_ref(const registry_client *c);
+/* The token also asks for pull on repository `repo` of the same registry
+ * (what a cross-repository mount from it needs). Before the client is
+ * shared; -E2BIG past a few dozen. */
+int registry_client_add_pull_scope(registry_client *c, const char *repo);
 
 /* A request body: buf, or read_at(ud, buf, len, off) bytes [off, off+len). */
 typedef struct registry_body {

@@ -159,6 +159,12 @@ int registry_push(const registry_ref *ref, const registry_conn *conn, const regi
                 return r;
         registry_result res = { .blobs = (unsigned) n_blobs };
         snprintf(res.digest, sizeof(res.digest), "%s", items[0].digest);
+        /* mounts need pull on their sources: one token for all */
+        for (size_t k = 0; k < n_blobs; k++) {
+                char from[REGISTRY_REPO_MAX];
+                if (registry_memo_find(ref->host, ref->repo, items[blobs[k]].digest, from))
+                        (void) registry_client_add_pull_scope(c, from);
+        }
         push p = { .c = c, .items = items, .blobs = blobs, .src = src, .res = &res, .err = err };
         pthread_mutex_init(&p.lock, NULL);
         err->message[0] = 0;

@@ -92,6 +92,13 @@ is "$(curl -sf -I -H "Authorization: Bearer $tok" -H 'Accept: application/vnd.oc
   "http://$reg/v2/ck/auth/manifests/v1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')" "$idx" \
   "the registry has the index under ck/auth:v1"
 
+echo "$reg/ck/auth2:v1" > "$ck/push"
+ok $? "push to another repository"
+rep=$(cat "$ck/push")
+is "$(field mounted "$rep")/$(field uploaded "$rep")" "$(field blobs "$rep")/0" \
+  "every blob mounted from ck/auth (one token with pull on the source), none uploaded"
+like "$(grep -c 'repository:ck/auth:pull' "$d/token.log")" '^[1-9]' "the token server was asked for pull on ck/auth"
+
 echo "$reg/ck/auth:v1 name=pulled/auth:v1" > "$mnt/$ns/pull"
 ok $? "pull with the credentials"
 is "$(image_digest pulled/auth:v1)" "$idx" "the pulled image has the index digest"
