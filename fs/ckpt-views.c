@@ -131,6 +131,8 @@ int views_list_ckpt(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
                 r = fs_dirents_add(out, FS_CK_SUMMARY, "summary", ns, name, NULL);
         if (r >= 0)
                 r = fs_dirents_add(out, FS_CK_CTL_RESTORE, "restore", ns, name, NULL);
+        if (r >= 0)
+                r = fs_dirents_add(out, FS_CTL_PUSH, "push", ns, name, NULL);
         store_descs_clear(&kids);
         store_ckpt_clear(&ck);
         return r;

@@ -12,6 +12,7 @@
 #include "checkpoint-import.h"
 #include "checkpoint-registry.h"
 #include "cleanup.h"
+#include "ctl-registry.h"
 #include "log.h"
 #include "import-src.h"
 #include "monotime.h"
@@ -164,6 +165,10 @@ static int run(fs_ctx *ctx, const char *ns, const char *path, const char *name_a
 }
 
 int ctl_import_write(fs_ctx *ctx, const fs_node *n, const char *buf, size_t len) {
+        /* `pull REGISTRY/REPO:TAG [name=REF] [insecure]`: from a registry
+         * (fs/ctl-registry.c; its outcome shows in <ns>/pull) */
+        if (len > 5 && strncmp(buf, "pull", 4) == 0 && (buf[4] == ' ' || buf[4] == '	'))
+                return ctl_registry_pull(ctx, NODE_NS(n), buf + 5, len - 5);
         _cleanup_free_ char *path = NULL, *name = NULL, *image = NULL, *msg = NULL;
         int r = oci_import_parse(buf, len, &path, &name, &image, &msg);
         if (r < 0)

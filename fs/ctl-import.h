@@ -1,5 +1,7 @@
 /* <ns>/import: a written line `PATH [name=REF]` imports the OCI layout at
- * PATH (a directory or a tar of one) as a checkpoint image; reading shows
+ * PATH (a directory or a tar of one) as a checkpoint image; `pull
+ * REGISTRY/REPO:TAG [name=REF] [insecure]` pulls one from a registry (as
+ * <ns>/pull does, whose `cat` shows its outcome); reading shows
  * the last result in that namespace. The work is store/core's
  * (oci-import.h: read, walk, check every blob) and rpc/checkpoint's
  * (checkpoint-import.h: write under a lease, create the image). */

@@ -22,6 +22,7 @@ struct store_blobs;
 struct store_catalog;
 struct store_views;
 struct store_reader;
+struct registry_reports;
 
 typedef struct fs_ctx {
         struct fuse_session *se;
@@ -62,6 +63,11 @@ typedef struct fs_ctx {
          * not said). */
         const char *mountpoint;
         const char *cache_path;
+        /* push and pull through a registry (fs/ctl-registry.c): their last
+         * reports, and the docker-style config.json of --registry-auth
+         * (absolute; NULL: anonymous). */
+        struct registry_reports *reports;
+        const char *registry_auth;
 } fs_ctx;
 
 /* Kernel cache timeout of entries and attributes that change (lists,

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "path.h"
 #include "restore.h"
+#include "registry.h"
 #include "views.h"
 #include "passthrough.h"
 #include "views-notify.h"
@@ -124,6 +125,7 @@ typedef struct ckptfs_daemon {
         int parent_fd;         /* the waiting parent (background), else -1 */
         char *journal_dir;     /* NULL: checkpoints are not journaled */
         int guard_fd;          /* the guardian's pipe, kept open for our life */
+        char *registry_auth;   /* absolute --registry-auth */
 } ckptfs_daemon;
 
 /* Settings from the environment, read here only (documented). */
@@ -223,6 +225,12 @@ static int open_store(ckptfs_daemon *d, const options *o) {
         (void) restore_registry_set_content_root(ctx->restore, store_blobs_root(ctx->blobs));
         if ((r = store_catalog_new(ctx->rpc, ctx->db, ctx->blobs, o->ns, &ctx->catalog)) < 0)
                 return log_error_errno(r, "cannot set up the catalog");
+        if ((r = registry_reports_new(&ctx->reports)) < 0)
+                return log_error_errno(r, "cannot set up");
+        /* absolute: the daemon leaves its working directory */
+        if (o->registry_auth && !(d->registry_auth = realpath(o->registry_auth, NULL)))
+                return log_error_errno(errno, "--registry-auth %s", o->registry_auth);
+        ctx->registry_auth = d->registry_auth;
         return 0;
 }
 
@@ -286,6 +294,8 @@ static void teardown(ckptfs_daemon *d) {
         fs_passthrough_free(ctx->pt);
         ckpt_registry_free(ctx->ckpt);
         restore_registry_free(ctx->restore);
+        registry_reports_free(ctx->reports);
+        free(d->registry_auth);
         inode_table_free(ctx->inodes);
         store_live_free(ctx->live);
         store_views_free(ctx->views);

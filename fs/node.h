@@ -23,6 +23,7 @@ typedef enum fs_kind {
         FS_CTL_CHECKPOINT,     /* <ns>/containers/<id>/checkpoint */
         FS_CONTAINER_CKPTS,    /* <ns>/containers/<id>/checkpoints/ */
         FS_CONTAINER_CKPT,     /* <ns>/containers/<id>/checkpoints/<tag>/: a checkpoint dir */
+        FS_CTL_PULL,           /* <ns>/pull: fs/ctl-registry.c */
         /* Checkpoint images (fs/views*.c). Below a checkpoint dir, keys are
          * (ns, image name, kind-specific key). */
         FS_NS_CKPTS,           /* <ns>/checkpoints/ */
@@ -59,6 +60,7 @@ typedef enum fs_kind {
         FS_CK_SUMMARY,         /* summary of a checkpoint dir (keys as FS_CKPT) */
         FS_CK_INSPECT_JSON,    /* inspect.json of a checkpoint dir with a CRIU dump: key2 = the CRIU tar's digest */
         FS_CK_CTL_RESTORE,     /* restore in a checkpoint dir (both trees): keys (ns, image name) */
+        FS_CTL_PUSH,           /* push in a checkpoint dir (fs/ctl-registry.c): keys (ns, image name) */
         FS_KIND_MAX,
 } fs_kind;
 

@@ -19,6 +19,7 @@ void options_usage(FILE *f) {
                 "                         or cache-<hash of the socket>.db for other sockets)\n"
                 "      --content-root DIR containerd's content store (the directory holding\n"
                 "                         blobs/sha256) when containerd cannot tell us\n"
+                "      --registry-auth FILE  credentials of push/pull: a docker-style config.json\n"
                 "      --no-passthrough   serve whole blobs by READ, not by FUSE passthrough\n"
                 "      --log-level LEVEL  error, warning, info (default) or debug\n"
                 "      --keep N           after each checkpoint keep only the newest N that\n"
@@ -28,7 +29,8 @@ void options_usage(FILE *f) {
                 "  -o OPTS                mount options (e.g. allow_other; the mount is\n"
                 "                         private to root unless allow_other is given), and\n"
                 "                         the settings above as address=, namespace=, timeout=,\n"
-                "                         cache=, content_root=, no_passthrough, log_level=, keep=\n"
+                "                         cache=, content_root=, no_passthrough, log_level=, keep=,\n"
+                "                         registry_auth=\n"
                 "  -h, --help             this text\n"
                 "  -V, --version          the version\n"
                 "SOURCE is ignored: mount -t fuse.ckptfs none MOUNTPOINT -o address=SOCKET\n",
@@ -40,6 +42,7 @@ void options_done(options *o) {
         free(o->ns);
         free(o->cache);
         free(o->content_root);
+        free(o->registry_auth);
         free(o->source);
         free(o->mountpoint);
 }
@@ -50,6 +53,7 @@ enum {
         KEY_TIMEOUT,
         KEY_CACHE,
         KEY_CONTENT_ROOT,
+        KEY_REGISTRY_AUTH,
         KEY_LOG_LEVEL,
         KEY_KEEP,
         KEY_NO_PASSTHROUGH,
@@ -72,6 +76,8 @@ static const struct fuse_opt option_spec[] = {
         FUSE_OPT_KEY("cache=", KEY_CACHE),
         FUSE_OPT_KEY("--content-root ", KEY_CONTENT_ROOT),
         FUSE_OPT_KEY("content_root=", KEY_CONTENT_ROOT),
+        FUSE_OPT_KEY("--registry-auth ", KEY_REGISTRY_AUTH),
+        FUSE_OPT_KEY("registry_auth=", KEY_REGISTRY_AUTH),
         FUSE_OPT_KEY("--log-level ", KEY_LOG_LEVEL),
         FUSE_OPT_KEY("log_level=", KEY_LOG_LEVEL),
         FUSE_OPT_KEY("--keep ", KEY_KEEP),
@@ -154,6 +160,7 @@ static int set_option(options *o, int key, const char *v) {
         case KEY_TIMEOUT: return parse_timeout(v, &o->timeout_ms);
         case KEY_CACHE: return set_string(&o->cache, v);
         case KEY_CONTENT_ROOT: return set_string(&o->content_root, v);
+        case KEY_REGISTRY_AUTH: return set_string(&o->registry_auth, v);
         case KEY_LOG_LEVEL: return parse_log_level(v, &o->log_level);
         case KEY_KEEP: return parse_keep(v, &o->keep);
         default: return -EINVAL;

@@ -15,6 +15,7 @@ typedef struct options {
         long timeout_ms;
         char *cache;
         char *content_root;
+        char *registry_auth;   /* --registry-auth FILE: docker-style config.json */
         int log_level;         /* -1: not given */
         unsigned keep;         /* 0: no retention */
         bool foreground, debug, no_passthrough, allow_other, help, version;

@@ -20,6 +20,7 @@ static const char *const entry_names[FS_KIND_MAX] = {
         [FS_NS_CKPTS] = "checkpoints",
         [FS_BY_DIGEST] = "by-digest",
         [FS_CTL_IMPORT] = "import",
+        [FS_CTL_PULL] = "pull",
 };
 
 const char *fs_kind_entry_name(fs_kind kind) {
@@ -37,6 +38,7 @@ int fs_path_of(char *buf, size_t size, fs_kind kind, const char *ns, const char 
         case FS_NS_CKPTS:
         case FS_BY_DIGEST:
         case FS_CTL_IMPORT:
+        case FS_CTL_PULL:
                 return ns ? path_join(buf, size, ns, entry_names[kind], NULL) : -EINVAL;
         case FS_CONTAINER:
                 return ns && k1 ? path_join(buf, size, ns, entry_names[FS_CONTAINERS], k1, NULL) : -EINVAL;
@@ -88,6 +90,7 @@ bool fs_kind_shared(fs_kind kind) {
         case FS_CK_PROC_CORE:
         case FS_CK_CRI_TAR:
         case FS_CK_CTL_RESTORE:
+        case FS_CTL_PUSH:
                 return true;
         default:
                 return false;

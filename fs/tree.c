@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "ctl.h"
 #include "ctl-import.h"
+#include "ctl-registry.h"
 #include "ckpt-views.h"
 #include "paths.h"
 
@@ -53,7 +54,7 @@ static int add_fixed(fs_dirents *out, const fs_node *dir, const fs_kind *kinds, 
 }
 
 static int list_namespace(fs_ctx *ctx, const fs_node *dir, fs_dirents *out) {
-        static const fs_kind children[] = { FS_CONTAINERS, FS_NS_CKPTS, FS_BY_DIGEST, FS_CTL_IMPORT };
+        static const fs_kind children[] = { FS_CONTAINERS, FS_NS_CKPTS, FS_BY_DIGEST, FS_CTL_IMPORT, FS_CTL_PULL };
         return add_fixed(out, dir, children, ELEMENTSOF(children));
 }
 
@@ -127,4 +128,8 @@ const fs_kind_ops fs_kinds[FS_KIND_MAX] = {
         [FS_CK_CTL_RESTORE] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_restore_read,
                                 .write = ctl_restore_write, .one_writer = true },
         FS_VIEWS_KINDS,
+        [FS_CTL_PUSH] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_push_read, .write = ctl_push_write,
+                          .one_writer = true },
+        [FS_CTL_PULL] = { .mode = S_IFREG | 0600, .dynamic = true, .content = ctl_pull_read, .write = ctl_pull_write,
+                          .one_writer = true },
 };

@@ -17,6 +17,7 @@ PKGS=(
   clang-14 libfuzzer-14-dev # tests/fuzz/run-fuzz.sh: the CRIU image decoder under libFuzzer
   skopeo umoci   # tests/integration/test-oci-tools.sh: OCI tools on the layouts in place
   systemd man-db # tests/integration/test-service.sh: systemd-analyze verify, man -l
+  libcurl4-openssl-dev docker-registry # rpc/registry; tests/integration/test-registry.sh
   gdb elfutils   # tests/integration/test-proc-core.sh: gdb -c, eu-readelf and eu-stack on proc/<pid>/core
   restic         # tests/integration/test-import.sh: a restic backup/restore of layout/, imported
   podman         # tests/integration/test-convert.sh: a Podman checkpoint export converted for containerd

@@ -179,9 +179,10 @@ static void test_ckpt_dir(void **state) {
         /* decoded/ (the CRIU images as JSON) when built with store/criu;
          * cri.tar whenever there is a CRIU tar. */
         assert_string_equal(names_of(&out), CKPTFS_CRIU_IMAGES
-                                                    ? "index.json layout manifests config.json options.json task rw decoded proc cri.tar inspect.json summary restore "
-                                                    : "index.json layout manifests config.json options.json task rw cri.tar summary restore ");
+                                                    ? "index.json layout manifests config.json options.json task rw decoded proc cri.tar inspect.json summary restore push "
+                                                    : "index.json layout manifests config.json options.json task rw cri.tar summary restore push ");
         assert_int_equal(fs_dirents_find(&out, "cri.tar")->kind, FS_CK_CRI_TAR);
+        assert_int_equal(fs_dirents_find(&out, "push")->kind, FS_CTL_PUSH);
         if (CKPTFS_CRIU_IMAGES) {
                 assert_int_equal(out.v[7].kind, FS_CK_DECODED);
                 assert_string_equal(out.v[7].key[2], CRIU);
@@ -194,7 +195,7 @@ static void test_ckpt_dir(void **state) {
         /* The same dir reached from containers/web/checkpoints/<tag>. */
         n = node(FS_CONTAINER_CKPT, "ns1", "web", "11-25-2026-10:38:53");
         assert_int_equal(views_list_ckpt(&e->ctx, &n, &out), 0);
-        assert_int_equal(out.n, CKPTFS_CRIU_IMAGES ? 13 : 10);
+        assert_int_equal(out.n, CKPTFS_CRIU_IMAGES ? 14 : 11);
         assert_string_equal(out.v[1].key[1], name);
         fs_dirents_clear(&out);
 

@@ -38,14 +38,14 @@ digest=$(image_digest "$ref")
 ckptfs_mount "$MNT" --cache "$TENV_DIR/cache.db" --timeout 2000 || bail_out "cannot mount"
 C=$MNT/$NS/checkpoints/$ref
 ok "wait_for 5 test -d '$C'" "checkpoints/$ref is a directory (nested name parts)"
-is "$(ls "$MNT/$NS")" "$(printf 'by-digest\ncheckpoints\ncontainers\nimport')" \
-  "the namespace lists by-digest/, checkpoints/, containers/ and import"
+is "$(ls "$MNT/$NS")" "$(printf 'by-digest\ncheckpoints\ncontainers\nimport\npull')" \
+  "the namespace lists by-digest/, checkpoints/, containers/, import and pull"
 CC=$MNT/$NS/containers/$id/checkpoints/$id:one
 ok "test -d '$CC'" "containers/$id/checkpoints/$id:one is the same checkpoint (named by its config blob)"
 # decoded/ and proc/ come with the CRIU image decoder (meson sets CRIU_DECODE when it is built);
 # cri.tar (test-cri-tar.sh) with every CRIU tar
-entries="config.json cri.tar index.json layout manifests options.json restore rw summary task "
-[ -z "${CRIU_DECODE:-}" ] || entries="config.json cri.tar decoded index.json inspect.json layout manifests options.json proc restore rw summary task "
+entries="config.json cri.tar index.json layout manifests options.json push restore rw summary task "
+[ -z "${CRIU_DECODE:-}" ] || entries="config.json cri.tar decoded index.json inspect.json layout manifests options.json proc push restore rw summary task "
 is "$(ls "$C" | tr '\n' ' ')" "$entries" "checkpoint dir entries"
 is "$(ls "$CC" | tr '\n' ' ')" "$entries" "same entries under containers/"
 
