@@ -90,21 +90,11 @@ static int precheck(struct import *im, const char *name, const ckpt_import_blob 
 }
 
 static int make_lease(struct import *im) {
-        unsigned char rnd[8];
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+        if (rpc_lease_name("ckptfs-import-", im->lease, sizeof(im->lease)) < 0)
                 return fail(im, -EIO, "cannot get random bytes");
-        int k = snprintf(im->lease, sizeof(im->lease), "ckptfs-import-");
-        for (size_t i = 0; i < sizeof(rnd); i++)
-                k += snprintf(im->lease + k, sizeof(im->lease) - (size_t) k, "%02x", rnd[i]);
-        char expire[64];
-        time_t when = time(NULL) + LEASE_EXPIRE_S;
-        struct tm tm;
-        gmtime_r(&when, &tm);
-        strftime(expire, sizeof(expire), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        const char *labels[] = { "containerd.io/gc.expire", expire };
         rpc_error err = { 0 };
         rpc_opts o = opts(im, T_SHORT_MS);
-        int r = rpc_leases_create(im->c, &o, im->lease, labels, 1, &err);
+        int r = rpc_leases_create_expiring(im->c, &o, im->lease, LEASE_EXPIRE_S, &err);
         if (r < 0)
                 return fail(im, daemon_errno(r), "creating a lease failed: %s", err.message);
         im->o.lease = im->lease;

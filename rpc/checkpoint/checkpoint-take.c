@@ -28,12 +28,8 @@ static void enter(ckpt_run *t, enum stage s) {
 /* ---- prepare ---- */
 
 static int make_lease(ckpt_run *t) {
-        unsigned char rnd[8];
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+        if (rpc_lease_name("ckptfs-checkpoint-", t->lease, sizeof(t->lease)) < 0)
                 return run_fail(t, EIO, "cannot get random bytes: %m");
-        int n = snprintf(t->lease, sizeof(t->lease), "ckptfs-checkpoint-");
-        for (size_t i = 0; i < sizeof(rnd); i++)
-                n += snprintf(t->lease + n, sizeof(t->lease) - (size_t) n, "%02x", rnd[i]);
         /* In the journal before it exists: a death right after the create
          * leaves nothing unknown behind. */
         t->lease_made = true;
@@ -42,15 +38,9 @@ static int make_lease(ckpt_run *t) {
         if (r < 0)
                 return r;
 
-        char expire[64];
-        time_t when = time(NULL) + LEASE_EXPIRE_S;
-        struct tm tm;
-        gmtime_r(&when, &tm);
-        strftime(expire, sizeof(expire), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        const char *labels[] = { "containerd.io/gc.expire", expire };
         rpc_error err = { 0 };
         rpc_opts o = run_opts(t, T_SHORT);
-        r = rpc_leases_create(t->c, &o, t->lease, labels, 1, &err);
+        r = rpc_leases_create_expiring(t->c, &o, t->lease, LEASE_EXPIRE_S, &err);
         if (r < 0)
                 return run_fail(t, run_errno(r), "creating a lease failed: %s", err.message);
         t->lease_made = true;

@@ -132,6 +132,12 @@ int rpc_images_delete(rpc_client *c, const rpc_opts *o, const char *name, bool s
 int rpc_leases_create(rpc_client *c, const rpc_opts *o, const char *id, const char *const *labels, size_t n_labels,
                       rpc_error *err);
 int rpc_leases_delete(rpc_client *c, const rpc_opts *o, const char *id, bool sync, rpc_error *err);
+/* A fresh lease id: prefix and 16 random hex digits, into ret (size bytes,
+ * at least strlen(prefix) + 17). -EIO without random bytes, -ENAMETOOLONG. */
+int rpc_lease_name(const char *prefix, char *ret, size_t size);
+/* Leases.Create of `id` with containerd.io/gc.expire `expire_s` seconds from
+ * now (a lease nobody deletes goes by itself, as containerd's client's). */
+int rpc_leases_create_expiring(rpc_client *c, const rpc_opts *o, const char *id, long expire_s, rpc_error *err);
 /* Leases.AddResource: lease `id` also holds `resource` of `type` ("content"
  * with a digest, or "snapshots/<snapshotter>" with a key). */
 int rpc_leases_add_resource(rpc_client *c, const rpc_opts *o, const char *id, const char *type,

@@ -129,22 +129,13 @@ int pull_stream_blob(pull_state *p, size_t i, registry_error *err) {
 }
 
 static int make_lease(rpc_client *rpc, const char *ns, char lease[96]) {
-        uint8_t rnd[8];
         lease[0] = 0;
-        if (getentropy(rnd, sizeof(rnd)) < 0)
-                return -errno;
-        int n = snprintf(lease, 96, "ckptfs-pull-");
-        for (size_t i = 0; i < sizeof(rnd); i++)
-                n += snprintf(lease + n, 96 - (size_t) n, "%02x", rnd[i]);
-        char expire[64];
-        time_t when = time(NULL) + LEASE_EXPIRE_S;
-        struct tm tm;
-        gmtime_r(&when, &tm);
-        strftime(expire, sizeof(expire), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        const char *labels[] = { "containerd.io/gc.expire", expire };
+        int r = rpc_lease_name("ckptfs-pull-", lease, 96);
+        if (r < 0)
+                return r;
         rpc_opts o = { .ns = ns };
         rpc_error e = { 0 };
-        int r = rpc_leases_create(rpc, &o, lease, labels, 1, &e);
+        r = rpc_leases_create_expiring(rpc, &o, lease, LEASE_EXPIRE_S, &e);
         if (r < 0)
                 lease[0] = 0;
         return r;

@@ -20,21 +20,11 @@
 #include <unistd.h>
 
 static int make_lease(restore_run *t) {
-        unsigned char rnd[8];
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+        if (rpc_lease_name("ckptfs-restore-", t->lease, sizeof(t->lease)) < 0)
                 return rrun_fail(t, EIO, "cannot get random bytes");
-        int n = snprintf(t->lease, sizeof(t->lease), "ckptfs-restore-");
-        for (size_t i = 0; i < sizeof(rnd); i++)
-                n += snprintf(t->lease + n, sizeof(t->lease) - (size_t) n, "%02x", rnd[i]);
-        char expire[64];
-        time_t when = time(NULL) + R_LEASE_EXPIRE_S;
-        struct tm tm;
-        gmtime_r(&when, &tm);
-        strftime(expire, sizeof(expire), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        const char *labels[] = { "containerd.io/gc.expire", expire };
         rpc_error err = { 0 };
         rpc_opts o = rrun_opts(t, R_SHORT);
-        int r = rpc_leases_create(t->c, &o, t->lease, labels, 1, &err);
+        int r = rpc_leases_create_expiring(t->c, &o, t->lease, R_LEASE_EXPIRE_S, &err);
         if (r < 0)
                 return rrun_fail(t, rrun_errno(r), "creating a lease failed: %s", err.message);
         t->lease_made = true;

@@ -22,12 +22,12 @@ ckptfs_mount "$mnt" --namespace "$ns" || bail_out "mount failed"
 ok '[ -f "$imp" ]' "MOUNT/<ns>/import exists"
 is "$(cat "$imp")" "" "cat import: empty before any import"
 
+c_ckpt=$(count_of "$id")   # before: the counter goes on after the dump
 echo > "$mnt/$ns/containers/$id/checkpoint"
 ok $? "checkpoint through the mount"
 name=$(field name "$(cat "$mnt/$ns/containers/$id/checkpoint")")
 idx=$(image_digest "$name")
 like "$idx" '^sha256:' "the checkpoint image $name ($idx)"
-c_ckpt=$(count_of "$id")
 layout=$mnt/$ns/by-digest/${idx#sha256:}/layout
 criu=$(criu_blob "$idx")
 
