@@ -33,10 +33,10 @@ is "$(tenv_exec "$id" cat /tmp/count | tr -d '\n' | grep -c '^[0-9]')" 1 "ctr ta
 # ---------------------------------------------------------------- checkpoint / restore
 wait_for 10 count_at_least "$id" 3
 ref=ckptfs-harness/$id:1
+c_ckpt=$(count_of "$id")   # before: the counter goes on after the dump
 t0=$(ms)
 run_ok "ctr c checkpoint --task --rw" tenv_ctr containers checkpoint --task --rw "$id" "$ref"
 t_ckpt=$(($(ms) - t0))
-c_ckpt=$(count_of "$id")
 is "$(tenv_task_status "$id")" RUNNING "task keeps running after the checkpoint"
 index=$(image_digest "$ref")
 like "$index" '^sha256:[0-9a-f]{64}$' "checkpoint image $ref exists ($index)"
